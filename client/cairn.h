@@ -1,0 +1,291 @@
+/*
+ * cairn.h - the C client of the Cairn job-queue server.
+ *
+ * The API hides the wire (protobuf over nng REQ/REP). A client handle is
+ * thread-safe: many threads may call through one handle at once. Every call
+ * returns a cairn_status; on failure the server's or the library's message
+ * for the calling thread's last failed call is cairn_client_errmsg().
+ *
+ * Ownership: memory this library hands out (tasks, lists, strings) is freed
+ * with the matching cairn_*_free() function, never with free(); freeing NULL
+ * is a no-op. Strings and buffers passed in are copied before the call
+ * returns; the caller keeps them.
+ */
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CAIRN_BUILDING)
+#define CAIRN_API __attribute__((visibility("default")))
+#else
+#define CAIRN_API
+#endif
+
+/*
+ * Status codes, numbered as gRPC's and as cairn.v1.Code on the wire. The
+ * server and the client use this one enum.
+ */
+typedef enum cairn_status {
+	CAIRN_OK = 0,
+	CAIRN_CANCELLED = 1,
+	CAIRN_UNKNOWN = 2,
+	CAIRN_INVALID_ARGUMENT = 3,
+	CAIRN_DEADLINE_EXCEEDED = 4,
+	CAIRN_NOT_FOUND = 5,
+	CAIRN_ALREADY_EXISTS = 6,
+	CAIRN_PERMISSION_DENIED = 7,
+	CAIRN_RESOURCE_EXHAUSTED = 8,
+	CAIRN_FAILED_PRECONDITION = 9,
+	CAIRN_ABORTED = 10,
+	CAIRN_OUT_OF_RANGE = 11,
+	CAIRN_UNIMPLEMENTED = 12,
+	CAIRN_INTERNAL = 13,
+	CAIRN_UNAVAILABLE = 14,
+	CAIRN_DATA_LOSS = 15,
+	CAIRN_UNAUTHENTICATED = 16,
+} cairn_status;
+
+/* cairn_strerror returns a static name for a status ("NOT_FOUND"). */
+CAIRN_API const char *cairn_strerror(int status);
+
+typedef enum cairn_state {
+	CAIRN_STATE_ANY = 0, /* in filters only */
+	CAIRN_PENDING = 1,
+	CAIRN_ACTIVE = 2,
+	CAIRN_SUCCEEDED = 3,
+	CAIRN_FAILED = 4,
+	CAIRN_CANCELED = 5,
+} cairn_state;
+
+/* cairn_state_name returns "pending", "active", ... or "any". */
+CAIRN_API const char *cairn_state_name(cairn_state state);
+
+/* cairn_state_parse sets *out from a lower-case name; returns false if the
+ * name is unknown ("any" and "" give CAIRN_STATE_ANY). */
+CAIRN_API bool cairn_state_parse(const char *name, cairn_state *out);
+
+/* cairn_parse_duration reads "250ms", "30s", "5m", "2h", "1d" or a bare
+ * number of milliseconds into *ms. Returns false on anything else,
+ * including a negative value. */
+CAIRN_API bool cairn_parse_duration(const char *text, int64_t *ms);
+
+typedef struct cairn_client cairn_client;
+
+/* Options for cairn_client_open; zero means the default. */
+typedef struct cairn_client_options {
+	const char *token;  /* auth token sent with every request */
+	int64_t timeout_ms; /* per call, default 10000; long-polls add
+	                       their wait to it */
+	bool lazy_connect;  /* true: open succeeds while the server is
+	                       unreachable and connects in the background */
+} cairn_client_options;
+
+/*
+ * cairn_client_open connects to url (tcp://host:port, ipc://path,
+ * tls+tcp://...). Unless opts->lazy_connect is set, it fails with
+ * CAIRN_UNAVAILABLE when the server cannot be reached; after that the
+ * connection is kept up in the background (a lost server makes calls fail
+ * with CAIRN_DEADLINE_EXCEEDED until it is back). opts may be NULL. On
+ * success *out owns a handle to close with cairn_client_close. On failure
+ * returns a status and, if errbuf is not NULL, a message in it.
+ */
+CAIRN_API int cairn_client_open(cairn_client **out, const char *url,
+    const cairn_client_options *opts, char *errbuf, size_t errlen);
+
+/* cairn_client_close closes the handle; NULL is a no-op. No call may be
+ * in progress on it. */
+CAIRN_API void cairn_client_close(cairn_client *c);
+
+/* cairn_client_errmsg returns the message of the calling thread's last
+ * failed call on c ("" if none). Valid until that thread's next call. */
+CAIRN_API const char *cairn_client_errmsg(const cairn_client *c);
+
+/* cairn_client_set_timeout changes the per-call timeout (milliseconds). */
+CAIRN_API void cairn_client_set_timeout(cairn_client *c, int64_t timeout_ms);
+
+/* A task to enqueue. Zero fields take the server's defaults. */
+typedef struct cairn_task_spec {
+	const char *queue;
+	const void *payload;
+	size_t payload_len;
+	int32_t priority;
+	int64_t delay_ms;
+	int64_t run_at_ms; /* absolute, wins over delay_ms */
+	uint32_t max_attempts;
+	int64_t heartbeat_timeout_ms;
+	int64_t start_to_close_timeout_ms;
+	const char *idempotency_key; /* NULL: none */
+	int64_t retry_initial_backoff_ms;
+	double retry_multiplier;
+	int64_t retry_max_backoff_ms;
+} cairn_task_spec;
+
+typedef struct cairn_enqueue_result {
+	uint64_t id;
+	bool created; /* false: a task with the key existed */
+} cairn_enqueue_result;
+
+/* A task as the server reports it. Free with cairn_task_free. */
+typedef struct cairn_task {
+	uint64_t id;
+	char *queue;
+	uint8_t *payload;
+	size_t payload_len;
+	int32_t priority;
+	cairn_state state;
+	int64_t run_at_ms;
+	uint32_t attempt;
+	uint32_t max_attempts;
+	int64_t retry_initial_backoff_ms;
+	double retry_multiplier;
+	int64_t retry_max_backoff_ms;
+	int64_t heartbeat_timeout_ms;
+	int64_t start_to_close_timeout_ms;
+	char *idempotency_key; /* "" if none */
+	uint8_t *details;      /* last heartbeat details */
+	size_t details_len;
+	uint8_t *result;
+	size_t result_len;
+	char *last_error;
+	bool cancel_requested;
+	char *worker_id;
+	int64_t lease_deadline_ms;
+	int64_t created_at_ms;
+	int64_t updated_at_ms;
+	int64_t finished_at_ms;
+	/* Set by cairn_lease only: */
+	char *lease_token;
+} cairn_task;
+
+/* cairn_task_free frees a task; NULL is a no-op. */
+CAIRN_API void cairn_task_free(cairn_task *t);
+
+/* cairn_tasks_free frees an array of n tasks returned by the library. */
+CAIRN_API void cairn_tasks_free(cairn_task **tasks, size_t n);
+
+/* cairn_free frees other memory handed out by the library. */
+CAIRN_API void cairn_free(void *p);
+
+/*
+ * cairn_enqueue submits n tasks atomically (all or none) and writes one
+ * result per task into results (an array of n supplied by the caller).
+ */
+CAIRN_API int cairn_enqueue(cairn_client *c, const cairn_task_spec *specs,
+    size_t n, cairn_enqueue_result *results);
+
+/* Options for cairn_lease; zero means the default. */
+typedef struct cairn_lease_options {
+	uint32_t max_tasks;       /* default 1 */
+	int64_t wait_ms;          /* long-poll; 0 answers at once */
+	const char *worker_id;    /* shown in history; default host:pid */
+	int64_t lease_timeout_ms; /* overrides the heartbeat timeout */
+} cairn_lease_options;
+
+/*
+ * cairn_lease leases due tasks from one or more queues. On success
+ * *tasks is an array of *n tasks (each with lease_token set), owned by the
+ * caller and freed with cairn_tasks_free; *n may be 0 (nothing due). opts
+ * may be NULL.
+ */
+CAIRN_API int cairn_lease(cairn_client *c, const char *const *queues,
+    size_t nqueues, const cairn_lease_options *opts, cairn_task ***tasks,
+    size_t *n);
+
+/*
+ * cairn_heartbeat extends the lease of task id and keeps details when
+ * details_len > 0. *cancel_requested (may be NULL) tells the worker to
+ * stop; *deadline_ms (may be NULL) is the new deadline. A lost lease gives
+ * CAIRN_FAILED_PRECONDITION.
+ */
+CAIRN_API int cairn_heartbeat(cairn_client *c, uint64_t id,
+    const char *lease_token, const void *details, size_t details_len,
+    bool *cancel_requested, int64_t *deadline_ms);
+
+/* cairn_complete marks task id SUCCEEDED with result. Repeating a
+ * complete that took effect returns CAIRN_OK. */
+CAIRN_API int cairn_complete(cairn_client *c, uint64_t id,
+    const char *lease_token, const void *result, size_t result_len);
+
+/*
+ * cairn_fail fails the current attempt. retryable false, or attempts used
+ * up, makes the task FAILED; otherwise it is PENDING again after the backoff
+ * (or retry_delay_ms when > 0). *state (may be NULL) is the task's new
+ * state; *run_at_ms (may be NULL) its next attempt.
+ */
+CAIRN_API int cairn_fail(cairn_client *c, uint64_t id,
+    const char *lease_token, const char *error, bool retryable,
+    int64_t retry_delay_ms, cairn_state *state, int64_t *run_at_ms);
+
+/* cairn_cancel cancels a PENDING task at once, or flags an ACTIVE one.
+ * *state (may be NULL) is CAIRN_CANCELED or CAIRN_ACTIVE. */
+CAIRN_API int cairn_cancel(cairn_client *c, uint64_t id, cairn_state *state);
+
+/* cairn_retry puts a FAILED or CANCELED task back to PENDING with a fresh
+ * attempt budget. *task (may be NULL) is the task after the change. */
+CAIRN_API int cairn_retry(cairn_client *c, uint64_t id, cairn_task **task);
+
+/* cairn_get returns task id in *task (free with cairn_task_free). */
+CAIRN_API int cairn_get(cairn_client *c, uint64_t id, cairn_task **task);
+
+/*
+ * cairn_list returns up to limit tasks of queue (state CAIRN_STATE_ANY for
+ * all) with id > after_id, in id order. *next_after_id is the page token for
+ * the next call, 0 on the last page. Free *tasks with cairn_tasks_free.
+ */
+CAIRN_API int cairn_list(cairn_client *c, const char *queue,
+    cairn_state state, uint32_t limit, uint64_t after_id, cairn_task ***tasks,
+    size_t *n, uint64_t *next_after_id);
+
+typedef struct cairn_queue_stats {
+	char *queue;
+	uint64_t pending;
+	uint64_t active;
+	uint64_t succeeded;
+	uint64_t failed;
+	uint64_t canceled;
+	uint64_t due;
+	int64_t oldest_due_age_ms;
+} cairn_queue_stats;
+
+/* cairn_stats returns counts per queue (queue NULL or "" for all) as an
+ * array of *n, freed with cairn_stats_free. */
+CAIRN_API int cairn_stats(cairn_client *c, const char *queue,
+    cairn_queue_stats **stats, size_t *n);
+CAIRN_API void cairn_stats_free(cairn_queue_stats *stats, size_t n);
+
+/* cairn_await waits up to wait_ms for task id to be terminal and returns
+ * it in *task; *done says whether it is terminal. */
+CAIRN_API int cairn_await(cairn_client *c, uint64_t id, int64_t wait_ms,
+    cairn_task **task, bool *done);
+
+typedef struct cairn_event {
+	int64_t at_ms;
+	char *kind;
+	uint32_t attempt;
+	char *worker_id;
+	char *message;
+} cairn_event;
+
+/* cairn_history returns the events of task id, oldest first, freed with
+ * cairn_events_free. */
+CAIRN_API int cairn_history(cairn_client *c, uint64_t id,
+    cairn_event **events, size_t *n);
+CAIRN_API void cairn_events_free(cairn_event *events, size_t n);
+
+/* cairn_ping makes a round trip that touches no storage. *server_time_ms
+ * and *version (free with cairn_free) may be NULL. */
+CAIRN_API int cairn_ping(cairn_client *c, int64_t *server_time_ms,
+    char **version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_H */

@@ -1,0 +1,571 @@
+/*
+ * engine.c - the engine thread: group commit, parked long-polls, timers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_internal.h"
+#include "log.h"
+
+#define EXPIRE_PER_BATCH 1000
+#define PRUNE_PER_BATCH 200
+#define PRUNE_INTERVAL_MS 10000
+
+struct engine {
+	struct engine_config cfg;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+
+	/* Under mu: */
+	struct engine_op *head, *tail; /* submitted, not yet taken */
+	bool stopping;
+	bool kicked;
+	struct engine_counters counters;
+
+	/* Engine thread only: */
+	struct engine_op *parked_leases; /* FIFO */
+	struct engine_op *parked_awaits;
+	struct engine_op *woken; /* retried in the next transaction */
+	int64_t next_wakeup;     /* a task comes due or a lease ends */
+	int64_t next_prune;
+};
+
+static int64_t
+system_clock(void *arg)
+{
+	struct timespec ts;
+
+	(void) arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
+engine_now(struct engine *e)
+{
+	return (e->cfg.clock(e->cfg.clock_arg));
+}
+
+void
+engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
+{
+	for (size_t i = 0; i < b->ndue; i++) {
+		if (strcmp(b->due[i].queue, queue) == 0) {
+			b->due[i].count += n;
+			return;
+		}
+	}
+	if (b->ndue == ENGINE_DUE_SLOTS) {
+		b->due_overflow = true;
+		return;
+	}
+	snprintf(b->due[b->ndue].queue, sizeof(b->due[0].queue), "%s", queue);
+	b->due[b->ndue++].count = n;
+}
+
+static void
+list_push(struct engine_op **list, struct engine_op *op)
+{
+	struct engine_op **p = list;
+
+	while (*p != NULL) {
+		p = &(*p)->next;
+	}
+	op->next = NULL;
+	*p = op;
+}
+
+/* is_fault tells a storage fault (abort the transaction) from a refusal
+ * that changed nothing (answer it and go on). */
+static bool
+is_fault(int status)
+{
+	switch (status) {
+	case CAIRN_OK:
+	case CAIRN_NOT_FOUND:
+	case CAIRN_FAILED_PRECONDITION:
+	case CAIRN_INVALID_ARGUMENT:
+	case CAIRN_ALREADY_EXISTS:
+		return (false);
+	default:
+		return (true);
+	}
+}
+
+static void
+answer(struct engine_op *op)
+{
+	op->next = NULL;
+	op->done(op);
+}
+
+static void
+answer_all_with(struct engine_op *list, int status, const char *msg)
+{
+	while (list != NULL) {
+		struct engine_op *next = list->next;
+		engine_op_clear(list);
+		list->status = status;
+		snprintf(list->msg, sizeof(list->msg), "%.*s",
+		    (int) sizeof(list->msg) - 1, msg);
+		answer(list);
+		list = next;
+	}
+}
+
+/* housekeeping expires due leases and prunes old terminal tasks inside the
+ * open transaction. */
+static int
+housekeeping(struct engine *e, struct engine_batch *b, int64_t now,
+    char *msg)
+{
+	size_t expired = 0, pruned = 0;
+	int rv;
+
+	rv = lifecycle_expire(b->store, now, EXPIRE_PER_BATCH, &expired, msg);
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	if (expired > 0) {
+		b->terminal_changed = true;
+		b->expired = expired;
+	}
+	if (now >= e->next_prune) {
+		rv = store_prune(b->store, now - e->cfg.retention_ms,
+		    PRUNE_PER_BATCH, &pruned);
+		if (rv != CAIRN_OK) {
+			snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+			return (rv);
+		}
+		/* A full batch means more is waiting: come back soon, in
+		 * small steps that never stall the requests. */
+		e->next_prune = now + (pruned == PRUNE_PER_BATCH
+		                       ? 50
+		                       : PRUNE_INTERVAL_MS);
+		b->pruned = pruned;
+	}
+	return (CAIRN_OK);
+}
+
+/*
+ * transact applies *list in one transaction. An op that hits a storage
+ * fault is taken out of the list, answered with its error, and the rest is
+ * applied again from the start, so that no partial op is ever committed.
+ * Returns the status of the commit.
+ */
+static int
+transact(struct engine *e, struct engine_op **list, struct engine_batch *b,
+    int64_t now, char *msg)
+{
+	int rv;
+
+again:
+	memset(b, 0, sizeof(*b));
+	b->store = e->cfg.store;
+	if ((rv = store_begin(b->store)) != CAIRN_OK ||
+	    (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
+		if (msg[0] == 0 || rv == CAIRN_OK) {
+			snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+		}
+		store_rollback(b->store);
+		return (rv);
+	}
+	for (struct engine_op **p = list; *p != NULL; p = &(*p)->next) {
+		struct engine_op *op = *p;
+		engine_apply(b, op, now);
+		if (is_fault(op->status)) {
+			store_rollback(b->store);
+			*p = op->next;
+			log_warn("request failed in storage: %s", op->msg);
+			answer(op);
+			for (struct engine_op *o = *list; o != NULL;
+			     o = o->next) {
+				engine_op_clear(o);
+			}
+			goto again;
+		}
+	}
+	rv = store_next_wakeup(b->store, now, &e->next_wakeup);
+	if (rv == CAIRN_OK) {
+		rv = store_commit(b->store);
+	} else {
+		store_rollback(b->store);
+	}
+	if (rv != CAIRN_OK) {
+		snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+	}
+	return (rv);
+}
+
+/* should_park says whether op found nothing and still has time to wait. */
+static bool
+should_park(const struct engine_op *op, int64_t now, bool stopping)
+{
+	if (stopping || op->status != CAIRN_OK || op->wait_until <= now) {
+		return (false);
+	}
+	if (op->kind == OP_LEASE) {
+		return (op->out.tasks.n == 0);
+	}
+	return (op->kind == OP_AWAIT && !op->out.one.done);
+}
+
+/* wake moves parked ops that the committed batch may satisfy to woken. */
+static void
+wake(struct engine *e, struct engine_batch *b)
+{
+	struct engine_op **p = &e->parked_leases;
+
+	while (*p != NULL && (b->ndue > 0 || b->due_overflow)) {
+		struct engine_op *op = *p;
+		bool hit = b->due_overflow;
+		for (size_t q = 0; q < op->in.lease.req.nqueues && !hit; q++) {
+			for (size_t i = 0; i < b->ndue; i++) {
+				if (b->due[i].count > 0 &&
+				    strcmp(b->due[i].queue,
+				        op->in.lease.req.queues[q]) == 0) {
+					uint32_t k = op->in.lease.req.max_tasks;
+					b->due[i].count -= k < b->due[i].count
+					    ? k
+					    : b->due[i].count;
+					hit = true;
+					break;
+				}
+			}
+		}
+		if (hit) {
+			*p = op->next;
+			list_push(&e->woken, op);
+		} else {
+			p = &op->next;
+		}
+	}
+	if (b->terminal_changed) {
+		while (e->parked_awaits != NULL) {
+			struct engine_op *op = e->parked_awaits;
+			e->parked_awaits = op->next;
+			list_push(&e->woken, op);
+		}
+	}
+}
+
+/* settle answers or parks every op of a committed batch. */
+static void
+settle(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
+{
+	while (list != NULL) {
+		struct engine_op *next = list->next;
+		if (should_park(list, now, stopping)) {
+			engine_op_clear(list);
+			list_push(list->kind == OP_LEASE ? &e->parked_leases
+			                                 : &e->parked_awaits,
+			    list);
+		} else {
+			answer(list);
+		}
+		list = next;
+	}
+}
+
+static void
+count_parked(struct engine *e)
+{
+	uint64_t n = 0;
+
+	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
+		n++;
+	}
+	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
+		n++;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->counters.parked = n;
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* run_batch applies, commits, then answers: no reply before its commit. */
+static void
+run_batch(struct engine *e, struct engine_op *list, int64_t now,
+    bool stopping)
+{
+	struct engine_batch b;
+	char msg[LC_MSG_MAX] = "";
+	size_t n = 0;
+	int rv;
+
+	for (struct engine_op *o = list; o != NULL; o = o->next) {
+		n++;
+	}
+	rv = transact(e, &list, &b, now, msg);
+	pthread_mutex_lock(&e->mu);
+	e->counters.ops += n;
+	if (rv == CAIRN_OK) {
+		e->counters.commits++;
+		e->counters.expired += b.expired;
+		e->counters.pruned += b.pruned;
+	} else {
+		e->counters.failed_commits++;
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (rv != CAIRN_OK) {
+		char text[LC_MSG_MAX + 64];
+		log_error("transaction failed: %s", msg);
+		snprintf(text, sizeof(text),
+		    "storage failure, the outcome is unknown: %s", msg);
+		e->next_wakeup = now + 1000;
+		answer_all_with(list, rv == CAIRN_RESOURCE_EXHAUSTED
+		                    ? CAIRN_RESOURCE_EXHAUSTED
+		                    : CAIRN_UNAVAILABLE,
+		    text);
+		return;
+	}
+	settle(e, list, now, stopping);
+	wake(e, &b);
+	count_parked(e);
+}
+
+/* expire_waits answers parked ops whose wait has ended. Leases answer
+ * empty at once; awaits go through one more read. */
+static void
+expire_waits(struct engine *e, int64_t now, bool stopping)
+{
+	struct engine_op **p = &e->parked_leases;
+
+	while (*p != NULL) {
+		struct engine_op *op = *p;
+		if (op->wait_until <= now || stopping) {
+			*p = op->next;
+			op->status = CAIRN_OK;
+			answer(op);
+		} else {
+			p = &op->next;
+		}
+	}
+	p = &e->parked_awaits;
+	while (*p != NULL) {
+		struct engine_op *op = *p;
+		if (op->wait_until <= now || stopping) {
+			*p = op->next;
+			op->wait_until = 0;
+			list_push(&e->woken, op);
+		} else {
+			p = &op->next;
+		}
+	}
+}
+
+static int64_t
+next_timer(struct engine *e)
+{
+	int64_t t = e->next_wakeup < e->next_prune ? e->next_wakeup
+	                                           : e->next_prune;
+
+	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
+		t = o->wait_until < t ? o->wait_until : t;
+	}
+	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
+		t = o->wait_until < t ? o->wait_until : t;
+	}
+	return (t);
+}
+
+/* wait_for_work sleeps until an op arrives, a timer is due, or a kick.
+ * Called and returns with mu held. */
+static void
+wait_for_work(struct engine *e)
+{
+	while (e->head == NULL && e->woken == NULL && !e->stopping &&
+	    !e->kicked) {
+		int64_t now = engine_now(e);
+		int64_t until = next_timer(e);
+		if (until <= now) {
+			return;
+		}
+		int64_t ms = until - now;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ms = ms > 3600000 ? 3600000 : ms;
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+	}
+}
+
+/* take_incoming moves up to max_batch submitted ops onto *list and starts
+ * the wait of long-polls. Called with mu held. */
+static void
+take_incoming(struct engine *e, struct engine_op **list, int64_t now)
+{
+	uint32_t n = 0;
+
+	while (e->head != NULL && n++ < e->cfg.max_batch) {
+		struct engine_op *op = e->head;
+		e->head = op->next;
+		int64_t wait = op->kind == OP_LEASE ? op->in.lease.wait_ms
+		    : op->kind == OP_AWAIT          ? op->in.await.wait_ms
+		                                    : 0;
+		wait = wait > e->cfg.max_wait_ms ? e->cfg.max_wait_ms : wait;
+		op->wait_until = wait > 0 ? now + wait : 0;
+		list_push(list, op);
+	}
+	if (e->head == NULL) {
+		e->tail = NULL;
+	}
+}
+
+static void *
+engine_main(void *arg)
+{
+	struct engine *e = arg;
+
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		wait_for_work(e);
+		bool stopping = e->stopping;
+		int64_t now = engine_now(e);
+		struct engine_op *list = e->woken;
+		e->woken = NULL;
+		e->kicked = false;
+		take_incoming(e, &list, now);
+		bool more = e->head != NULL;
+		pthread_mutex_unlock(&e->mu);
+
+		if (now >= e->next_wakeup) {
+			/* A delayed task came due or a lease ended. */
+			while (e->parked_leases != NULL) {
+				struct engine_op *op = e->parked_leases;
+				e->parked_leases = op->next;
+				list_push(&list, op);
+			}
+			e->next_wakeup = TASK_TIME_NEVER;
+		}
+		expire_waits(e, now, stopping);
+		if (e->woken != NULL) {
+			struct engine_op *w = e->woken;
+			e->woken = NULL;
+			while (w != NULL) {
+				struct engine_op *next = w->next;
+				list_push(&list, w);
+				w = next;
+			}
+		}
+		run_batch(e, list, now, stopping);
+
+		pthread_mutex_lock(&e->mu);
+		if (stopping && !more && e->head == NULL && e->woken == NULL &&
+		    e->parked_leases == NULL && e->parked_awaits == NULL) {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return (NULL);
+}
+
+int
+engine_start(struct engine **out, const struct engine_config *cfg)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	pthread_condattr_t ca;
+
+	if (e == NULL) {
+		return (CAIRN_RESOURCE_EXHAUSTED);
+	}
+	e->cfg = *cfg;
+	if (e->cfg.clock == NULL) {
+		e->cfg.clock = system_clock;
+	}
+	if (e->cfg.retention_ms <= 0) {
+		e->cfg.retention_ms = 7LL * 24 * 3600 * 1000;
+	}
+	if (e->cfg.max_wait_ms <= 0) {
+		e->cfg.max_wait_ms = 60000;
+	}
+	if (e->cfg.max_batch == 0) {
+		e->cfg.max_batch = 1024;
+	}
+	e->next_wakeup = 0; /* look at the store once at start */
+	e->next_prune = 0;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		pthread_cond_destroy(&e->cv);
+		pthread_mutex_destroy(&e->mu);
+		free(e);
+		return (CAIRN_RESOURCE_EXHAUSTED);
+	}
+	*out = e;
+	return (CAIRN_OK);
+}
+
+int
+engine_submit(struct engine *e, struct engine_op *op)
+{
+	op->next = NULL;
+	pthread_mutex_lock(&e->mu);
+	if (e->stopping) {
+		pthread_mutex_unlock(&e->mu);
+		return (CAIRN_UNAVAILABLE);
+	}
+	if (e->tail != NULL) {
+		e->tail->next = op;
+	} else {
+		e->head = op;
+	}
+	e->tail = op;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	return (CAIRN_OK);
+}
+
+void
+engine_kick(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	e->kicked = true;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void
+engine_stop(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	bool was = e->stopping;
+	e->stopping = true;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	if (!was) {
+		pthread_join(e->thread, NULL);
+	}
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	engine_stop(e);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+void
+engine_get_counters(struct engine *e, struct engine_counters *c)
+{
+	pthread_mutex_lock(&e->mu);
+	*c = e->counters;
+	pthread_mutex_unlock(&e->mu);
+}
