@@ -25,6 +25,7 @@ struct engine {
 	bool stopping;
 	bool kicked;
 	struct engine_counters counters;
+	struct engine_batch notified; /* due elsewhere (engine_notify_due) */
 
 	/* Engine thread only: */
 	struct engine_op *parked_leases; /* FIFO */
@@ -436,7 +437,11 @@ engine_main(void *arg)
 		e->kicked = false;
 		take_incoming(e, &list, now);
 		bool more = e->head != NULL;
+		struct engine_batch notified = e->notified;
+		memset(&e->notified, 0, sizeof(e->notified));
 		pthread_mutex_unlock(&e->mu);
+
+		wake(e, &notified);
 
 		if (now >= e->next_wakeup) {
 			/* A delayed task came due or a lease ended. */
@@ -526,6 +531,16 @@ engine_submit(struct engine *e, struct engine_op *op)
 	pthread_cond_signal(&e->cv);
 	pthread_mutex_unlock(&e->mu);
 	return (CAIRN_OK);
+}
+
+void
+engine_notify_due(struct engine *e, const char *queue)
+{
+	pthread_mutex_lock(&e->mu);
+	engine_batch_made_due(&e->notified, queue, UINT32_MAX / 2);
+	e->kicked = true;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
 }
 
 void

@@ -146,6 +146,11 @@ int engine_start(struct engine **out, const struct engine_config *cfg);
  * does not call done) when the engine is stopping. */
 int engine_submit(struct engine *e, struct engine_op *op);
 
+/* engine_notify_due tells the engine that tasks of queue may have become
+ * due through another path than its own commits (another server sharing
+ * the database); parked leases of that queue try again. Thread-safe. */
+void engine_notify_due(struct engine *e, const char *queue);
+
 /* engine_kick makes the engine re-check its timers now (tests that move
  * their clock call it). */
 void engine_kick(struct engine *e);

@@ -242,7 +242,7 @@ lifecycle_heartbeat(struct store *s, uint64_t id, const char *token,
     const uint8_t *details, size_t details_len, int64_t now,
     bool *cancel_requested, int64_t *deadline, char *msg)
 {
-	struct task_row row;
+	struct task_row row = { 0 };
 	bool repeated, by_stc;
 	int rv;
 
@@ -274,7 +274,7 @@ int
 lifecycle_complete(struct store *s, uint64_t id, const char *token,
     const uint8_t *result, size_t result_len, int64_t now, char *msg)
 {
-	struct task_row row;
+	struct task_row row = { 0 };
 	bool repeated;
 	int rv;
 
@@ -303,7 +303,7 @@ int
 lifecycle_fail(struct store *s, const struct fail_request *req, int64_t now,
     cairn_state *state, int64_t *run_at, char *msg)
 {
-	struct task_row row;
+	struct task_row row = { 0 };
 	bool repeated;
 	int rv;
 
@@ -335,7 +335,7 @@ int
 lifecycle_cancel(struct store *s, uint64_t id, int64_t now,
     cairn_state *state, char *msg)
 {
-	struct task_row row;
+	struct task_row row = { 0 };
 	int rv;
 
 	if ((rv = store_load(s, id, &row)) != CAIRN_OK) {
@@ -383,7 +383,7 @@ int
 lifecycle_retry(struct store *s, uint64_t id, int64_t now, struct task **out,
     char *msg)
 {
-	struct task_row row;
+	struct task_row row = { 0 };
 	struct task *t;
 	int rv;
 
