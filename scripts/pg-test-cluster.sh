@@ -1,0 +1,154 @@
+#!/bin/bash
+# pg-test-cluster.sh - a throwaway PostgreSQL cluster for Cairn's tests.
+#
+#   pg-test-cluster.sh start DIR      initdb (if needed) and start a cluster
+#                                     under DIR on a free loopback port;
+#                                     print its URI and write it to DIR/uri
+#   pg-test-cluster.sh stop DIR       pg_ctl stop -m fast
+#   pg-test-cluster.sh kill DIR       pg_ctl stop -m immediate (a crash)
+#   pg-test-cluster.sh restart DIR    start it again on the same port
+#   pg-test-cluster.sh exec DIR CMD.. run CMD with CAIRN_TEST_STORE=<uri>
+#
+# It installs nothing: PostgreSQL's server binaries must be under
+# /usr/lib/postgresql/*/bin (Debian's postgresql package); the newest is
+# used. Run as root, the cluster runs as the postgres user (initdb refuses
+# root). Only 127.0.0.1 is listened on, with trust authentication: never
+# point this at anything but a test.
+set -euo pipefail
+
+die() {
+	echo "pg-test-cluster: $*" >&2
+	exit 1
+}
+
+[ $# -ge 2 ] || die "usage: $0 start|stop|kill|restart|exec DIR [CMD...]"
+cmd=$1
+dir=$2
+shift 2
+
+pgbin=""
+for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+	[ -x "$d/pg_ctl" ] && pgbin=$d
+done
+
+# as_pg runs a command as the cluster's owner.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# The data directory lives in DIR unless the postgres user cannot reach
+# DIR (a root-only parent such as /root); then in a private directory
+# under /tmp whose path DIR/pgdata remembers.
+datadir() {
+	if [ -f "$dir/pgdata" ]; then
+		cat "$dir/pgdata"
+	else
+		echo "$dir/data"
+	fi
+}
+
+port_free() {
+	! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+do_init() {
+	local data
+	[ -n "$pgbin" ] || die "no /usr/lib/postgresql/*/bin/pg_ctl (install \
+Debian's postgresql package)"
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	rm -rf "$dir/data" "$dir/sock" "$dir/uri" "$dir/port" "$dir/log"
+	if [ -f "$dir/pgdata" ]; then
+		rm -rf "$(cat "$dir/pgdata")"
+		rm -f "$dir/pgdata"
+	fi
+	data=$dir/data
+	if [ "$(id -u)" = 0 ]; then
+		id postgres >/dev/null 2>&1 || die "no postgres user"
+		chown postgres: "$dir"
+		if ! runuser -u postgres -- test -w "$dir"; then
+			data=$(mktemp -d /tmp/cairn-pgdata.XXXXXX)
+			chown postgres: "$data"
+			echo "$data" >"$dir/pgdata"
+		fi
+	fi
+	as_pg "$pgbin/initdb" -D "$data" -U postgres --auth=trust \
+		-E UTF8 --no-sync --locale=C >"$dir/initdb.log" 2>&1 ||
+		die "initdb failed: see $dir/initdb.log"
+}
+
+# do_start starts the cluster on port $1, or on a free port when $1 is
+# empty, trying again on another port when one was taken meanwhile.
+do_start() {
+	local want=$1 data port sock opts tries=0
+	data=$(datadir)
+	sock=$dir/sock
+	as_pg mkdir -p "$sock"
+	# A unix socket path is limited to about 107 bytes: beyond that,
+	# TCP only.
+	[ ${#sock} -lt 90 ] || sock=""
+	while :; do
+		tries=$((tries + 1))
+		[ $tries -le 20 ] || die "no free port found"
+		if [ -n "$want" ]; then
+			port=$want
+		else
+			port=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+			port_free "$port" || continue
+		fi
+		opts="-c listen_addresses=127.0.0.1 -c port=$port"
+		opts="$opts -c unix_socket_directories='$sock'"
+		opts="$opts -c max_connections=200 -c fsync=on"
+		opts="$opts -c synchronous_commit=on"
+		if as_pg "$pgbin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 \
+			-o "$opts" start >/dev/null; then
+			break
+		fi
+		[ -z "$want" ] || die "cannot start on port $want: see $dir/log"
+	done
+	echo "$port" >"$dir/port"
+}
+
+uri() {
+	echo "postgres://postgres@127.0.0.1:$(cat "$dir/port")/cairn_test"
+}
+
+case $cmd in
+start)
+	do_init
+	do_start ""
+	as_pg "$pgbin/psql" -X -q -h 127.0.0.1 -p "$(cat "$dir/port")" \
+		-U postgres -d postgres -c "CREATE DATABASE cairn_test" ||
+		die "cannot create the database"
+	uri >"$dir/uri"
+	cat "$dir/uri"
+	;;
+restart)
+	dir=$(cd "$dir" && pwd)
+	do_start "$(cat "$dir/port")"
+	;;
+stop | kill)
+	dir=$(cd "$dir" 2>/dev/null && pwd) || exit 0
+	[ -n "$pgbin" ] || exit 0
+	mode=fast
+	[ "$cmd" = kill ] && mode=immediate
+	data=$(datadir)
+	if [ -f "$data/postmaster.pid" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$data" -m "$mode" -w stop >/dev/null
+	fi
+	;;
+exec)
+	[ -f "$dir/uri" ] || die "$dir/uri: no cluster was started there"
+	[ $# -gt 0 ] || die "exec needs a command"
+	CAIRN_TEST_STORE=$(cat "$dir/uri")
+	export CAIRN_TEST_STORE
+	exec "$@"
+	;;
+*)
+	die "unknown command $cmd"
+	;;
+esac

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing Cairn needs, from Debian's packages.
+# Idempotent and quick when everything is there: it asks dpkg first and
+# runs apt-get only for what is missing (as root, or through sudo).
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config
+	libnng-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
+	libpq-dev libcmocka-dev
+	# tests: a PostgreSQL server to start under a temporary directory,
+	# the hand-made call of proto/README.md, and Python bindings
+	postgresql nng-utils protobuf-compiler python3 python3-pytest
+	# tests: sanitizer and fuzzer runtimes, Prometheus's format checker
+	clang libclang-rt-14-dev prometheus
+	clang-format sqlite3 openssl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		sudo="sudo"
+	else
+		echo "setup: run as root, or install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The postgresql package creates and starts a default cluster; the tests
+# start their own under a temporary directory and do not need it.
