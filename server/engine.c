@@ -33,6 +33,7 @@ struct engine {
 	struct engine_op *woken; /* retried in the next transaction */
 	int64_t next_wakeup;     /* a task comes due or a lease ends */
 	int64_t next_prune;
+	int64_t prune_interval_ms; /* a short retention is kept closely */
 };
 
 static int64_t
@@ -146,7 +147,7 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now,
 		 * small steps that never stall the requests. */
 		e->next_prune = now + (pruned == PRUNE_PER_BATCH
 		                       ? 50
-		                       : PRUNE_INTERVAL_MS);
+		                       : e->prune_interval_ms);
 		b->pruned = pruned;
 	}
 	return (CAIRN_OK);
@@ -489,6 +490,10 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	}
 	if (e->cfg.retention_ms <= 0) {
 		e->cfg.retention_ms = 7LL * 24 * 3600 * 1000;
+	}
+	e->prune_interval_ms = e->cfg.retention_ms / 4;
+	if (e->prune_interval_ms > PRUNE_INTERVAL_MS) {
+		e->prune_interval_ms = PRUNE_INTERVAL_MS;
 	}
 	if (e->cfg.max_wait_ms <= 0) {
 		e->cfg.max_wait_ms = 60000;

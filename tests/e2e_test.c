@@ -387,6 +387,38 @@ stop_answers_parked_and_keeps_data(void **state)
 	cairn_task_free(g);
 }
 
+static void
+finished_tasks_are_pruned_after_retention(void **state)
+{
+	struct fx *f = *state;
+	static const char *const args[] = { "--retention", "300ms", NULL };
+	cairn_task_spec spec = { .queue = "short", .payload = "x",
+		.payload_len = 1 };
+	cairn_task *g;
+
+	assert_int_equal(server_stop(&f->srv), 0);
+	assert_int_equal(server_restart(&f->srv, args), 0);
+	uint64_t done = enqueue(f->c, spec);
+	uint64_t waiting = enqueue(f->c, spec);
+	cairn_task *t = lease1(f->c, "short", NULL);
+	assert_int_equal(t->id, done);
+	assert_int_equal(
+	    cairn_complete(f->c, done, t->lease_token, NULL, 0), CAIRN_OK);
+	cairn_task_free(t);
+	int rv = CAIRN_OK;
+	for (int i = 0; i < 50 && rv == CAIRN_OK; i++) {
+		usleep(100 * 1000);
+		if ((rv = cairn_get(f->c, done, &g)) == CAIRN_OK) {
+			cairn_task_free(g);
+		}
+	}
+	assert_int_equal(rv, CAIRN_NOT_FOUND);
+	/* Only finished tasks go. */
+	assert_int_equal(cairn_get(f->c, waiting, &g), CAIRN_OK);
+	assert_int_equal(g->state, CAIRN_PENDING);
+	cairn_task_free(g);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -401,6 +433,7 @@ main(int argc, char **argv)
 		T(concurrent_duplicates_make_one_task),
 		T(queue_drains_after_workers_are_killed),
 		T(stop_answers_parked_and_keeps_data),
+		T(finished_tasks_are_pruned_after_retention),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);
