@@ -219,9 +219,9 @@ CAIRN_API int cairn_complete(cairn_client *c, uint64_t id,
  * (or retry_delay_ms when > 0). *state (may be NULL) is the task's new
  * state; *run_at_ms (may be NULL) its next attempt.
  */
-CAIRN_API int cairn_fail(cairn_client *c, uint64_t id,
-    const char *lease_token, const char *error, bool retryable,
-    int64_t retry_delay_ms, cairn_state *state, int64_t *run_at_ms);
+CAIRN_API int cairn_fail(cairn_client *c, uint64_t id, const char *lease_token,
+    const char *error, bool retryable, int64_t retry_delay_ms,
+    cairn_state *state, int64_t *run_at_ms);
 
 /* cairn_cancel cancels a PENDING task at once, or flags an ACTIVE one.
  * *state (may be NULL) is CAIRN_CANCELED or CAIRN_ACTIVE. */
@@ -239,9 +239,9 @@ CAIRN_API int cairn_get(cairn_client *c, uint64_t id, cairn_task **task);
  * all) with id > after_id, in id order. *next_after_id is the page token for
  * the next call, 0 on the last page. Free *tasks with cairn_tasks_free.
  */
-CAIRN_API int cairn_list(cairn_client *c, const char *queue,
-    cairn_state state, uint32_t limit, uint64_t after_id, cairn_task ***tasks,
-    size_t *n, uint64_t *next_after_id);
+CAIRN_API int cairn_list(cairn_client *c, const char *queue, cairn_state state,
+    uint32_t limit, uint64_t after_id, cairn_task ***tasks, size_t *n,
+    uint64_t *next_after_id);
 
 typedef struct cairn_queue_stats {
 	char *queue;
@@ -256,8 +256,8 @@ typedef struct cairn_queue_stats {
 
 /* cairn_stats returns counts per queue (queue NULL or "" for all) as an
  * array of *n, freed with cairn_stats_free. */
-CAIRN_API int cairn_stats(cairn_client *c, const char *queue,
-    cairn_queue_stats **stats, size_t *n);
+CAIRN_API int cairn_stats(
+    cairn_client *c, const char *queue, cairn_queue_stats **stats, size_t *n);
 CAIRN_API void cairn_stats_free(cairn_queue_stats *stats, size_t n);
 
 /* cairn_await waits up to wait_ms for task id to be terminal and returns
@@ -275,14 +275,14 @@ typedef struct cairn_event {
 
 /* cairn_history returns the events of task id, oldest first, freed with
  * cairn_events_free. */
-CAIRN_API int cairn_history(cairn_client *c, uint64_t id,
-    cairn_event **events, size_t *n);
+CAIRN_API int cairn_history(
+    cairn_client *c, uint64_t id, cairn_event **events, size_t *n);
 CAIRN_API void cairn_events_free(cairn_event *events, size_t n);
 
 /* cairn_ping makes a round trip that touches no storage. *server_time_ms
  * and *version (free with cairn_free) may be NULL. */
-CAIRN_API int cairn_ping(cairn_client *c, int64_t *server_time_ms,
-    char **version);
+CAIRN_API int cairn_ping(
+    cairn_client *c, int64_t *server_time_ms, char **version);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,277 @@
+/*
+ * cmd_worker.c - what a worker does with a leased task: heartbeat,
+ * complete and fail.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+/* ---- heartbeat, complete, fail ----------------------------------------- */
+
+enum {
+	W_TOKEN = OPT_FIRST_COMMAND_OPTION,
+	W_DETAILS,
+	W_RESULT,
+	W_RESULT_FILE,
+	W_ERROR,
+	W_NO_RETRY,
+	W_RETRY_DELAY,
+};
+
+/* worker_args reads ID and --token, which the three commands share. */
+static bool
+worker_args(struct cli_state *cli, const char *token, uint64_t *id)
+{
+	if (!cli_positional(cli, 1, 1, "task ID")) {
+		return (false);
+	}
+	if (!arg_id(cli, cli->pos[0], id)) {
+		return (false);
+	}
+	if (token == NULL) {
+		cli->status = cli_usage(cli,
+		    "--token is required: the lease token printed by "
+		    "'cairn lease'");
+		return (false);
+	}
+	return (true);
+}
+
+static const char heartbeat_help[]
+    = "Usage: cairn heartbeat ID --token T [--details TEXT]\n"
+      "\n"
+      "Tells the server that the worker holding task ID with lease token T\n"
+      "(printed by 'cairn lease') is alive, and prints the new deadline.\n"
+      "Prints \"cancel requested\" when the task was canceled meanwhile: the\n"
+      "worker should stop and fail it. A lost lease gives "
+      "FAILED_PRECONDITION.\n"
+      "\n"
+      "Options:\n"
+      "  --token T       the lease token (required)\n"
+      "  --details TEXT  progress to keep; the next attempt sees it\n"
+      "  --json          print {\"cancel_requested\": ..., \"deadline_ms\": "
+      "...}\n";
+
+static const struct option heartbeat_opts[] = {
+	{ "token", required_argument, NULL, W_TOKEN },
+	{ "details", required_argument, NULL, W_DETAILS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+heartbeat_run(struct cli_state *cli, int argc, char **argv)
+{
+	const char *token = NULL, *details = NULL;
+	bool cancel;
+	int64_t deadline;
+	uint64_t id;
+	char when[64];
+	int ch, rv;
+
+	while ((ch = cli_opt(cli, argc, argv, heartbeat_opts)) >= 0) {
+		if (ch == W_TOKEN) {
+			token = optarg;
+		} else if (ch == W_DETAILS) {
+			details = optarg;
+		}
+	}
+	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+		return (cli->status);
+	}
+	if ((rv = cli_connect(cli)) != EXIT_OK) {
+		return (rv);
+	}
+	rv = cairn_heartbeat(cli->client, id, token, details,
+	    details != NULL ? strlen(details) : 0, &cancel, &deadline);
+	if (rv != CAIRN_OK) {
+		return (cli_call_failed(cli, rv));
+	}
+	if (cli->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_bool(&j, "cancel_requested", cancel);
+		json_kv_int(&j, "deadline_ms", deadline);
+		json_end_object(&j);
+		json_end(&j);
+		return (EXIT_OK);
+	}
+	fmt_time(deadline, when, sizeof(when));
+	printf("deadline: %s\n", when);
+	if (cancel) {
+		puts("cancel requested");
+	}
+	return (EXIT_OK);
+}
+
+const struct cli_cmd cli_cmd_heartbeat
+    = { "heartbeat", "extend a lease, and learn of a cancel", heartbeat_help,
+	      heartbeat_run };
+
+static const char complete_help[]
+    = "Usage: cairn complete ID --token T [--result TEXT | --result-file "
+      "FILE]\n"
+      "\n"
+      "Marks task ID succeeded, with an optional result. T is the lease\n"
+      "token printed by 'cairn lease'. Repeating a complete that took effect\n"
+      "succeeds again; a lost lease gives FAILED_PRECONDITION.\n"
+      "\n"
+      "Options:\n"
+      "  --token T           the lease token (required)\n"
+      "  --result TEXT       the result\n"
+      "  --result-file FILE  the contents of FILE as the result (\"-\": "
+      "stdin)\n"
+      "  --json              print {\"id\": N, \"state\": \"succeeded\"}\n";
+
+static const struct option complete_opts[] = {
+	{ "token", required_argument, NULL, W_TOKEN },
+	{ "result", required_argument, NULL, W_RESULT },
+	{ "result-file", required_argument, NULL, W_RESULT_FILE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+complete_run(struct cli_state *cli, int argc, char **argv)
+{
+	const char *token = NULL, *text = NULL, *file = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t id;
+	int ch, rv;
+
+	while ((ch = cli_opt(cli, argc, argv, complete_opts)) >= 0) {
+		if (ch == W_TOKEN) {
+			token = optarg;
+		} else if (ch == W_RESULT) {
+			text = optarg;
+		} else if (ch == W_RESULT_FILE) {
+			file = optarg;
+		}
+	}
+	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+		return (cli->status);
+	}
+	if (text != NULL && file != NULL) {
+		return (cli_usage(
+		    cli, "give the result once: --result or --result-file"));
+	}
+	if (file != NULL && !read_file(file, &buf, &len)) {
+		return (EXIT_CALL);
+	}
+	if (text != NULL) {
+		len = strlen(text);
+	}
+	if ((rv = cli_connect(cli)) == EXIT_OK) {
+		rv = cairn_complete(cli->client, id, token,
+		    buf != NULL ? (const void *) buf : text, len);
+		rv = rv == CAIRN_OK ? EXIT_OK : cli_call_failed(cli, rv);
+	}
+	free(buf);
+	if (rv != EXIT_OK) {
+		return (rv);
+	}
+	if (cli->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_uint(&j, "id", id);
+		json_kv_string(&j, "state", cairn_state_name(CAIRN_SUCCEEDED));
+		json_end_object(&j);
+		json_end(&j);
+	} else {
+		puts(cairn_state_name(CAIRN_SUCCEEDED));
+	}
+	return (EXIT_OK);
+}
+
+const struct cli_cmd cli_cmd_complete = { "complete",
+	"mark a leased task succeeded", complete_help, complete_run };
+
+static const char fail_help[]
+    = "Usage: cairn fail ID --token T [--error TEXT] [--no-retry]\n"
+      "                  [--retry-delay DUR]\n"
+      "\n"
+      "Fails the current attempt of task ID (T: the lease token printed by\n"
+      "'cairn lease') and prints the task's new state: pending, with the "
+      "time\n"
+      "of the next attempt, or failed when the attempts are used up or with\n"
+      "--no-retry.\n"
+      "\n"
+      "Options:\n"
+      "  --token T          the lease token (required)\n"
+      "  --error TEXT       what went wrong, kept as the task's last_error\n"
+      "  --no-retry         fail the task for good\n"
+      "  --retry-delay DUR  next attempt after DUR instead of the backoff\n"
+      "  --json             print {\"state\": ..., \"run_at_ms\": ...}\n";
+
+static const struct option fail_opts[] = {
+	{ "token", required_argument, NULL, W_TOKEN },
+	{ "error", required_argument, NULL, W_ERROR },
+	{ "no-retry", no_argument, NULL, W_NO_RETRY },
+	{ "retry-delay", required_argument, NULL, W_RETRY_DELAY },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+fail_run(struct cli_state *cli, int argc, char **argv)
+{
+	const char *token = NULL, *error = NULL;
+	bool retryable = true;
+	int64_t delay = 0, run_at;
+	cairn_state state;
+	uint64_t id;
+	char when[64];
+	int ch, rv;
+
+	while ((ch = cli_opt(cli, argc, argv, fail_opts)) >= 0) {
+		if (ch == W_TOKEN) {
+			token = optarg;
+		} else if (ch == W_ERROR) {
+			error = optarg;
+		} else if (ch == W_NO_RETRY) {
+			retryable = false;
+		} else if (ch == W_RETRY_DELAY
+		    && !arg_duration(cli, "--retry-delay", optarg, &delay)) {
+			return (cli->status);
+		}
+	}
+	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+		return (cli->status);
+	}
+	if ((rv = cli_connect(cli)) != EXIT_OK) {
+		return (rv);
+	}
+	rv = cairn_fail(
+	    cli->client, id, token, error, retryable, delay, &state, &run_at);
+	if (rv != CAIRN_OK) {
+		return (cli_call_failed(cli, rv));
+	}
+	if (cli->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_string(&j, "state", cairn_state_name(state));
+		json_kv_int(&j, "run_at_ms", run_at);
+		json_end_object(&j);
+		json_end(&j);
+	} else if (state == CAIRN_PENDING) {
+		fmt_time(run_at, when, sizeof(when));
+		printf("%s (next attempt at %s)\n", cairn_state_name(state),
+		    when);
+	} else {
+		puts(cairn_state_name(state));
+	}
+	return (EXIT_OK);
+}
+
+const struct cli_cmd cli_cmd_fail = { "fail",
+	"fail the current attempt of a leased task", fail_help, fail_run };

@@ -1,0 +1,353 @@
+/*
+ * rpc_work.c - the rpcs that producers and workers make: Enqueue, Lease,
+ * Heartbeat, Complete and Fail. All of them change state, so all of them
+ * carry a request id (CAIRN__MUTATING).
+ *
+ * Checks here stop only what cannot be encoded or would crash (NULL where
+ * a value is needed, a count of zero). The server is the authority on
+ * everything else: queue names, limits, negative durations.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NOMEM(c, what)                                                        \
+	cairn__fail((c), CAIRN_RESOURCE_EXHAUSTED, "out of memory %s", (what))
+
+static void
+spec_to_pb(const cairn_task_spec *s, Cairn__V1__TaskSpec *pb,
+    Cairn__V1__RetryPolicy *retry)
+{
+	cairn__v1__task_spec__init(pb);
+	/* protobuf-c's fields are not const, but packing only reads them. */
+	pb->queue = (char *) s->queue;
+	pb->payload.data = (uint8_t *) s->payload;
+	pb->payload.len = s->payload_len;
+	pb->priority = s->priority;
+	pb->delay_ms = s->delay_ms;
+	pb->run_at_ms = s->run_at_ms;
+	pb->max_attempts = s->max_attempts;
+	pb->heartbeat_timeout_ms = s->heartbeat_timeout_ms;
+	pb->start_to_close_timeout_ms = s->start_to_close_timeout_ms;
+	if (s->idempotency_key != NULL) {
+		pb->idempotency_key = (char *) s->idempotency_key;
+	}
+	/* An absent policy and an all-zero one both mean the defaults;
+	 * leaving it out keeps the request small. */
+	if (s->retry_initial_backoff_ms != 0 || s->retry_multiplier != 0
+	    || s->retry_max_backoff_ms != 0) {
+		cairn__v1__retry_policy__init(retry);
+		retry->initial_backoff_ms = s->retry_initial_backoff_ms;
+		retry->multiplier = s->retry_multiplier;
+		retry->max_backoff_ms = s->retry_max_backoff_ms;
+		pb->retry = retry;
+	}
+}
+
+static int
+enqueue_check(cairn_client *c, const cairn_task_spec *specs, size_t n,
+    const cairn_enqueue_result *results)
+{
+	if (specs == NULL || n == 0) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_enqueue: no tasks given"));
+	}
+	if (results == NULL) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_enqueue: results is NULL"));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (specs[i].queue == NULL) {
+			return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+			    "cairn_enqueue: task %zu: queue is NULL", i));
+		}
+		if (specs[i].payload == NULL && specs[i].payload_len > 0) {
+			return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+			    "cairn_enqueue: task %zu: payload is NULL", i));
+		}
+	}
+	return (CAIRN_OK);
+}
+
+int
+cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
+    cairn_enqueue_result *results)
+{
+	Cairn__V1__EnqueueRequest req = CAIRN__V1__ENQUEUE_REQUEST__INIT;
+	Cairn__V1__EnqueueResponse *resp;
+	Cairn__V1__TaskSpec *pbs = NULL;
+	Cairn__V1__TaskSpec **ptrs = NULL;
+	Cairn__V1__RetryPolicy *retries = NULL;
+	ProtobufCMessage *m;
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if ((rv = enqueue_check(c, specs, n, results)) != CAIRN_OK) {
+		return (rv);
+	}
+	if ((pbs = calloc(n, sizeof(*pbs))) == NULL
+	    || (ptrs = calloc(n, sizeof(*ptrs))) == NULL
+	    || (retries = calloc(n, sizeof(*retries))) == NULL) {
+		rv = NOMEM(c, "building an Enqueue request");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		spec_to_pb(&specs[i], &pbs[i], &retries[i]);
+		ptrs[i] = &pbs[i];
+	}
+	req.n_tasks = n;
+	req.tasks = ptrs;
+	if ((rv = cairn__call(c, "Enqueue", &req.base, 0, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		goto out;
+	}
+	resp = (Cairn__V1__EnqueueResponse *) m;
+	if (resp->n_results != n) {
+		rv = cairn__fail(c, CAIRN_INTERNAL,
+		    "server answered %zu results for %zu tasks",
+		    resp->n_results, n);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			results[i].id = resp->results[i]->id;
+			results[i].created = resp->results[i]->created;
+		}
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+out:
+	free(retries);
+	free(ptrs);
+	free(pbs);
+	return (rv);
+}
+
+/* default_worker writes "host:pid", which is what an operator looking at
+ * a task's history needs to find the process. */
+static void
+default_worker(char *buf, size_t len)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0) {
+		strcpy(host, "unknown");
+	}
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, len, "%s:%ld", host, (long) getpid());
+}
+
+/* leased_to_tasks converts the reply of Lease into *out (n + 1 slots). */
+static int
+leased_to_tasks(
+    cairn_client *c, const Cairn__V1__LeaseResponse *resp, cairn_task ***out)
+{
+	cairn_task **v;
+	size_t n = resp->n_tasks;
+
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		return (NOMEM(c, "reading a Lease reply"));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Cairn__V1__LeasedTask *lt = resp->tasks[i];
+		if (lt->task == NULL) {
+			cairn_tasks_free(v, i);
+			return (cairn__fail(c, CAIRN_INTERNAL,
+			    "Lease reply from %s without a task", c->url));
+		}
+		if ((v[i] = cairn__task_from_pb(lt->task)) == NULL
+		    || (v[i]->lease_token = strdup(lt->lease_token)) == NULL) {
+			cairn_tasks_free(v, i + 1);
+			return (NOMEM(c, "reading a Lease reply"));
+		}
+		/* The lease's own deadline is the one that counts. */
+		if (lt->deadline_ms != 0) {
+			v[i]->lease_deadline_ms = lt->deadline_ms;
+		}
+	}
+	*out = v;
+	return (CAIRN_OK);
+}
+
+static int
+lease_check(cairn_client *c, const char *const *queues, size_t nqueues,
+    cairn_task ***tasks, size_t *n)
+{
+	if (queues == NULL || nqueues == 0) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_lease: no queues given"));
+	}
+	for (size_t i = 0; i < nqueues; i++) {
+		if (queues[i] == NULL) {
+			return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+			    "cairn_lease: queue %zu is NULL", i));
+		}
+	}
+	if (tasks == NULL || n == NULL) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_lease: tasks or n is NULL"));
+	}
+	return (CAIRN_OK);
+}
+
+int
+cairn_lease(cairn_client *c, const char *const *queues, size_t nqueues,
+    const cairn_lease_options *opts, cairn_task ***tasks, size_t *n)
+{
+	static const cairn_lease_options defaults = { 0 };
+	Cairn__V1__LeaseRequest req = CAIRN__V1__LEASE_REQUEST__INIT;
+	Cairn__V1__LeaseResponse *resp;
+	ProtobufCMessage *m;
+	cairn_task **v = NULL;
+	char worker[300];
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if ((rv = lease_check(c, queues, nqueues, tasks, n)) != CAIRN_OK) {
+		return (rv);
+	}
+	if (opts == NULL) {
+		opts = &defaults;
+	}
+	if (opts->worker_id == NULL) {
+		default_worker(worker, sizeof(worker));
+	}
+	req.queues = (char **) queues;
+	req.n_queues = nqueues;
+	req.max_tasks = opts->max_tasks;
+	req.wait_ms = opts->wait_ms;
+	req.worker_id
+	    = opts->worker_id != NULL ? (char *) opts->worker_id : worker;
+	req.lease_timeout_ms = opts->lease_timeout_ms;
+
+	/* The long-poll's wait adds to the call's time budget. */
+	if ((rv = cairn__call(
+	         c, "Lease", &req.base, opts->wait_ms, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	resp = (Cairn__V1__LeaseResponse *) m;
+	rv = leased_to_tasks(c, resp, &v);
+	if (rv == CAIRN_OK) {
+		*tasks = v;
+		*n = resp->n_tasks;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (rv);
+}
+
+int
+cairn_heartbeat(cairn_client *c, uint64_t id, const char *lease_token,
+    const void *details, size_t details_len, bool *cancel_requested,
+    int64_t *deadline_ms)
+{
+	Cairn__V1__HeartbeatRequest req = CAIRN__V1__HEARTBEAT_REQUEST__INIT;
+	Cairn__V1__HeartbeatResponse *resp;
+	ProtobufCMessage *m;
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if (lease_token == NULL) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_heartbeat: lease_token is NULL"));
+	}
+	if (details == NULL && details_len > 0) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_heartbeat: details is NULL"));
+	}
+	req.id = id;
+	req.lease_token = (char *) lease_token;
+	req.details.data = (uint8_t *) details;
+	req.details.len = details_len;
+	if ((rv = cairn__call(
+	         c, "Heartbeat", &req.base, 0, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	resp = (Cairn__V1__HeartbeatResponse *) m;
+	if (cancel_requested != NULL) {
+		*cancel_requested = resp->cancel_requested;
+	}
+	if (deadline_ms != NULL) {
+		*deadline_ms = resp->deadline_ms;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (CAIRN_OK);
+}
+
+int
+cairn_complete(cairn_client *c, uint64_t id, const char *lease_token,
+    const void *result, size_t result_len)
+{
+	Cairn__V1__CompleteRequest req = CAIRN__V1__COMPLETE_REQUEST__INIT;
+	ProtobufCMessage *m;
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if (lease_token == NULL) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_complete: lease_token is NULL"));
+	}
+	if (result == NULL && result_len > 0) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_complete: result is NULL"));
+	}
+	req.id = id;
+	req.lease_token = (char *) lease_token;
+	req.result.data = (uint8_t *) result;
+	req.result.len = result_len;
+	if ((rv = cairn__call(
+	         c, "Complete", &req.base, 0, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (CAIRN_OK);
+}
+
+int
+cairn_fail(cairn_client *c, uint64_t id, const char *lease_token,
+    const char *error, bool retryable, int64_t retry_delay_ms,
+    cairn_state *state, int64_t *run_at_ms)
+{
+	Cairn__V1__FailRequest req = CAIRN__V1__FAIL_REQUEST__INIT;
+	Cairn__V1__FailResponse *resp;
+	ProtobufCMessage *m;
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if (lease_token == NULL) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_fail: lease_token is NULL"));
+	}
+	req.id = id;
+	req.lease_token = (char *) lease_token;
+	if (error != NULL) {
+		req.error = (char *) error;
+	}
+	req.non_retryable = !retryable;
+	req.retry_delay_ms = retry_delay_ms;
+	if ((rv = cairn__call(c, "Fail", &req.base, 0, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	resp = (Cairn__V1__FailResponse *) m;
+	if (state != NULL) {
+		*state = cairn__state_from_pb(resp->state);
+	}
+	if (run_at_ms != NULL) {
+		*run_at_ms = resp->run_at_ms;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (CAIRN_OK);
+}
