@@ -20,21 +20,27 @@ clang-format --dry-run --Werror $files
 
 jobs=$(nproc)
 
-run_suite() { # name, cmake args...
-	local name=$1
-	shift
+run_suite() { # name, ctest filter (regex, "" for all), cmake args...
+	local name=$1 filter=$2
+	shift 2
 	echo "== build ($name)"
 	cmake -S . -B "build/$name" -DCAIRN_WERROR=ON "$@" >/dev/null
 	cmake --build "build/$name" -j"$jobs" >/dev/null
 	echo "== test ($name)"
-	(cd "build/$name" && ctest --output-on-failure --timeout 600)
+	(cd "build/$name" && ctest --output-on-failure --timeout 600 \
+		${filter:+-R "$filter"})
 }
 
-run_suite ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite ci "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ $quick -eq 0 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	run_suite asan -DCMAKE_BUILD_TYPE=Debug \
+	run_suite asan "" -DCMAKE_BUILD_TYPE=Debug \
 		-DCAIRN_SANITIZE=address,undefined
+	# ThreadSanitizer for the server's threads: the engine, nng's
+	# callbacks and the client pool, through the tests that run them.
+	export TSAN_OPTIONS=halt_on_error=1
+	run_suite tsan "engine_test|e2e_test|badinput_test|cli_test" \
+		-DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=thread
 fi
 echo "== all tests passed"
