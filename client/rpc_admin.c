@@ -16,7 +16,7 @@ static int
 task_out(cairn_client *c, const char *method, const Cairn__V1__Task *pb,
     cairn_task **out)
 {
-	cairn_task *t;
+	cairn_task *t = NULL;
 
 	if (pb == NULL) {
 		return (cairn__fail(c, CAIRN_INTERNAL,
@@ -84,7 +84,7 @@ cairn_get(cairn_client *c, uint64_t id, cairn_task **task)
 {
 	Cairn__V1__GetRequest req = CAIRN__V1__GET_REQUEST__INIT;
 	ProtobufCMessage *m;
-	cairn_task *t;
+	cairn_task *t = NULL;
 	int rv;
 
 	if (c == NULL) {
@@ -197,7 +197,7 @@ cairn_await(cairn_client *c, uint64_t id, int64_t wait_ms, cairn_task **task,
 	Cairn__V1__AwaitRequest req = CAIRN__V1__AWAIT_REQUEST__INIT;
 	Cairn__V1__AwaitResponse *resp;
 	ProtobufCMessage *m;
-	cairn_task *t;
+	cairn_task *t = NULL;
 	int rv;
 
 	if (c == NULL) {

@@ -331,7 +331,7 @@ min_of(struct store *s, enum sq_stmt which, int64_t now, int64_t *at)
 int
 sq_next_wakeup(struct store *s, int64_t now, int64_t *at)
 {
-	int64_t due, deadline;
+	int64_t due = TASK_TIME_NEVER, deadline = TASK_TIME_NEVER;
 	int rv;
 
 	if ((rv = min_of(s, SQ_NEXT_DUE, now, &due)) != CAIRN_OK ||

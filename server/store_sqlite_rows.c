@@ -194,7 +194,7 @@ sq_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 {
 	sqlite3_stmt *st = sq_stmt(Q(s), SQ_PRUNE_PICK);
 	uint64_t ids[256];
-	size_t got;
+	size_t got = 0;
 	int rv;
 
 	if (limit > 256) {
