@@ -17,8 +17,9 @@ col_text(sqlite3_stmt *st, int i, char **out)
 
 	*out = NULL;
 	if (v == NULL) {
-		return (sqlite3_column_type(st, i) == SQLITE_NULL ? CAIRN_OK
-		                                          : CAIRN_RESOURCE_EXHAUSTED);
+		return (sqlite3_column_type(st, i) == SQLITE_NULL
+		        ? CAIRN_OK
+		        : CAIRN_RESOURCE_EXHAUSTED);
 	}
 	return ((*out = strdup((const char *) v)) != NULL
 	        ? CAIRN_OK
@@ -81,14 +82,14 @@ sq_read_row(sqlite3_stmt *st, struct task_row *row)
 	row->outcome = (enum lease_outcome) sqlite3_column_int(st, 26);
 	row->event_seq = (uint32_t) sqlite3_column_int64(st, 27);
 
-	if ((rv = col_text(st, 1, &t->queue)) != 0 ||
-	    (rv = col_blob(st, 2, &t->payload, &t->payload_len)) != 0 ||
-	    (rv = col_text(st, 13, &t->idempotency_key)) != 0 ||
-	    (rv = col_blob(st, 14, &t->details, &t->details_len)) != 0 ||
-	    (rv = col_blob(st, 15, &t->result, &t->result_len)) != 0 ||
-	    (rv = col_text(st, 16, &t->last_error)) != 0 ||
-	    (rv = col_text(st, 18, &t->worker_id)) != 0 ||
-	    (rv = col_text(st, 19, &token)) != 0) {
+	if ((rv = col_text(st, 1, &t->queue)) != 0
+	    || (rv = col_blob(st, 2, &t->payload, &t->payload_len)) != 0
+	    || (rv = col_text(st, 13, &t->idempotency_key)) != 0
+	    || (rv = col_blob(st, 14, &t->details, &t->details_len)) != 0
+	    || (rv = col_blob(st, 15, &t->result, &t->result_len)) != 0
+	    || (rv = col_text(st, 16, &t->last_error)) != 0
+	    || (rv = col_text(st, 18, &t->worker_id)) != 0
+	    || (rv = col_text(st, 19, &token)) != 0) {
 		task_row_clear(row);
 		return (rv);
 	}
@@ -122,38 +123,37 @@ read_task(sqlite3_stmt *st, struct task **out)
 int
 sq_get(struct store *s, uint64_t id, struct task **out)
 {
-	sqlite3_stmt *st = sq_stmt(Q(s), SQ_LOAD);
-	int rc, rv;
+	struct task_row row;
+	struct task *t;
+	int rv;
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64) id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rv = read_task(st, out);
-		sqlite3_reset(st);
-		return (rv == CAIRN_OK ? rv
-		                       : store_seterr(s, rv, "out of memory"));
+	if ((rv = sq_load(s, id, &row)) != CAIRN_OK) {
+		return (rv);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		return (store_seterr(s, CAIRN_NOT_FOUND, "task %llu not found",
-		    (unsigned long long) id));
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		task_row_clear(&row);
+		return (store_seterr(
+		    s, CAIRN_RESOURCE_EXHAUSTED, "out of memory"));
 	}
-	return (sq_fail(Q(s), rc, "get"));
+	*t = row.t;
+	*out = t;
+	return (CAIRN_OK);
 }
 
 int
-sq_list(struct store *s, const char *queue, cairn_state state,
-    uint32_t limit, uint64_t after_id, struct task ***out, size_t *n)
+sq_list(struct store *s, const char *queue, cairn_state state, uint32_t limit,
+    uint64_t after_id, struct task ***out, size_t *n)
 {
-	enum sq_stmt which = state == CAIRN_STATE_ANY ? SQ_LIST_ANY
-	                                              : SQ_LIST_STATE;
+	enum sq_stmt which
+	    = state == CAIRN_STATE_ANY ? SQ_LIST_ANY : SQ_LIST_STATE;
 	sqlite3_stmt *st = sq_stmt(Q(s), which);
 	struct task **tasks = calloc(limit > 0 ? limit : 1, sizeof(*tasks));
 	size_t got = 0;
 	int rc = SQLITE_DONE, rv = CAIRN_OK;
 
 	if (tasks == NULL) {
-		return (store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
+		return (
+		    store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
 	}
 	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64) after_id);
@@ -230,7 +230,8 @@ sq_stats(struct store *s, const char *queue, int64_t now,
 			break;
 		}
 		if (state >= CAIRN_PENDING && state <= CAIRN_CANCELED) {
-			e->count[state] = (uint64_t) sqlite3_column_int64(st, 2);
+			e->count[state]
+			    = (uint64_t) sqlite3_column_int64(st, 2);
 		}
 	}
 	sqlite3_reset(st);
@@ -288,9 +289,9 @@ sq_history(struct store *s, uint64_t id, struct task_event **out, size_t *n)
 		memset(e, 0, sizeof(*e));
 		e->at_ms = sqlite3_column_int64(st, 0);
 		e->attempt = (uint32_t) sqlite3_column_int64(st, 2);
-		if (col_text(st, 1, &e->kind) != 0 ||
-		    col_text(st, 3, &e->worker_id) != 0 ||
-		    col_text(st, 4, &e->message) != 0) {
+		if (col_text(st, 1, &e->kind) != 0
+		    || col_text(st, 3, &e->worker_id) != 0
+		    || col_text(st, 4, &e->message) != 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -325,7 +326,8 @@ min_of(struct store *s, enum sq_stmt which, int64_t now, int64_t *at)
 		*at = col_i64_or(st, 0, TASK_TIME_NEVER);
 	}
 	sqlite3_reset(st);
-	return (rc == SQLITE_ROW ? CAIRN_OK : sq_fail(Q(s), rc, "next wakeup"));
+	return (
+	    rc == SQLITE_ROW ? CAIRN_OK : sq_fail(Q(s), rc, "next wakeup"));
 }
 
 int
@@ -334,8 +336,9 @@ sq_next_wakeup(struct store *s, int64_t now, int64_t *at)
 	int64_t due = TASK_TIME_NEVER, deadline = TASK_TIME_NEVER;
 	int rv;
 
-	if ((rv = min_of(s, SQ_NEXT_DUE, now, &due)) != CAIRN_OK ||
-	    (rv = min_of(s, SQ_NEXT_DEADLINE, now, &deadline)) != CAIRN_OK) {
+	if ((rv = min_of(s, SQ_NEXT_DUE, now, &due)) != CAIRN_OK
+	    || (rv = min_of(s, SQ_NEXT_DEADLINE, now, &deadline))
+	        != CAIRN_OK) {
 		return (rv);
 	}
 	*at = due < deadline ? due : deadline;
