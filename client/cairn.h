@@ -85,6 +85,15 @@ typedef struct cairn_client_options {
 	                       their wait to it */
 	bool lazy_connect;  /* true: open succeeds while the server is
 	                       unreachable and connects in the background */
+	/* tls+tcp:// only; PEM files. The server's certificate is always
+	 * verified. */
+	const char *tls_ca_file;     /* CAs to trust; NULL: the system's
+	                                /etc/ssl/certs/ca-certificates.crt */
+	const char *tls_cert_file;   /* client certificate, for servers that
+	                                require one; with tls_key_file */
+	const char *tls_key_file;    /* its private key */
+	const char *tls_server_name; /* name the server's certificate must
+	                                carry; NULL: the URL's host */
 } cairn_client_options;
 
 /*
@@ -283,6 +292,159 @@ CAIRN_API void cairn_events_free(cairn_event *events, size_t n);
  * and *version (free with cairn_free) may be NULL. */
 CAIRN_API int cairn_ping(
     cairn_client *c, int64_t *server_time_ms, char **version);
+
+/*
+ * Doing more per request: a worker that holds many tasks completes or
+ * heartbeats them in one round trip and one commit on the server, and a
+ * worker that loops completes a task and leases the next in one.
+ */
+
+/* One completion of a batch. */
+typedef struct cairn_completion {
+	uint64_t id;
+	const char *lease_token;
+	const void *result;
+	size_t result_len;
+} cairn_completion;
+
+/*
+ * cairn_complete_batch completes n tasks in one request. Each is applied on
+ * its own: statuses (an array of n supplied by the caller) receives each
+ * task's status, CAIRN_OK or, for a lost lease, CAIRN_FAILED_PRECONDITION;
+ * cairn_client_errmsg() then tells the first refusal. The return value is
+ * CAIRN_OK when the request was applied (read statuses); any other status
+ * means none took effect (CAIRN_UNAVAILABLE: the outcome is unknown).
+ */
+CAIRN_API int cairn_complete_batch(
+    cairn_client *c, const cairn_completion *items, size_t n, int *statuses);
+
+/* One heartbeat of a batch: inputs, then what cairn_heartbeat_batch
+ * sets (cancel_requested and deadline_ms when status is CAIRN_OK). */
+typedef struct cairn_heartbeat_item {
+	uint64_t id;
+	const char *lease_token;
+	const void *details;
+	size_t details_len;
+	int status;
+	bool cancel_requested;
+	int64_t deadline_ms;
+} cairn_heartbeat_item;
+
+/* cairn_heartbeat_batch heartbeats n tasks in one request, with the same
+ * rules as cairn_complete_batch; the results are written into items. */
+CAIRN_API int cairn_heartbeat_batch(
+    cairn_client *c, cairn_heartbeat_item *items, size_t n);
+
+/*
+ * cairn_complete_next completes task id like cairn_complete and, in the
+ * same request and commit, leases the next due task of the same queue:
+ * *next (free with cairn_task_free) is that task with its lease_token, or
+ * NULL when none was due. opts (may be NULL) gives worker_id and
+ * lease_timeout_ms; the lease takes one task and does not wait.
+ */
+CAIRN_API int cairn_complete_next(cairn_client *c, uint64_t id,
+    const char *lease_token, const void *result, size_t result_len,
+    const cairn_lease_options *opts, cairn_task **next);
+
+/*
+ * cairn_backup makes the server write an online copy of its store (SQLite)
+ * into a new file named file in its backup directory (cairnd
+ * --backup-dir), checked with integrity_check, while it goes on serving.
+ * The file is on the server's machine. wait_ms bounds the call (0: one
+ * hour). *path (may be NULL; free with cairn_free) is where the copy is,
+ * *bytes (may be NULL) its size. A PostgreSQL server answers
+ * CAIRN_UNIMPLEMENTED: use pg_basebackup or pg_dump.
+ */
+CAIRN_API int cairn_backup(cairn_client *c, const char *file, int64_t wait_ms,
+    char **path, uint64_t *bytes);
+
+/*
+ * The worker helper: a loop that leases tasks (long-poll), runs a handler
+ * for each on a thread of its own, up to `concurrency` at once, heartbeats
+ * for every task while its handler runs, and completes or fails it with
+ * what the handler says. `cairn work` is this loop with a handler that
+ * runs a command.
+ */
+typedef struct cairn_worker cairn_worker;
+typedef struct cairn_job cairn_job; /* one task in a handler's hands */
+
+/* Why a handler should stop early (cairn_job_stop_reason). */
+typedef enum cairn_stop_reason {
+	CAIRN_JOB_RUN = 0,    /* keep going */
+	CAIRN_JOB_CANCELED,   /* the task was canceled */
+	CAIRN_JOB_LEASE_LOST, /* the lease ended; another worker may run
+	                         the task now */
+	CAIRN_JOB_ABANDONED,  /* the worker is stopping and gives the task
+	                         back (cairn_worker_stop with abandon) */
+} cairn_stop_reason;
+
+/*
+ * cairn_handler runs one task. It ends it with cairn_job_complete or
+ * cairn_job_fail; returning without either completes it with an empty
+ * result, or, when the job was told to stop, fails it (a canceled task
+ * then ends CANCELED, an abandoned one is retried at once). task and job
+ * are valid until the handler returns.
+ */
+typedef void (*cairn_handler)(
+    cairn_job *job, const cairn_task *task, void *arg);
+
+typedef struct cairn_worker_options {
+	const char *const *queues; /* leased in this order of preference */
+	size_t nqueues;
+	unsigned concurrency;     /* handlers at once; default 1 */
+	int64_t poll_wait_ms;     /* long-poll of each lease; default 5000;
+	                             also how long a stop may take to be
+	                             noticed while idle */
+	int64_t lease_timeout_ms; /* 0: each task's heartbeat timeout */
+	int64_t heartbeat_ms;     /* 0: a third of the lease timeout */
+	const char *worker_id;    /* default host:pid */
+	uint64_t max_tasks;       /* stop after this many; 0: no limit */
+} cairn_worker_options;
+
+/* cairn_worker_new makes a worker that leases through c and runs
+ * handler(job, task, arg). c and the strings of opts must outlive it. Free
+ * with cairn_worker_free. */
+CAIRN_API int cairn_worker_new(cairn_worker **out, cairn_client *c,
+    const cairn_worker_options *opts, cairn_handler handler, void *arg);
+
+/*
+ * cairn_worker_run leases and handles tasks until cairn_worker_stop, or
+ * max_tasks, then waits for the handlers and returns CAIRN_OK; or returns
+ * the status of a lease that can never succeed (INVALID_ARGUMENT,
+ * UNAUTHENTICATED...). A server that is down is waited for.
+ */
+CAIRN_API int cairn_worker_run(cairn_worker *w);
+
+/*
+ * cairn_worker_stop asks the worker to stop leasing. Tasks held run to
+ * their end, or with abandon their handlers are told to stop
+ * (CAIRN_JOB_ABANDONED) and the tasks are failed as retryable, to run
+ * again at once elsewhere. Safe from any thread and from a signal handler.
+ */
+CAIRN_API void cairn_worker_stop(cairn_worker *w, bool abandon);
+
+/* cairn_worker_free frees w, which is not running; NULL is a no-op. */
+CAIRN_API void cairn_worker_free(cairn_worker *w);
+
+/* cairn_job_complete completes the job's task with result. */
+CAIRN_API int cairn_job_complete(
+    cairn_job *job, const void *result, size_t result_len);
+
+/* cairn_job_fail fails the job's task's attempt with error. */
+CAIRN_API int cairn_job_fail(
+    cairn_job *job, const char *error, bool retryable);
+
+/* cairn_job_set_details sets the details the next heartbeat carries
+ * (copied; a retry of the task sees the last ones sent). */
+CAIRN_API int cairn_job_set_details(
+    cairn_job *job, const void *details, size_t len);
+
+/* cairn_job_stop_reason says whether the handler should stop now. */
+CAIRN_API cairn_stop_reason cairn_job_stop_reason(cairn_job *job);
+
+/* cairn_job_wait_stop sleeps up to ms and returns the stop reason, sooner
+ * when there is one. */
+CAIRN_API cairn_stop_reason cairn_job_wait_stop(cairn_job *job, int64_t ms);
 
 #ifdef __cplusplus
 }

@@ -252,7 +252,9 @@ cairn_client_open(cairn_client **out, const char *url,
 		return (open_fail(cairn__status_from_nng(rv), errbuf, errlen,
 		    "cannot open socket: %s", nng_strerror(rv)));
 	}
-	if ((rv = dialer_setup(c, url, errbuf, errlen)) != CAIRN_OK) {
+	if ((rv = dialer_setup(c, url, errbuf, errlen)) != CAIRN_OK
+	    || (rv = cairn__tls_setup(c->dialer, url, opts, errbuf, errlen))
+	        != CAIRN_OK) {
 		client_free(c, true);
 		return (rv);
 	}

@@ -53,6 +53,11 @@ struct cairn_client {
 /* conn.c: maps an nng error to a status, once, at the boundary. */
 int cairn__status_from_nng(int rv);
 
+/* tls.c: sets up TLS on the dialer of a tls+tcp:// url (nothing for
+ * other urls). On failure returns a status with a message in errbuf. */
+int cairn__tls_setup(nng_dialer d, const char *url,
+    const cairn_client_options *o, char *errbuf, size_t errlen);
+
 /* conn.c: takes a context for one call, and gives it back. */
 int cairn__slot_get(cairn_client *c, struct cairn__slot *out);
 void cairn__slot_put(cairn_client *c, struct cairn__slot *slot);

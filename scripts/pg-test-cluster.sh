@@ -40,15 +40,23 @@ as_pg() {
 	fi
 }
 
-# The data directory lives in DIR unless the postgres user cannot reach
-# DIR (a root-only parent such as /root); then in a private directory
-# under /tmp whose path DIR/pgdata remembers.
+# The data and socket directories live in DIR unless the postgres user
+# cannot reach DIR (a root-only parent such as /root); then in a private
+# directory under /tmp whose data directory DIR/pgdata remembers.
 datadir() {
 	if [ -f "$dir/pgdata" ]; then
 		cat "$dir/pgdata"
 	else
 		echo "$dir/data"
 	fi
+}
+
+sockdir() {
+	echo "$(dirname "$(datadir)")/sock"
+}
+
+logfile() {
+	echo "$(dirname "$(datadir)")/log"
 }
 
 port_free() {
@@ -61,9 +69,16 @@ do_init() {
 Debian's postgresql package)"
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
+	# A cluster still running there (a test that was interrupted) is
+	# stopped before its files go.
+	if [ -f "$(datadir)/postmaster.pid" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$(datadir)" -m immediate -w stop \
+			>/dev/null 2>&1 || true
+	fi
 	rm -rf "$dir/data" "$dir/sock" "$dir/uri" "$dir/port" "$dir/log"
 	if [ -f "$dir/pgdata" ]; then
-		rm -rf "$(cat "$dir/pgdata")"
+		old=$(dirname "$(cat "$dir/pgdata")")
+		case $old in /tmp/cairn-pg.*) rm -rf "$old" ;; esac
 		rm -f "$dir/pgdata"
 	fi
 	data=$dir/data
@@ -71,8 +86,9 @@ Debian's postgresql package)"
 		id postgres >/dev/null 2>&1 || die "no postgres user"
 		chown postgres: "$dir"
 		if ! runuser -u postgres -- test -w "$dir"; then
-			data=$(mktemp -d /tmp/cairn-pgdata.XXXXXX)
-			chown postgres: "$data"
+			base=$(mktemp -d /tmp/cairn-pg.XXXXXX)
+			chown postgres: "$base"
+			data=$base/data
 			echo "$data" >"$dir/pgdata"
 		fi
 	fi
@@ -86,7 +102,7 @@ Debian's postgresql package)"
 do_start() {
 	local want=$1 data port sock opts tries=0
 	data=$(datadir)
-	sock=$dir/sock
+	sock=$(sockdir)
 	as_pg mkdir -p "$sock"
 	# A unix socket path is limited to about 107 bytes: beyond that,
 	# TCP only.
@@ -104,11 +120,14 @@ do_start() {
 		opts="$opts -c unix_socket_directories='$sock'"
 		opts="$opts -c max_connections=200 -c fsync=on"
 		opts="$opts -c synchronous_commit=on"
-		if as_pg "$pgbin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 \
+		if as_pg "$pgbin/pg_ctl" -D "$data" -l "$(logfile)" -w -t 60 \
 			-o "$opts" start >/dev/null; then
 			break
 		fi
-		[ -z "$want" ] || die "cannot start on port $want: see $dir/log"
+		# Only a port taken meanwhile is worth another try.
+		if [ -n "$want" ] || port_free "$port"; then
+			die "cannot start on port $port: see $(logfile)"
+		fi
 	done
 	echo "$port" >"$dir/port"
 }

@@ -14,6 +14,8 @@ packages=(
 	# tests: sanitizer and fuzzer runtimes, Prometheus's format checker
 	clang libclang-rt-14-dev prometheus
 	clang-format sqlite3 openssl procps
+	# tests of operations: HTTP checks, compose.yaml, ELF dependencies
+	curl python3-yaml binutils
 )
 
 missing=()

@@ -8,10 +8,12 @@
 #include <time.h>
 
 #include "engine_internal.h"
+#include "lifecycle_replay.h"
 #include "log.h"
+#include "metrics.h"
 
-#define EXPIRE_PER_BATCH 1000
-#define PRUNE_PER_BATCH 200
+#define EXPIRE_PER_BATCH  1000
+#define PRUNE_PER_BATCH   200
 #define PRUNE_INTERVAL_MS 10000
 
 struct engine {
@@ -26,6 +28,8 @@ struct engine {
 	bool kicked;
 	struct engine_counters counters;
 	struct engine_batch notified; /* due elsewhere (engine_notify_due) */
+	bool failed; /* storage unsafe: no more commits (engine_guard.c) */
+	struct engine_clock_guard guard;
 
 	/* Engine thread only: */
 	struct engine_op *parked_leases; /* FIFO */
@@ -49,7 +53,16 @@ system_clock(void *arg)
 int64_t
 engine_now(struct engine *e)
 {
-	return (e->cfg.clock(e->cfg.clock_arg));
+	return (engine_clock_guard(&e->guard, e->cfg.clock(e->cfg.clock_arg)));
+}
+
+bool
+engine_failed(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	bool failed = e->failed;
+	pthread_mutex_unlock(&e->mu);
+	return (failed);
 }
 
 void
@@ -122,13 +135,18 @@ answer_all_with(struct engine_op *list, int status, const char *msg)
 /* housekeeping expires due leases and prunes old terminal tasks inside the
  * open transaction. */
 static int
-housekeeping(struct engine *e, struct engine_batch *b, int64_t now,
-    char *msg)
+housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 {
 	size_t expired = 0, pruned = 0;
 	int rv;
 
 	rv = lifecycle_expire(b->store, now, EXPIRE_PER_BATCH, &expired, msg);
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	/* Twice what one batch can record: the log cannot grow. */
+	rv = lifecycle_forget_requests(
+	    b->store, now, 2 * e->cfg.max_batch, msg);
 	if (rv != CAIRN_OK) {
 		return (rv);
 	}
@@ -140,14 +158,14 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now,
 		rv = store_prune(b->store, now - e->cfg.retention_ms,
 		    PRUNE_PER_BATCH, &pruned);
 		if (rv != CAIRN_OK) {
-			snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+			snprintf(
+			    msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
 			return (rv);
 		}
 		/* A full batch means more is waiting: come back soon, in
 		 * small steps that never stall the requests. */
-		e->next_prune = now + (pruned == PRUNE_PER_BATCH
-		                       ? 50
-		                       : e->prune_interval_ms);
+		e->next_prune = now
+		    + (pruned == PRUNE_PER_BATCH ? 50 : e->prune_interval_ms);
 		b->pruned = pruned;
 	}
 	return (CAIRN_OK);
@@ -168,10 +186,11 @@ transact(struct engine *e, struct engine_op **list, struct engine_batch *b,
 again:
 	memset(b, 0, sizeof(*b));
 	b->store = e->cfg.store;
-	if ((rv = store_begin(b->store)) != CAIRN_OK ||
-	    (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
+	if ((rv = store_begin(b->store)) != CAIRN_OK
+	    || (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
 		if (msg[0] == 0 || rv == CAIRN_OK) {
-			snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+			snprintf(
+			    msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
 		}
 		store_rollback(b->store);
 		return (rv);
@@ -187,6 +206,11 @@ again:
 			for (struct engine_op *o = *list; o != NULL;
 			     o = o->next) {
 				engine_op_clear(o);
+			}
+			if (b->store->io_failed) {
+				snprintf(msg, LC_MSG_MAX, "%s",
+				    store_errmsg(b->store));
+				return (CAIRN_INTERNAL); /* fail-stop */
 			}
 			goto again;
 		}
@@ -227,10 +251,12 @@ wake(struct engine *e, struct engine_batch *b)
 		bool hit = b->due_overflow;
 		for (size_t q = 0; q < op->in.lease.req.nqueues && !hit; q++) {
 			for (size_t i = 0; i < b->ndue; i++) {
-				if (b->due[i].count > 0 &&
-				    strcmp(b->due[i].queue,
-				        op->in.lease.req.queues[q]) == 0) {
-					uint32_t k = op->in.lease.req.max_tasks;
+				if (b->due[i].count > 0
+				    && strcmp(b->due[i].queue,
+				           op->in.lease.req.queues[q])
+				        == 0) {
+					uint32_t k
+					    = op->in.lease.req.max_tasks;
 					b->due[i].count -= k < b->due[i].count
 					    ? k
 					    : b->due[i].count;
@@ -259,9 +285,29 @@ wake(struct engine *e, struct engine_batch *b)
 static void
 settle(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 {
+	uint64_t parked = 0;
+
+	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
+		parked++;
+	}
+	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
+		parked++;
+	}
 	while (list != NULL) {
 		struct engine_op *next = list->next;
-		if (should_park(list, now, stopping)) {
+		bool park = should_park(list, now, stopping);
+		if (park && e->cfg.max_parked > 0
+		    && parked >= e->cfg.max_parked) {
+			/* Each parked op holds a server context: past the
+			 * limit, refuse rather than leave none to others. */
+			engine_op_clear(list);
+			list->status = CAIRN_RESOURCE_EXHAUSTED;
+			snprintf(list->msg, sizeof(list->msg),
+			    "too many long-polls waiting (%u); retry later",
+			    e->cfg.max_parked);
+			answer(list);
+		} else if (park) {
+			parked++;
 			engine_op_clear(list);
 			list_push(list->kind == OP_LEASE ? &e->parked_leases
 			                                 : &e->parked_awaits,
@@ -291,8 +337,7 @@ count_parked(struct engine *e)
 
 /* run_batch applies, commits, then answers: no reply before its commit. */
 static void
-run_batch(struct engine *e, struct engine_op *list, int64_t now,
-    bool stopping)
+run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 {
 	struct engine_batch b;
 	char msg[LC_MSG_MAX] = "";
@@ -302,26 +347,52 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now,
 	for (struct engine_op *o = list; o != NULL; o = o->next) {
 		n++;
 	}
+	if (e->failed) {
+		answer_all_with(list, CAIRN_UNAVAILABLE,
+		    "storage failed earlier; cairnd is stopping and takes no "
+		    "more requests");
+		return;
+	}
+	uint64_t t0 = metrics_clock();
 	rv = transact(e, &list, &b, now, msg);
+	bool fatal = engine_commit_is_fatal(e->cfg.store, rv);
+	metrics_commit(n, t0, rv == CAIRN_OK && !fatal);
 	pthread_mutex_lock(&e->mu);
 	e->counters.ops += n;
-	if (rv == CAIRN_OK) {
+	if (rv == CAIRN_OK && !fatal) {
 		e->counters.commits++;
 		e->counters.expired += b.expired;
 		e->counters.pruned += b.pruned;
 	} else {
 		e->counters.failed_commits++;
 	}
+	e->failed = fatal;
 	pthread_mutex_unlock(&e->mu);
+	if (fatal) {
+		/* Fail-stop: never commit again on a handle that had an
+		 * I/O error; whatever this batch did may or may not be on
+		 * disk, and its replies say so. */
+		char text[LC_MSG_MAX + 96];
+		log_error("storage failure, stopping: %s", msg);
+		snprintf(text, sizeof(text),
+		    "storage failure, the outcome is unknown; cairnd is "
+		    "stopping: %s",
+		    msg[0] != 0 ? msg : store_errmsg(e->cfg.store));
+		answer_all_with(list, CAIRN_UNAVAILABLE, text);
+		if (e->cfg.on_fatal != NULL) {
+			e->cfg.on_fatal(e->cfg.fatal_arg);
+		}
+		return;
+	}
 	if (rv != CAIRN_OK) {
 		char text[LC_MSG_MAX + 64];
 		log_error("transaction failed: %s", msg);
 		snprintf(text, sizeof(text),
 		    "storage failure, the outcome is unknown: %s", msg);
 		e->next_wakeup = now + 1000;
-		answer_all_with(list, rv == CAIRN_RESOURCE_EXHAUSTED
-		                    ? CAIRN_RESOURCE_EXHAUSTED
-		                    : CAIRN_UNAVAILABLE,
+		answer_all_with(list,
+		    rv == CAIRN_RESOURCE_EXHAUSTED ? CAIRN_RESOURCE_EXHAUSTED
+		                                   : CAIRN_UNAVAILABLE,
 		    text);
 		return;
 	}
@@ -363,8 +434,8 @@ expire_waits(struct engine *e, int64_t now, bool stopping)
 static int64_t
 next_timer(struct engine *e)
 {
-	int64_t t = e->next_wakeup < e->next_prune ? e->next_wakeup
-	                                           : e->next_prune;
+	int64_t t
+	    = e->next_wakeup < e->next_prune ? e->next_wakeup : e->next_prune;
 
 	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
 		t = o->wait_until < t ? o->wait_until : t;
@@ -380,8 +451,8 @@ next_timer(struct engine *e)
 static void
 wait_for_work(struct engine *e)
 {
-	while (e->head == NULL && e->woken == NULL && !e->stopping &&
-	    !e->kicked) {
+	while (e->head == NULL && e->woken == NULL && !e->stopping
+	    && !e->kicked) {
 		int64_t now = engine_now(e);
 		int64_t until = next_timer(e);
 		if (until <= now) {
@@ -466,8 +537,8 @@ engine_main(void *arg)
 		run_batch(e, list, now, stopping);
 
 		pthread_mutex_lock(&e->mu);
-		if (stopping && !more && e->head == NULL && e->woken == NULL &&
-		    e->parked_leases == NULL && e->parked_awaits == NULL) {
+		if (stopping && !more && e->head == NULL && e->woken == NULL
+		    && e->parked_leases == NULL && e->parked_awaits == NULL) {
 			break;
 		}
 	}
@@ -503,12 +574,14 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	}
 	e->next_wakeup = 0; /* look at the store once at start */
 	e->next_prune = 0;
+	engine_clock_guard_init(&e->guard);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		engine_clock_guard_fini(&e->guard);
 		pthread_cond_destroy(&e->cv);
 		pthread_mutex_destroy(&e->mu);
 		free(e);
@@ -577,6 +650,7 @@ engine_free(struct engine *e)
 		return;
 	}
 	engine_stop(e);
+	engine_clock_guard_fini(&e->guard);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->mu);
 	free(e);

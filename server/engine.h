@@ -31,6 +31,21 @@ enum engine_op_kind {
 	OP_STATS,
 	OP_AWAIT,
 	OP_HISTORY,
+	OP_COMPLETE_BATCH,  /* engine_batch.c */
+	OP_HEARTBEAT_BATCH, /* engine_batch.c */
+};
+
+/* One item of a batch of completions or heartbeats: the inputs, which the
+ * submitter owns, then what the engine wrote for it. */
+struct touch_item {
+	uint64_t id;
+	const char *token;
+	const uint8_t *data; /* result or details */
+	size_t len;
+	int status;            /* cairn_status of this item */
+	bool cancel_requested; /* heartbeat */
+	int64_t deadline;      /* heartbeat */
+	char msg[LC_MSG_MAX];  /* when status != OK */
 };
 
 /*
@@ -40,6 +55,9 @@ enum engine_op_kind {
  */
 struct engine_op {
 	enum engine_op_kind kind;
+	/* The client's id of this request (NULL: none). A resent Enqueue
+	 * or Lease with the same id is answered as the first one was. */
+	const char *request_id;
 	union {
 		struct {
 			struct task_spec *specs;
@@ -54,7 +72,16 @@ struct engine_op {
 			const char *token;
 			const uint8_t *data; /* details or result */
 			size_t len;
+			/* Complete only: also lease the next due task of the
+			 * task's queue (into out.tasks), with these. */
+			bool lease_next;
+			const char *worker_id;
+			int64_t lease_timeout_ms;
 		} touch; /* heartbeat and complete */
+		struct {
+			struct touch_item *items; /* n, results in place */
+			size_t n;
+		} batch; /* complete and heartbeat batches */
 		struct fail_request fail;
 		uint64_t id; /* cancel, retry, get, history */
 		struct {
@@ -70,15 +97,15 @@ struct engine_op {
 		} await;
 	} in;
 
-	int status;            /* cairn_status, set before done */
-	char msg[LC_MSG_MAX];  /* when status != OK */
+	int status;           /* cairn_status, set before done */
+	char msg[LC_MSG_MAX]; /* when status != OK */
 	union {
 		struct {
-			uint64_t *ids;  /* n, supplied by the submitter */
-			bool *created;  /* n, supplied by the submitter */
+			uint64_t *ids; /* n, supplied by the submitter */
+			bool *created; /* n, supplied by the submitter */
 		} enqueue;
 		struct {
-			struct task **tasks; /* lease, list */
+			struct task **tasks; /* lease, list, complete next */
 			size_t n;
 			uint64_t next_after_id;
 		} tasks;
@@ -124,6 +151,15 @@ struct engine_config {
 	int64_t retention_ms; /* terminal tasks kept; default 7 days */
 	int64_t max_wait_ms;  /* longest long-poll; default 60 s */
 	uint32_t max_batch;   /* ops per transaction; default 1024 */
+	/* Parked long-polls (leases and awaits) at most; one more that
+	 * would park is answered RESOURCE_EXHAUSTED. 0: no limit. */
+	uint32_t max_parked;
+	/* Called once, on the engine thread, when a storage failure made
+	 * the store unsafe (engine_failed); from then on every op is
+	 * answered UNAVAILABLE without touching storage. The process is
+	 * expected to stop and be restarted. NULL: nothing is called. */
+	void (*on_fatal)(void *arg);
+	void *fatal_arg;
 };
 
 /* Counters, for tests and metrics. */
@@ -162,6 +198,10 @@ void engine_stop(struct engine *e);
 void engine_free(struct engine *e);
 
 void engine_get_counters(struct engine *e, struct engine_counters *c);
+
+/* engine_failed says whether a storage failure stopped the engine from
+ * committing (see engine_config.on_fatal). */
+bool engine_failed(struct engine *e);
 
 /* engine_op_clear frees the outputs of op and resets them. */
 void engine_op_clear(struct engine_op *op);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "lifecycle_replay.h"
 
 static void
 apply_get(struct store *s, struct engine_op *op, uint64_t id)
@@ -31,9 +32,8 @@ apply_list(struct store *s, struct engine_op *op)
 	op->out.tasks.tasks = tasks;
 	op->out.tasks.n = n;
 	/* A full page may have a next one; an empty next page is cheap. */
-	op->out.tasks.next_after_id = n == op->in.list.limit && n > 0
-	    ? tasks[n - 1]->id
-	    : 0;
+	op->out.tasks.next_after_id
+	    = n == op->in.list.limit && n > 0 ? tasks[n - 1]->id : 0;
 }
 
 void
@@ -45,21 +45,22 @@ engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
 	op->msg[0] = 0;
 	switch (op->kind) {
 	case OP_ENQUEUE:
-		op->status = lifecycle_enqueue(s, op->in.enqueue.specs,
-		    op->in.enqueue.n, now, op->out.enqueue.ids,
-		    op->out.enqueue.created, m);
-		for (size_t i = 0; op->status == CAIRN_OK &&
-		     i < op->in.enqueue.n; i++) {
-			if (op->out.enqueue.created[i] &&
-			    op->in.enqueue.specs[i].run_at_ms <= now) {
+		op->status = lifecycle_enqueue_once(s, op->request_id,
+		    op->in.enqueue.specs, op->in.enqueue.n, now,
+		    op->out.enqueue.ids, op->out.enqueue.created, m);
+		for (size_t i = 0;
+		     op->status == CAIRN_OK && i < op->in.enqueue.n; i++) {
+			if (op->out.enqueue.created[i]
+			    && op->in.enqueue.specs[i].run_at_ms <= now) {
 				engine_batch_made_due(
 				    b, op->in.enqueue.specs[i].queue, 1);
 			}
 		}
 		break;
 	case OP_LEASE:
-		op->status = lifecycle_lease(s, &op->in.lease.req, now,
-		    &op->out.tasks.tasks, &op->out.tasks.n, m);
+		op->status = lifecycle_lease_once(s, op->request_id,
+		    &op->in.lease.req, now, &op->out.tasks.tasks,
+		    &op->out.tasks.n, m);
 		break;
 	case OP_HEARTBEAT:
 		op->status = lifecycle_heartbeat(s, op->in.touch.id,
@@ -68,10 +69,12 @@ engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
 		    &op->out.heartbeat.deadline, m);
 		break;
 	case OP_COMPLETE:
-		op->status = lifecycle_complete(s, op->in.touch.id,
-		    op->in.touch.token, op->in.touch.data, op->in.touch.len,
-		    now, m);
+		engine_apply_complete(b, op, now);
 		b->terminal_changed = true;
+		break;
+	case OP_COMPLETE_BATCH:
+	case OP_HEARTBEAT_BATCH:
+		engine_apply_batch(b, op, now);
 		break;
 	case OP_FAIL:
 		op->status = lifecycle_fail(s, &op->in.fail, now,
@@ -79,13 +82,13 @@ engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
 		b->terminal_changed = true;
 		break;
 	case OP_CANCEL:
-		op->status = lifecycle_cancel(s, op->in.id, now,
-		    &op->out.state, m);
+		op->status
+		    = lifecycle_cancel(s, op->in.id, now, &op->out.state, m);
 		b->terminal_changed = true;
 		break;
 	case OP_RETRY:
-		op->status = lifecycle_retry(s, op->in.id, now,
-		    &op->out.one.task, m);
+		op->status
+		    = lifecycle_retry(s, op->in.id, now, &op->out.one.task, m);
 		if (op->status == CAIRN_OK) {
 			engine_batch_made_due(b, op->out.one.task->queue, 1);
 		}
@@ -97,8 +100,8 @@ engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
 		task_free(op->out.one.task);
 		op->out.one.task = NULL;
 		apply_get(s, op, op->in.await.id);
-		op->out.one.done = op->status == CAIRN_OK &&
-		    task_state_is_terminal(op->out.one.task->state);
+		op->out.one.done = op->status == CAIRN_OK
+		    && task_state_is_terminal(op->out.one.task->state);
 		break;
 	case OP_LIST:
 		apply_list(s, op);
@@ -111,8 +114,8 @@ engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
 		}
 		break;
 	case OP_HISTORY:
-		op->status = store_history(s, op->in.id, &op->out.history.ev,
-		    &op->out.history.n);
+		op->status = store_history(
+		    s, op->in.id, &op->out.history.ev, &op->out.history.n);
 		if (op->status != CAIRN_OK) {
 			snprintf(m, LC_MSG_MAX, "%s", store_errmsg(s));
 		}
@@ -126,6 +129,7 @@ engine_op_clear(struct engine_op *op)
 	switch (op->kind) {
 	case OP_LEASE:
 	case OP_LIST:
+	case OP_COMPLETE: /* the next task, with lease_next */
 		task_array_free(op->out.tasks.tasks, op->out.tasks.n);
 		op->out.tasks.tasks = NULL;
 		op->out.tasks.n = 0;

@@ -5,6 +5,7 @@
 #ifndef CAIRN_ENGINE_INTERNAL_H
 #define CAIRN_ENGINE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "engine.h"
@@ -26,10 +27,32 @@ struct engine_batch {
 };
 
 /* engine_batch_made_due notes that n tasks of queue became due. */
-void engine_batch_made_due(struct engine_batch *b, const char *queue,
-    uint32_t n);
+void engine_batch_made_due(
+    struct engine_batch *b, const char *queue, uint32_t n);
 
 /* engine_apply applies op inside the open transaction. */
 void engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now);
+
+/* engine_batch.c: Complete (with its lease of the next task), and the
+ * batches of completions and heartbeats. */
+void engine_apply_complete(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_batch(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+
+/* Engine time: the configured clock, never going back (engine_guard.c). */
+struct engine_clock_guard {
+	pthread_mutex_t mu;
+	int64_t last; /* latest time handed out */
+	int64_t skew; /* added to the clock after it stepped back */
+};
+
+void engine_clock_guard_init(struct engine_clock_guard *g);
+void engine_clock_guard_fini(struct engine_clock_guard *g);
+int64_t engine_clock_guard(struct engine_clock_guard *g, int64_t wall);
+
+/* engine_commit_is_fatal says whether a transaction that ended with rv
+ * left the store unsafe to go on with (fail-stop). */
+bool engine_commit_is_fatal(const struct store *s, int rv);
 
 #endif /* CAIRN_ENGINE_INTERNAL_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lifecycle.h"
+#include "metrics.h"
 
 /* set_msg copies a store's detail or a rule's message for the caller. */
 static int
@@ -114,8 +115,8 @@ end_attempt(struct store *s, struct task_row *row, bool retryable,
 	    : task_backoff_ms(&row->t.retry, row->t.attempt);
 	row->t.state = CAIRN_PENDING;
 	row->t.run_at_ms = now + delay;
-	snprintf(note, sizeof(note), "next attempt in %lld ms",
-	    (long long) delay);
+	snprintf(
+	    note, sizeof(note), "next attempt in %lld ms", (long long) delay);
 	return (record(s, row, now, "retried", note));
 }
 
@@ -128,12 +129,13 @@ expire_row(struct store *s, struct task_row *row, int64_t now)
 	char err[64];
 	int rv;
 
-	row->outcome = stc ? LEASE_EXPIRED_START_TO_CLOSE
-	                   : LEASE_EXPIRED_HEARTBEAT;
+	row->outcome
+	    = stc ? LEASE_EXPIRED_START_TO_CLOSE : LEASE_EXPIRED_HEARTBEAT;
+	metrics_lease_expired(stc);
 	snprintf(err, sizeof(err), "lease expired: %s", why);
-	if ((rv = replace_str(&row->t.last_error, err)) != CAIRN_OK ||
-	    (rv = record(s, row, now, "expired", why)) != CAIRN_OK ||
-	    (rv = end_attempt(s, row, true, 0, now)) != CAIRN_OK) {
+	if ((rv = replace_str(&row->t.last_error, err)) != CAIRN_OK
+	    || (rv = record(s, row, now, "expired", why)) != CAIRN_OK
+	    || (rv = end_attempt(s, row, true, 0, now)) != CAIRN_OK) {
 		return (rv);
 	}
 	row->t.updated_ms = now;
@@ -141,8 +143,8 @@ expire_row(struct store *s, struct task_row *row, int64_t now)
 }
 
 int
-lifecycle_expire(struct store *s, int64_t now, uint32_t limit, size_t *n,
-    char *msg)
+lifecycle_expire(
+    struct store *s, int64_t now, uint32_t limit, size_t *n, char *msg)
 {
 	uint64_t ids[256];
 	size_t got, done = 0;
@@ -219,8 +221,8 @@ load_lease(struct store *s, uint64_t id, const char *token, int64_t now,
 		}
 		return (fault(s, rv, msg));
 	}
-	bool same = strcmp(row->t.lease_token, token) == 0 &&
-	    row->t.lease_token[0] != 0;
+	bool same = strcmp(row->t.lease_token, token) == 0
+	    && row->t.lease_token[0] != 0;
 	if (same && row->t.state == CAIRN_ACTIVE) {
 		if (row->t.lease_deadline_ms > now) {
 			return (CAIRN_OK);
@@ -228,8 +230,8 @@ load_lease(struct store *s, uint64_t id, const char *token, int64_t now,
 		if ((rv = expire_row(s, row, now)) != CAIRN_OK) {
 			return (fault(s, rv, msg));
 		}
-	} else if (same && repeat_ok != LEASE_NONE &&
-	    row->outcome == repeat_ok) {
+	} else if (same && repeat_ok != LEASE_NONE
+	    && row->outcome == repeat_ok) {
 		*repeated = true;
 		return (CAIRN_OK);
 	}
@@ -250,16 +252,17 @@ lifecycle_heartbeat(struct store *s, uint64_t id, const char *token,
 	if (rv != CAIRN_OK) {
 		goto out;
 	}
-	if (details_len > 0 && (rv = replace_bytes(&row.t.details,
-	                            &row.t.details_len, details,
-	                            details_len)) != CAIRN_OK) {
+	if (details_len > 0
+	    && (rv = replace_bytes(
+	            &row.t.details, &row.t.details_len, details, details_len))
+	        != CAIRN_OK) {
 		goto out;
 	}
 	row.t.lease_deadline_ms = task_lease_deadline(
 	    now, row.lease_timeout_ms, row.attempt_deadline_ms, &by_stc);
 	row.t.updated_ms = now;
-	if ((rv = record(s, &row, now, "heartbeat", NULL)) != CAIRN_OK ||
-	    (rv = store_save(s, &row)) != CAIRN_OK) {
+	if ((rv = record(s, &row, now, "heartbeat", NULL)) != CAIRN_OK
+	    || (rv = store_save(s, &row)) != CAIRN_OK) {
 		rv = fault(s, rv, msg);
 		goto out;
 	}
@@ -274,24 +277,37 @@ int
 lifecycle_complete(struct store *s, uint64_t id, const char *token,
     const uint8_t *result, size_t result_len, int64_t now, char *msg)
 {
+	return (lifecycle_complete_q(
+	    s, id, token, result, result_len, now, NULL, msg));
+}
+
+int
+lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
+    const uint8_t *result, size_t result_len, int64_t now, char *queue,
+    char *msg)
+{
 	struct task_row row = { 0 };
 	bool repeated;
 	int rv;
 
 	rv = load_lease(
 	    s, id, token, now, LEASE_COMPLETED, &row, &repeated, msg);
+	if (rv == CAIRN_OK && queue != NULL) {
+		snprintf(queue, TASK_QUEUE_MAX + 1, "%s", row.t.queue);
+	}
 	if (rv != CAIRN_OK || repeated) {
 		goto out;
 	}
-	if ((rv = replace_bytes(&row.t.result, &row.t.result_len, result,
-	         result_len)) != CAIRN_OK) {
+	if ((rv = replace_bytes(
+	         &row.t.result, &row.t.result_len, result, result_len))
+	    != CAIRN_OK) {
 		goto out;
 	}
 	finish(&row, CAIRN_SUCCEEDED, now);
 	row.outcome = LEASE_COMPLETED;
 	row.t.updated_ms = now;
-	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK ||
-	    (rv = store_save(s, &row)) != CAIRN_OK) {
+	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK
+	    || (rv = store_save(s, &row)) != CAIRN_OK) {
 		rv = fault(s, rv, msg);
 	}
 out:
@@ -315,11 +331,12 @@ lifecycle_fail(struct store *s, const struct fail_request *req, int64_t now,
 	if (!repeated) {
 		row.outcome = LEASE_FAILED;
 		row.t.updated_ms = now;
-		if ((rv = replace_str(&row.t.last_error, req->error)) != 0 ||
-		    (rv = record(s, &row, now, "failed", req->error)) != 0 ||
-		    (rv = end_attempt(s, &row, !req->non_retryable,
-		         req->retry_delay_ms, now)) != 0 ||
-		    (rv = store_save(s, &row)) != 0) {
+		if ((rv = replace_str(&row.t.last_error, req->error)) != 0
+		    || (rv = record(s, &row, now, "failed", req->error)) != 0
+		    || (rv = end_attempt(s, &row, !req->non_retryable,
+		            req->retry_delay_ms, now))
+		        != 0
+		    || (rv = store_save(s, &row)) != 0) {
 			rv = fault(s, rv, msg);
 			goto out;
 		}
@@ -332,8 +349,8 @@ out:
 }
 
 int
-lifecycle_cancel(struct store *s, uint64_t id, int64_t now,
-    cairn_state *state, char *msg)
+lifecycle_cancel(
+    struct store *s, uint64_t id, int64_t now, cairn_state *state, char *msg)
 {
 	struct task_row row = { 0 };
 	int rv;
@@ -361,8 +378,8 @@ lifecycle_cancel(struct store *s, uint64_t id, int64_t now,
 	case CAIRN_CANCELED:
 		break; /* a repeated cancel is not an error */
 	default:
-		rv = refuse(CAIRN_FAILED_PRECONDITION, msg,
-		    "task already %s", cairn_state_name(row.t.state));
+		rv = refuse(CAIRN_FAILED_PRECONDITION, msg, "task already %s",
+		    cairn_state_name(row.t.state));
 		goto out;
 	}
 	if (rv == CAIRN_OK) {
@@ -380,8 +397,8 @@ out:
 }
 
 int
-lifecycle_retry(struct store *s, uint64_t id, int64_t now, struct task **out,
-    char *msg)
+lifecycle_retry(
+    struct store *s, uint64_t id, int64_t now, struct task **out, char *msg)
 {
 	struct task_row row = { 0 };
 	struct task *t;
@@ -402,9 +419,9 @@ lifecycle_retry(struct store *s, uint64_t id, int64_t now, struct task **out,
 		row.t.finished_ms = 0;
 		row.t.cancel_requested = false;
 		row.t.updated_ms = now;
-		if ((rv = record(s, &row, now, "retried", "manual retry")) !=
-		        CAIRN_OK ||
-		    (rv = store_save(s, &row)) != CAIRN_OK) {
+		if ((rv = record(s, &row, now, "retried", "manual retry"))
+		        != CAIRN_OK
+		    || (rv = store_save(s, &row)) != CAIRN_OK) {
 			rv = fault(s, rv, msg);
 			goto out;
 		}

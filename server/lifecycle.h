@@ -13,7 +13,7 @@
 
 #include "store.h"
 
-#define LC_MSG_MAX 256
+#define LC_MSG_MAX   256
 #define LC_LEASE_MAX 1000 /* tasks per lease request */
 
 struct lease_request {
@@ -49,20 +49,27 @@ int lifecycle_heartbeat(struct store *s, uint64_t id, const char *token,
 int lifecycle_complete(struct store *s, uint64_t id, const char *token,
     const uint8_t *result, size_t result_len, int64_t now, char *msg);
 
+/* lifecycle_complete_q is lifecycle_complete that also copies the task's
+ * queue into queue (TASK_QUEUE_MAX + 1 bytes) when it returns OK, so that
+ * the next task of that queue can be leased in the same transaction. */
+int lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
+    const uint8_t *result, size_t result_len, int64_t now, char *queue,
+    char *msg);
+
 int lifecycle_fail(struct store *s, const struct fail_request *req,
     int64_t now, cairn_state *state, int64_t *run_at, char *msg);
 
-int lifecycle_cancel(struct store *s, uint64_t id, int64_t now,
-    cairn_state *state, char *msg);
+int lifecycle_cancel(
+    struct store *s, uint64_t id, int64_t now, cairn_state *state, char *msg);
 
 /* lifecycle_retry puts a FAILED or CANCELED task back to PENDING with a
  * fresh attempt budget; *out (task_free) is the task after it. */
-int lifecycle_retry(struct store *s, uint64_t id, int64_t now,
-    struct task **out, char *msg);
+int lifecycle_retry(
+    struct store *s, uint64_t id, int64_t now, struct task **out, char *msg);
 
 /* lifecycle_expire ends up to limit leases whose deadline has passed, as
  * if each attempt had failed with "lease expired", and sets *n. */
-int lifecycle_expire(struct store *s, int64_t now, uint32_t limit,
-    size_t *n, char *msg);
+int lifecycle_expire(
+    struct store *s, int64_t now, uint32_t limit, size_t *n, char *msg);
 
 #endif /* CAIRN_LIFECYCLE_H */

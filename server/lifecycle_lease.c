@@ -34,8 +34,8 @@ start_attempt(struct store *s, struct task_row *row,
 	bool by_stc;
 	char *worker = NULL;
 
-	if (req->worker_id != NULL && req->worker_id[0] != 0 &&
-	    (worker = strdup(req->worker_id)) == NULL) {
+	if (req->worker_id != NULL && req->worker_id[0] != 0
+	    && (worker = strdup(req->worker_id)) == NULL) {
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
 	free(row->t.worker_id);
@@ -97,8 +97,8 @@ fail:
 }
 
 int
-lifecycle_lease(struct store *s, const struct lease_request *req,
-    int64_t now, struct task ***out, size_t *n, char *msg)
+lifecycle_lease(struct store *s, const struct lease_request *req, int64_t now,
+    struct task ***out, size_t *n, char *msg)
 {
 	size_t cap = (size_t) req->max_tasks * req->nqueues;
 	uint64_t *ids = calloc(req->max_tasks, sizeof(*ids));
@@ -122,8 +122,8 @@ lifecycle_lease(struct store *s, const struct lease_request *req,
 		goto out;
 	}
 	for (size_t i = 0; i < taken; i++) {
-		if ((rv = start_attempt(s, &rows[i], req, now)) != CAIRN_OK ||
-		    (tasks[i] = malloc(sizeof(**tasks))) == NULL) {
+		if ((rv = start_attempt(s, &rows[i], req, now)) != CAIRN_OK
+		    || (tasks[i] = malloc(sizeof(**tasks))) == NULL) {
 			rv = rv != CAIRN_OK ? rv : CAIRN_RESOURCE_EXHAUSTED;
 			task_array_free(tasks, i);
 			tasks = NULL;

@@ -29,8 +29,8 @@ log_setup(const char *level, const char *format)
 	if (level != NULL && found < 0) {
 		return (-1);
 	}
-	if (format != NULL && strcmp(format, "text") != 0 &&
-	    strcmp(format, "json") != 0) {
+	if (format != NULL && strcmp(format, "text") != 0
+	    && strcmp(format, "json") != 0) {
 		return (-1);
 	}
 	if (found >= 0) {
@@ -40,6 +40,12 @@ log_setup(const char *level, const char *format)
 		json = strcmp(format, "json") == 0;
 	}
 	return (0);
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return (level >= threshold);
 }
 
 /* json_escape copies src into dst as the inside of a JSON string. */
@@ -81,8 +87,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	n = (int) strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - (size_t) n, ".%03ldZ",
-	    now.tv_nsec / 1000000);
+	snprintf(
+	    ts + n, sizeof(ts) - (size_t) n, ".%03ldZ", now.tv_nsec / 1000000);
 	if (json) {
 		char esc[2100];
 		json_escape(esc, sizeof(esc), msg);
@@ -90,8 +96,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 		    "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n", ts,
 		    names[level], esc);
 	} else {
-		n = snprintf(line, sizeof(line), "%s %-5s %s\n", ts,
-		    names[level], msg);
+		n = snprintf(
+		    line, sizeof(line), "%s %-5s %s\n", ts, names[level], msg);
 	}
 	if (n > (int) sizeof(line) - 1) {
 		n = (int) sizeof(line) - 1;

@@ -7,16 +7,32 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "auth.h"
+#include "config.h"
 #include "engine.h"
+#include "http.h"
 #include "log.h"
 #include "options.h"
+#include "pg_listen.h"
 #include "rpc.h"
 #include "store.h"
 
 #ifndef CAIRN_VERSION
 #define CAIRN_VERSION "0.0.0"
 #endif
+
+/* on_fatal: the engine found the store unsafe after an I/O error. Stop
+ * as on SIGTERM, and exit non-zero so that a supervisor restarts cairnd
+ * and the restart recovers from what is really on disk. */
+static void
+on_fatal(void *arg)
+{
+	(void) arg;
+	kill(getpid(), SIGTERM);
+}
 
 static int
 serve(const struct options *o, sigset_t *sigs)
@@ -25,16 +41,23 @@ serve(const struct options *o, sigset_t *sigs)
 		.sync = strcmp(o->durability, "full") == 0
 		    ? STORE_SYNC_FULL
 		    : STORE_SYNC_NORMAL_UNSAFE,
+		.schema = o->pg_schema,
 	};
 	struct engine_config ec = {
 		.retention_ms = o->retention_ms,
 		.max_wait_ms = o->max_wait_ms,
+		.max_parked = (uint32_t) (o->max_parked > 0
+		        ? o->max_parked
+		        : (o->contexts > 0 ? o->contexts : 1024) * 3 / 4),
+		.on_fatal = on_fatal,
 	};
 	struct rpc_config rc = {
 		.listen = o->listen,
 		.nlisten = o->nlisten,
 		.contexts = (unsigned) o->contexts,
 		.version = CAIRN_VERSION,
+		.tls = { o->tls_cert, o->tls_key, o->tls_ca },
+		.send_timeout_ms = o->send_timeout_ms,
 		.limits = {
 		    .max_message = o->max_message > 0 ? (size_t) o->max_message
 		                                      : 4 << 20,
@@ -48,42 +71,85 @@ serve(const struct options *o, sigset_t *sigs)
 	struct store *store;
 	struct engine *engine;
 	struct rpc_server *srv;
+	struct http_server *http = NULL;
+	struct http_config hc = {
+		.addr = o->http,
+		.version = CAIRN_VERSION,
+		.store
+		= strncmp(o->store, "sqlite:", 7) == 0 ? "sqlite" : "postgres",
+	};
+	char bdir[4096], haddr[64];
+	struct auth *auth = NULL;
 	char err[512];
-	int sig;
+	int sig, code;
 
+	if (o->token_file != NULL
+	    && auth_load(o->token_file, &auth, err, sizeof(err)) != CAIRN_OK) {
+		log_error("%s", err);
+		return (1);
+	}
+	rc.auth = auth;
 	if (store_open(o->store, &so, &store, err, sizeof(err)) != CAIRN_OK) {
 		log_error("cannot open store %s: %s", o->store, err);
+		auth_free(auth);
 		return (1);
 	}
 	ec.store = store;
+	rc.store = store;
+	rc.backup_dir = config_backup_dir(o, bdir, sizeof(bdir));
 	if (engine_start(&engine, &ec) != CAIRN_OK) {
 		log_error("cannot start the engine");
 		goto fail_store;
+	}
+	hc.engine = engine;
+	if (o->http != NULL
+	    && http_start(&http, &hc, err, sizeof(err)) != CAIRN_OK) {
+		log_error("%s", err);
+		goto fail_engine;
+	}
+	if (http != NULL) {
+		http_bound_addr(http, haddr, sizeof(haddr));
 	}
 	if (rpc_start(&srv, &rc, engine, err, sizeof(err)) != CAIRN_OK) {
 		log_error("%s", err);
 		goto fail_engine;
 	}
-	log_info("cairnd %s serving; store %s; durability %s", CAIRN_VERSION,
-	    o->store,
-	    so.sync == STORE_SYNC_FULL
-	        ? "full (fsync before every reply)"
-	        : "normal-unsafe (a power loss may lose acknowledged work)");
-	for (size_t i = 0; i < o->nlisten; i++) {
-		log_info("listening on %s", o->listen[i]);
+	/* PostgreSQL: wake parked leases on other servers' commits. */
+	struct pg_listen *pgl
+	    = pg_listen_start(o->store, so.schema, store, engine);
+	config_log_start(o, CAIRN_VERSION, http != NULL ? haddr : NULL);
+	if (auth != NULL) {
+		log_info(
+		    "token authentication on (%zu tokens)", auth_count(auth));
 	}
 	sigwait(sigs, &sig);
+	if (engine_failed(engine)) {
+		/* Fail-stop: give the last answers ("the outcome is
+		 * unknown") a moment to leave, and exit without closing the
+		 * store, whose close would checkpoint on a handle that had an
+		 * I/O error. The restart recovers from what is on disk. */
+		struct timespec grace = { 0, 200 * 1000 * 1000 };
+		nanosleep(&grace, NULL);
+		log_error("stopped after a storage failure; restart cairnd");
+		_exit(1);
+	}
 	log_info("%s: stopping", strsignal(sig));
+	http_stop(http);
 	rpc_stop(srv);
+	pg_listen_stop(pgl);
+	code = engine_failed(engine) ? 1 : 0; /* failed during the stop */
 	engine_free(engine);
 	store_close(store);
+	auth_free(auth);
 	log_info("stopped");
-	return (0);
+	return (code);
 
 fail_engine:
+	http_stop(http);
 	engine_free(engine);
 fail_store:
 	store_close(store);
+	auth_free(auth);
 	return (1);
 }
 
@@ -105,6 +171,9 @@ main(int argc, char **argv)
 	if (o.version) {
 		printf("cairnd %s\n", CAIRN_VERSION);
 		return (0);
+	}
+	if (o.check_config) {
+		return (config_check_main(&o));
 	}
 	if (log_setup(o.log_level, o.log_format) != 0) {
 		fprintf(stderr,

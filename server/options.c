@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cairn.h"
+#include "config.h"
 #include "options.h"
 
 enum opt_kind { OPT_STR, OPT_LIST, OPT_DURATION, OPT_SIZE, OPT_INT, OPT_FLAG };
@@ -25,10 +26,13 @@ struct opt {
 
 static const struct opt table[] = {
 	{ "listen", OPT_LIST, OFF(listen), "URL",
-	    "listen on URL (repeatable; tcp://, ipc://)\n"
+	    "listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
 	    "default tcp://127.0.0.1:7420" },
 	{ "store", OPT_STR, OFF(store), "URI",
-	    "sqlite:PATH (default sqlite:cairn.db)" },
+	    "sqlite:PATH (default sqlite:cairn.db) or\n"
+	    "postgres://USER@HOST:PORT/DB" },
+	{ "pg-schema", OPT_STR, OFF(pg_schema), "NAME",
+	    "PostgreSQL schema of Cairn's tables (default cairn)" },
 	{ "durability", OPT_STR, OFF(durability), "MODE",
 	    "full (default): every reply follows an fsync\n"
 	    "normal-unsafe: survives a crash of cairnd, but a power\n"
@@ -45,10 +49,35 @@ static const struct opt table[] = {
 	    "most tasks in one Enqueue (default 1000)" },
 	{ "contexts", OPT_INT, OFF(contexts), "N",
 	    "requests in flight, long-polls included (default 1024)" },
+	{ "max-parked", OPT_INT, OFF(max_parked), "N",
+	    "most parked long-polls; more are refused (default 3/4\n"
+	    "of --contexts, so that others are still served)" },
+	{ "send-timeout", OPT_DURATION, OFF(send_timeout_ms), "DUR",
+	    "drop a reply the client does not take (default 10s)" },
+	{ "token-file", OPT_STR, OFF(token_file), "FILE",
+	    "require a token from FILE (one per line) in every request" },
+	{ "tls-cert", OPT_STR, OFF(tls_cert), "FILE",
+	    "certificate (PEM) of tls+tcp:// listeners" },
+	{ "tls-key", OPT_STR, OFF(tls_key), "FILE",
+	    "private key (PEM) of --tls-cert" },
+	{ "tls-ca", OPT_STR, OFF(tls_ca), "FILE",
+	    "require client certificates signed by these CAs (PEM)" },
 	{ "log-level", OPT_STR, OFF(log_level), "LEVEL",
 	    "debug, info (default), warn or error" },
 	{ "log-format", OPT_STR, OFF(log_format), "FORMAT",
 	    "text (default) or json" },
+	{ "http", OPT_STR, OFF(http), "HOST:PORT",
+	    "serve /metrics, /healthz and /readyz over HTTP\n"
+	    "(e.g. 127.0.0.1:7421; default off)" },
+	{ "backup-dir", OPT_STR, OFF(backup_dir), "DIR",
+	    "where 'cairn backup NAME' writes (default: the\n"
+	    "directory of the SQLite database)" },
+	{ "config", OPT_STR, OFF(config), "FILE",
+	    "read options from FILE first (key = value lines,\n"
+	    "keys named as the flags; see docs/OPERATIONS.md)" },
+	{ "check-config", OPT_FLAG, OFF(check_config), NULL,
+	    "check the options, print them (no secrets), exit\n"
+	    "0 when they are valid, 2 when not" },
 	{ "help", OPT_FLAG, OFF(help), NULL, "print this help" },
 	{ "version", OPT_FLAG, OFF(version), NULL, "print the version" },
 };
@@ -84,8 +113,8 @@ parse_size(const char *s, int64_t *out)
 
 /* set applies one value to o; returns -1 with a message on a bad one. */
 static int
-set(struct options *o, const struct opt *p, const char *val,
-    const char *from, char *err, size_t errlen)
+set(struct options *o, const struct opt *p, const char *val, const char *from,
+    char *err, size_t errlen)
 {
 	char *base = (char *) o + p->offset;
 	int64_t n;
@@ -115,7 +144,8 @@ set(struct options *o, const struct opt *p, const char *val,
 	case OPT_SIZE:
 		if (parse_size(val, (int64_t *) (void *) base) != 0) {
 			snprintf(err, errlen,
-			    "%s: '%s' is not a size (like 65536, 512KiB, 4MiB)",
+			    "%s: '%s' is not a size (like 65536, 512KiB, "
+			    "4MiB)",
 			    from, val);
 			return (-1);
 		}
@@ -123,8 +153,8 @@ set(struct options *o, const struct opt *p, const char *val,
 	case OPT_INT:
 		errno = 0;
 		n = strtoll(val, &end, 10);
-		if (errno != 0 || *end != 0 || end == val || n <= 0 ||
-		    n > 1000000) {
+		if (errno != 0 || *end != 0 || end == val || n <= 0
+		    || n > 1000000) {
 			snprintf(err, errlen,
 			    "%s: '%s' is not a number from 1 to 1000000", from,
 			    val);
@@ -169,8 +199,8 @@ from_env(struct options *o, char *err, size_t errlen)
 }
 
 int
-options_parse(struct options *o, int argc, char **argv, char *err,
-    size_t errlen)
+options_parse(
+    struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	bool listen_from_flags = false;
 
@@ -179,7 +209,9 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	o->durability = "full";
 	o->log_level = "info";
 	o->log_format = "text";
-	if (from_env(o, err, errlen) != 0) {
+	/* Lowest first: defaults, the config file, the environment, flags. */
+	if (config_apply(o, argc, argv, err, errlen) != 0
+	    || from_env(o, err, errlen) != 0) {
 		return (-1);
 	}
 	for (int i = 1; i < argc; i++) {
@@ -190,20 +222,23 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 			return (-1);
 		}
 		const char *eq = strchr(a + 2, '=');
-		size_t len = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
+		size_t len
+		    = eq != NULL ? (size_t) (eq - a - 2) : strlen(a + 2);
 		for (size_t k = 0; k < NOPTS; k++) {
-			if (strlen(table[k].name) == len &&
-			    strncmp(table[k].name, a + 2, len) == 0) {
+			if (strlen(table[k].name) == len
+			    && strncmp(table[k].name, a + 2, len) == 0) {
 				p = &table[k];
 			}
 		}
 		if (p == NULL) {
-			snprintf(err, errlen, "unknown option '%.*s' (see --help)",
+			snprintf(err, errlen,
+			    "unknown option '%.*s' (see --help)",
 			    (int) len + 2, a);
 			return (-1);
 		}
 		if (p->kind != OPT_FLAG) {
-			val = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			val = eq != NULL ? eq + 1
+			                 : (i + 1 < argc ? argv[++i] : NULL);
 			if (val == NULL) {
 				snprintf(err, errlen, "--%s needs a value",
 				    p->name);
@@ -221,8 +256,8 @@ options_parse(struct options *o, int argc, char **argv, char *err,
 	if (o->nlisten == 0) {
 		o->listen[o->nlisten++] = "tcp://127.0.0.1:7420";
 	}
-	if (strcmp(o->durability, "full") != 0 &&
-	    strcmp(o->durability, "normal-unsafe") != 0) {
+	if (strcmp(o->durability, "full") != 0
+	    && strcmp(o->durability, "normal-unsafe") != 0) {
 		snprintf(err, errlen,
 		    "--durability: '%s' is not full or normal-unsafe",
 		    o->durability);
@@ -257,4 +292,78 @@ options_usage(void *fp)
 			}
 		}
 	}
+}
+
+int
+options_set(struct options *o, const char *name, const char *val,
+    const char *from, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strcmp(table[i].name, name) == 0
+		    && table[i].kind != OPT_FLAG) {
+			return (set(o, &table[i], val, from, err, errlen));
+		}
+	}
+	snprintf(err, errlen, "%s: unknown option '%s'", from, name);
+	return (-1);
+}
+
+/* fmt_unit writes v as a multiple of the largest unit that divides it. */
+static void
+fmt_unit(char *buf, size_t len, int64_t v, const int64_t *scale,
+    const char *const *unit, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v % scale[i] == 0) {
+			snprintf(buf, len, "%lld%s",
+			    (long long) (v / scale[i]), unit[i]);
+			return;
+		}
+	}
+}
+
+bool
+options_text(const struct options *o, size_t i, const char **name, char *buf,
+    size_t len)
+{
+	static const int64_t dscale[] = { 86400000, 3600000, 60000, 1000, 1 };
+	static const char *const dunit[] = { "d", "h", "m", "s", "ms" };
+	static const int64_t sscale[] = { 1 << 30, 1 << 20, 1 << 10, 1 };
+	static const char *const sunit[] = { "GiB", "MiB", "KiB", "" };
+	const char *base;
+	int64_t v;
+
+	if (i >= NOPTS) {
+		return (false);
+	}
+	*name = table[i].name;
+	base = (const char *) o + table[i].offset;
+	buf[0] = 0;
+	switch (table[i].kind) {
+	case OPT_STR:
+		snprintf(buf, len, "%s",
+		    *(const char *const *) (const void *) base != NULL
+		        ? *(const char *const *) (const void *) base
+		        : "");
+		break;
+	case OPT_DURATION:
+	case OPT_SIZE:
+	case OPT_INT:
+		v = *(const int64_t *) (const void *) base;
+		if (v == 0) {
+			break;
+		}
+		if (table[i].kind == OPT_DURATION) {
+			fmt_unit(buf, len, v, dscale, dunit, 5);
+		} else if (table[i].kind == OPT_SIZE) {
+			fmt_unit(buf, len, v, sscale, sunit, 4);
+		} else {
+			snprintf(buf, len, "%lld", (long long) v);
+		}
+		break;
+	case OPT_LIST:
+	case OPT_FLAG:
+		break;
+	}
+	return (true);
 }

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
+#include "lifecycle_replay.h"
 #include "log.h"
+#include "metrics.h"
 #include "rpc_internal.h"
 
 #include <nng/protocol/reqrep0/rep.h>
@@ -16,7 +19,13 @@
 static void
 post_recv(struct rpc_ctx *c)
 {
+	/* Once the socket closes, every operation fails at once: posting
+	 * again would spin in nng's threads and keep nng_close waiting. */
+	if (atomic_load(&c->srv->closing)) {
+		return;
+	}
 	c->state = CTX_RECV;
+	nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
 	nng_ctx_recv(c->ctx, c->aio);
 }
 
@@ -49,8 +58,8 @@ rpc_reply(const ProtobufCMessage *out, void *closure_data)
 		c->status = CAIRN_OK;
 		c->msg[0] = 0;
 		resp.body.len = protobuf_c_message_get_packed_size(out);
-		if (resp.body.len > 0 &&
-		    (body = malloc(resp.body.len)) == NULL) {
+		if (resp.body.len > 0
+		    && (body = malloc(resp.body.len)) == NULL) {
 			c->status = CAIRN_RESOURCE_EXHAUSTED;
 			snprintf(c->msg, sizeof(c->msg), "out of memory");
 			resp.body.len = 0;
@@ -66,7 +75,14 @@ rpc_reply(const ProtobufCMessage *out, void *closure_data)
 		cairn__v1__response__pack(&resp, nng_msg_body(msg));
 	}
 	free(body);
+	metrics_request(
+	    c->req != NULL ? c->req->method : NULL, c->status, c->start_ns);
 	release(c);
+	if (c->deliver != NULL) {
+		atomic_fetch_sub(&c->srv->sending, 1);
+		c->deliver(c, msg);
+		return;
+	}
 	if (msg == NULL) {
 		/* No memory for even an error reply: drop the request; the
 		 * client's timeout reports it. */
@@ -77,6 +93,12 @@ rpc_reply(const ProtobufCMessage *out, void *closure_data)
 	}
 	nng_aio_set_msg(c->aio, msg);
 	c->state = CTX_SEND;
+	/* A peer that never reads its replies must not keep this context
+	 * (and the reply's memory) for ever. */
+	nng_aio_set_timeout(c->aio,
+	    c->srv->cfg.send_timeout_ms > 0
+	        ? (nng_duration) c->srv->cfg.send_timeout_ms
+	        : 10000);
 	nng_ctx_send(c->ctx, c->aio);
 }
 
@@ -99,7 +121,16 @@ rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
 	c->closure = closure;
 	c->op.done = done;
 	c->op.arg = c;
+	/* A resent Enqueue or Lease is recognised by it (serve checked
+	 * it). */
+	c->op.request_id = c->req != NULL && c->req->request_id[0] != 0
+	    ? c->req->request_id
+	    : NULL;
+	bool armed = rpc_done_arm(c);
 	if (engine_submit(c->srv->engine, &c->op) != CAIRN_OK) {
+		if (armed) {
+			rpc_done_disarm(c);
+		}
 		rpc_refuse(c, CAIRN_UNAVAILABLE, "server is shutting down");
 	}
 }
@@ -110,6 +141,7 @@ serve(struct rpc_ctx *c, nng_msg *m)
 {
 	size_t len = nng_msg_len(m);
 
+	c->start_ns = metrics_clock();
 	memset(&c->op, 0, sizeof(c->op));
 	c->status = CAIRN_OK;
 	c->msg[0] = 0;
@@ -131,7 +163,26 @@ serve(struct rpc_ctx *c, nng_msg *m)
 		rpc_refuse(c, CAIRN_UNAVAILABLE, "server is shutting down");
 		return;
 	}
+	/* Before anything else looks at the request: an unauthenticated
+	 * client learns nothing and reaches no storage. */
+	if (!auth_check(c->srv->cfg.auth, c->req->token)) {
+		rpc_refuse(c, CAIRN_UNAUTHENTICATED,
+		    "missing or invalid token (cairnd --token-file)");
+		return;
+	}
+	if (!rpc_check_text(
+	        c, "request_id", c->req->request_id, LC_REQUEST_ID_MAX)) {
+		return;
+	}
 	rpc_dispatch(c);
+}
+
+void
+rpc_serve(struct rpc_ctx *c, nng_msg *m)
+{
+	atomic_fetch_add(&c->srv->sending, 1);
+	c->state = CTX_WORK;
+	serve(c, m);
 }
 
 static void
@@ -174,22 +225,21 @@ open_socket(struct rpc_server *srv, char *err, size_t errlen)
 	int rv;
 
 	if ((rv = nng_rep0_open(&srv->sock)) != 0) {
-		snprintf(err, errlen, "cannot open socket: %s",
-		    nng_strerror(rv));
+		snprintf(
+		    err, errlen, "cannot open socket: %s", nng_strerror(rv));
 		return (CAIRN_INTERNAL);
 	}
+	metrics_watch_pipes(srv->sock);
 	/* nng's default is no limit: a peer could announce a message of
 	 * any size and make us allocate it. Slightly above our own limit,
 	 * so that a message a little too large still gets a clear reply. */
 	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
 	    srv->cfg.limits.max_message + (1 << 20));
 	for (size_t i = 0; i < srv->cfg.nlisten; i++) {
-		rv = nng_listen(srv->sock, srv->cfg.listen[i], NULL, 0);
-		if (rv != 0) {
-			snprintf(err, errlen, "cannot listen on %s: %s",
-			    srv->cfg.listen[i], nng_strerror(rv));
-			return (rv == NNG_EADDRINUSE ? CAIRN_UNAVAILABLE
-			                             : CAIRN_INVALID_ARGUMENT);
+		rv = rpc_listen(
+		    srv->sock, srv->cfg.listen[i], &srv->cfg, err, errlen);
+		if (rv != CAIRN_OK) {
+			return (rv);
 		}
 	}
 	return (CAIRN_OK);
@@ -198,8 +248,11 @@ open_socket(struct rpc_server *srv, char *err, size_t errlen)
 static void
 free_server(struct rpc_server *srv)
 {
+	atomic_store(&srv->closing, true);
 	nng_close(srv->sock);
 	for (unsigned i = 0; i < srv->nctx; i++) {
+		/* First: its callback may still be sending on aio. */
+		rpc_done_close(&srv->ctxs[i]);
 		if (srv->ctxs[i].aio != NULL) {
 			nng_aio_free(srv->ctxs[i].aio); /* waits for its cb */
 		}
@@ -235,8 +288,9 @@ rpc_start(struct rpc_server **out, const struct rpc_config *cfg,
 	for (unsigned i = 0; i < srv->nctx; i++) {
 		struct rpc_ctx *c = &srv->ctxs[i];
 		c->srv = srv;
-		if ((rv = nng_aio_alloc(&c->aio, ctx_cb, c)) != 0 ||
-		    (rv = nng_ctx_open(&c->ctx, srv->sock)) != 0) {
+		if ((rv = nng_aio_alloc(&c->aio, ctx_cb, c)) != 0
+		    || (rv = nng_ctx_open(&c->ctx, srv->sock)) != 0
+		    || (rv = rpc_done_open(c)) != 0) {
 			snprintf(err, errlen, "cannot create contexts: %s",
 			    nng_strerror(rv));
 			free_server(srv);
@@ -255,6 +309,7 @@ rpc_stop(struct rpc_server *srv)
 {
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
 
+	rpc_backup_stop();
 	atomic_store(&srv->stopping, true);
 	/* The engine answers everything it holds, parked long-polls too;
 	 * then give those replies up to a second to leave. */

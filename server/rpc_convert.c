@@ -45,8 +45,8 @@ rpc_task_to_pb(const struct task *t, struct pb_task *pb)
 	m->last_error = text(t->last_error);
 	m->cancel_requested = t->cancel_requested;
 	m->worker_id = text(t->worker_id);
-	m->lease_deadline_ms = t->state == CAIRN_ACTIVE ? t->lease_deadline_ms
-	                                                : 0;
+	m->lease_deadline_ms
+	    = t->state == CAIRN_ACTIVE ? t->lease_deadline_ms : 0;
 	m->created_at_ms = t->created_ms;
 	m->updated_at_ms = t->updated_ms;
 	m->finished_at_ms = t->finished_ms;

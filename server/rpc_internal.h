@@ -36,6 +36,16 @@ struct rpc_ctx {
 	void *scratch; /* per-request arrays the op points into */
 	int status;
 	char msg[LC_MSG_MAX];
+	uint64_t start_ns; /* arrival, for metrics_request */
+
+	/* Tests only (the fuzzer): set, it takes the reply (owned, NULL
+	 * when out of memory) instead of the socket. */
+	void (*deliver)(struct rpc_ctx *c, nng_msg *reply);
+
+	/* The engine's answer reaches the handler's done through this aio,
+	 * on one of nng's threads (rpc_done.c); NULL: on the engine's. */
+	nng_aio *done_aio;
+	void (*finish)(struct engine_op *op);
 };
 
 struct rpc_server {
@@ -45,8 +55,28 @@ struct rpc_server {
 	struct rpc_ctx *ctxs;
 	unsigned nctx;
 	atomic_bool stopping;
-	atomic_int sending; /* replies not yet handed to nng */
+	atomic_bool closing; /* socket closing: contexts post nothing more */
+	atomic_int sending;  /* replies not yet handed to nng */
 };
+
+/* rpc_done.c: rpc_done_open allocates c->done_aio (0 or an nng error);
+ * rpc_done_close frees it, waiting for its callback; rpc_done_arm makes
+ * the op's done callback go through it, and returns false (changing
+ * nothing) when c has none. rpc_done_disarm undoes an armed op that the
+ * engine refused. */
+int rpc_done_open(struct rpc_ctx *c);
+void rpc_done_close(struct rpc_ctx *c);
+bool rpc_done_arm(struct rpc_ctx *c);
+void rpc_done_disarm(struct rpc_ctx *c);
+
+/* rpc_serve serves one received request message m (consumed) on c, as
+ * the socket does: it ends, now or later, in one reply. */
+void rpc_serve(struct rpc_ctx *c, nng_msg *m);
+
+/* rpc_listen adds a listener on url to sock, with TLS from cfg for
+ * tls+tcp:// (rpc_listen.c). On failure writes a message into err. */
+int rpc_listen(nng_socket sock, const char *url, const struct rpc_config *cfg,
+    char *err, size_t errlen);
 
 /* rpc_dispatch decodes and serves the request in c->req (rpc_service.c).
  * It ends, now or later, in exactly one rpc_reply call. */
@@ -70,11 +100,11 @@ void rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
 bool rpc_check_queue(struct rpc_ctx *c, const char *field, const char *q);
 bool rpc_check_duration(struct rpc_ctx *c, const char *field, int64_t ms);
 bool rpc_check_bytes(struct rpc_ctx *c, const char *field, size_t len);
-bool rpc_check_text(struct rpc_ctx *c, const char *field, const char *s,
-    size_t max);
+bool rpc_check_text(
+    struct rpc_ctx *c, const char *field, const char *s, size_t max);
 bool rpc_check_id(struct rpc_ctx *c, uint64_t id);
 bool rpc_check_token(struct rpc_ctx *c, const char *token);
-bool rpc_check_spec(struct rpc_ctx *c, size_t i,
-    const Cairn__V1__TaskSpec *spec);
+bool rpc_check_spec(
+    struct rpc_ctx *c, size_t i, const Cairn__V1__TaskSpec *spec);
 
 #endif /* CAIRN_RPC_INTERNAL_H */

@@ -11,8 +11,8 @@
 #include "rpc_internal.h"
 #include "rpc_service.h"
 
-#define MAX_WORKER_ID 128
-#define MAX_ERROR_TEXT 65536
+#define MAX_WORKER_ID    128
+#define MAX_ERROR_TEXT   65536
 #define MAX_LEASE_QUEUES 16
 
 static Cairn__V1__Queue_Service queue_service = CAIRN__V1__QUEUE__INIT(rpc_);
@@ -34,8 +34,8 @@ rpc_dispatch(struct rpc_ctx *c)
 		    "unknown method '%.64s' (service cairn.v1.Queue)", name);
 		return;
 	}
-	c->body = protobuf_c_message_unpack(m->input, NULL,
-	    c->req->body.len, c->req->body.data);
+	c->body = protobuf_c_message_unpack(
+	    m->input, NULL, c->req->body.len, c->req->body.data);
 	if (c->body == NULL) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "malformed %s body",
 		    m->input->name);
@@ -107,8 +107,8 @@ rpc_enqueue(Cairn__V1__Queue_Service *svc, const Cairn__V1__EnqueueRequest *in,
 		}
 	}
 	/* One block: specs, ids, created flags. */
-	size_t size = n * (sizeof(struct task_spec) + sizeof(uint64_t) +
-	                      sizeof(bool));
+	size_t size
+	    = n * (sizeof(struct task_spec) + sizeof(uint64_t) + sizeof(bool));
 	if ((c->scratch = calloc(1, size)) == NULL) {
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
 		return;
@@ -131,7 +131,8 @@ rpc_enqueue(Cairn__V1__Queue_Service *svc, const Cairn__V1__EnqueueRequest *in,
 			.idempotency_key = t->idempotency_key,
 		};
 		if (t->retry != NULL) {
-			specs[i].retry.initial_ms = t->retry->initial_backoff_ms;
+			specs[i].retry.initial_ms
+			    = t->retry->initial_backoff_ms;
 			specs[i].retry.multiplier = t->retry->multiplier;
 			specs[i].retry.max_ms = t->retry->max_backoff_ms;
 		}
@@ -201,9 +202,9 @@ rpc_lease(Cairn__V1__Queue_Service *svc, const Cairn__V1__LeaseRequest *in,
 		    "max_tasks: at most %d, not %u", LC_LEASE_MAX, max);
 		return;
 	}
-	if (!rpc_check_duration(c, "wait_ms", in->wait_ms) ||
-	    !rpc_check_duration(c, "lease_timeout_ms", in->lease_timeout_ms) ||
-	    !rpc_check_text(c, "worker_id", in->worker_id, MAX_WORKER_ID)) {
+	if (!rpc_check_duration(c, "wait_ms", in->wait_ms)
+	    || !rpc_check_duration(c, "lease_timeout_ms", in->lease_timeout_ms)
+	    || !rpc_check_text(c, "worker_id", in->worker_id, MAX_WORKER_ID)) {
 		return;
 	}
 	c->op.kind = OP_LEASE;
@@ -222,8 +223,8 @@ static void
 heartbeat_done(struct engine_op *op)
 {
 	struct rpc_ctx *c = op->arg;
-	Cairn__V1__HeartbeatResponse resp =
-	    CAIRN__V1__HEARTBEAT_RESPONSE__INIT;
+	Cairn__V1__HeartbeatResponse resp
+	    = CAIRN__V1__HEARTBEAT_RESPONSE__INIT;
 
 	if (rpc_done_error(c)) {
 		return;
@@ -240,8 +241,8 @@ rpc_heartbeat(Cairn__V1__Queue_Service *svc,
 {
 	struct rpc_ctx *c = data;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token) ||
-	    !rpc_check_bytes(c, "details", in->details.len)) {
+	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
+	    || !rpc_check_bytes(c, "details", in->details.len)) {
 		return;
 	}
 	c->op.kind = OP_HEARTBEAT;
@@ -257,10 +258,17 @@ complete_done(struct engine_op *op)
 {
 	struct rpc_ctx *c = op->arg;
 	Cairn__V1__CompleteResponse resp = CAIRN__V1__COMPLETE_RESPONSE__INIT;
+	Cairn__V1__LeasedTask next;
+	struct pb_task pb;
 
-	if (!rpc_done_error(c)) {
-		c->closure(&resp.base, c);
+	if (rpc_done_error(c)) {
+		return;
 	}
+	if (op->out.tasks.n > 0) { /* lease_next found one */
+		rpc_leased_to_pb(op->out.tasks.tasks[0], &next, &pb);
+		resp.next = &next;
+	}
+	c->closure(&resp.base, c);
 }
 
 void
@@ -270,8 +278,15 @@ rpc_complete(Cairn__V1__Queue_Service *svc,
 {
 	struct rpc_ctx *c = data;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token) ||
-	    !rpc_check_bytes(c, "result", in->result.len)) {
+	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
+	    || !rpc_check_bytes(c, "result", in->result.len)) {
+		return;
+	}
+	if (in->lease_next
+	    && (!rpc_check_duration(
+	            c, "lease_timeout_ms", in->lease_timeout_ms)
+	        || !rpc_check_text(
+	            c, "worker_id", in->worker_id, MAX_WORKER_ID))) {
 		return;
 	}
 	c->op.kind = OP_COMPLETE;
@@ -279,6 +294,9 @@ rpc_complete(Cairn__V1__Queue_Service *svc,
 	c->op.in.touch.token = in->lease_token;
 	c->op.in.touch.data = in->result.data;
 	c->op.in.touch.len = in->result.len;
+	c->op.in.touch.lease_next = in->lease_next;
+	c->op.in.touch.worker_id = in->worker_id;
+	c->op.in.touch.lease_timeout_ms = in->lease_timeout_ms;
 	rpc_submit(c, (ProtobufCClosure) closure, complete_done);
 }
 
@@ -302,9 +320,9 @@ rpc_fail(Cairn__V1__Queue_Service *svc, const Cairn__V1__FailRequest *in,
 {
 	struct rpc_ctx *c = data;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token) ||
-	    !rpc_check_text(c, "error", in->error, MAX_ERROR_TEXT) ||
-	    !rpc_check_duration(c, "retry_delay_ms", in->retry_delay_ms)) {
+	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
+	    || !rpc_check_text(c, "error", in->error, MAX_ERROR_TEXT)
+	    || !rpc_check_duration(c, "retry_delay_ms", in->retry_delay_ms)) {
 		return;
 	}
 	c->op.kind = OP_FAIL;

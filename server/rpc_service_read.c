@@ -9,7 +9,7 @@
 #include "rpc_service.h"
 
 #define LIST_DEFAULT 100
-#define LIST_MAX 1000
+#define LIST_MAX     1000
 
 static void
 cancel_done(struct engine_op *op)
@@ -102,8 +102,8 @@ rpc_await(Cairn__V1__Queue_Service *svc, const Cairn__V1__AwaitRequest *in,
 {
 	struct rpc_ctx *c = data;
 
-	if (rpc_check_id(c, in->id) &&
-	    rpc_check_duration(c, "wait_ms", in->wait_ms)) {
+	if (rpc_check_id(c, in->id)
+	    && rpc_check_duration(c, "wait_ms", in->wait_ms)) {
 		c->op.kind = OP_AWAIT;
 		c->op.in.await.id = in->id;
 		c->op.in.await.wait_ms = in->wait_ms;
@@ -140,9 +140,10 @@ rpc_list(Cairn__V1__Queue_Service *svc, const Cairn__V1__ListRequest *in,
 	if (!rpc_check_queue(c, "queue", in->queue)) {
 		return;
 	}
-	if ((int) in->state < 0 || in->state > CAIRN__V1__TASK_STATE__CANCELED) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "state: unknown value %d",
-		    (int) in->state);
+	if ((int) in->state < 0
+	    || in->state > CAIRN__V1__TASK_STATE__CANCELED) {
+		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
+		    "state: unknown value %d", (int) in->state);
 		return;
 	}
 	if (in->limit > LIST_MAX || in->after_id > INT64_MAX) {
@@ -246,8 +247,7 @@ history_done(struct engine_op *op)
 }
 
 void
-rpc_history(Cairn__V1__Queue_Service *svc,
-    const Cairn__V1__HistoryRequest *in,
+rpc_history(Cairn__V1__Queue_Service *svc, const Cairn__V1__HistoryRequest *in,
     Cairn__V1__HistoryResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;

@@ -8,7 +8,7 @@
 
 #include "rpc_internal.h"
 
-#define MAX_KEY 256
+#define MAX_KEY   256
 #define MAX_TOKEN 128
 
 /* utf8_valid says whether s is well-formed UTF-8 (no overlongs, no
@@ -40,9 +40,9 @@ utf8_valid(const unsigned char *s)
 			}
 			cp = (cp << 6) | (s[i] & 0x3f);
 		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
+		    || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))
+		    || (cp >= 0xd800 && cp <= 0xdfff)) {
 			return (false);
 		}
 		s += n + 1;
@@ -61,8 +61,10 @@ rpc_check_queue(struct rpc_ctx *c, const char *field, const char *q)
 		    TASK_QUEUE_MAX);
 		return (false);
 	}
-	if (strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	              "0123456789_.:-") != n) {
+	if (strspn(q,
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	        "0123456789_.:-")
+	    != n) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
 		    "%s: invalid queue name (allowed: A-Z a-z 0-9 _ . : -)",
 		    field);
@@ -98,8 +100,7 @@ rpc_check_bytes(struct rpc_ctx *c, const char *field, size_t len)
 }
 
 bool
-rpc_check_text(struct rpc_ctx *c, const char *field, const char *s,
-    size_t max)
+rpc_check_text(struct rpc_ctx *c, const char *field, const char *s, size_t max)
 {
 	if (s == NULL) {
 		return (true);
@@ -110,8 +111,8 @@ rpc_check_text(struct rpc_ctx *c, const char *field, const char *s,
 		return (false);
 	}
 	if (!utf8_valid((const unsigned char *) s)) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "%s: not valid UTF-8",
-		    field);
+		rpc_refuse(
+		    c, CAIRN_INVALID_ARGUMENT, "%s: not valid UTF-8", field);
 		return (false);
 	}
 	return (true);
@@ -121,8 +122,8 @@ bool
 rpc_check_id(struct rpc_ctx *c, uint64_t id)
 {
 	if (id == 0 || id > INT64_MAX) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "id: %llu is not a task id",
-		    (unsigned long long) id);
+		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
+		    "id: %llu is not a task id", (unsigned long long) id);
 		return (false);
 	}
 	return (true);
@@ -145,14 +146,14 @@ rpc_check_spec(struct rpc_ctx *c, size_t i, const Cairn__V1__TaskSpec *spec)
 	const Cairn__V1__RetryPolicy *r = spec->retry;
 
 #define FIELD(name) (snprintf(f, sizeof(f), "tasks[%zu].%s", i, name), f)
-	if (!rpc_check_queue(c, FIELD("queue"), spec->queue) ||
-	    !rpc_check_bytes(c, FIELD("payload"), spec->payload.len) ||
-	    !rpc_check_duration(c, FIELD("delay_ms"), spec->delay_ms) ||
-	    !rpc_check_duration(
-	        c, FIELD("heartbeat_timeout_ms"), spec->heartbeat_timeout_ms) ||
-	    !rpc_check_duration(c, FIELD("start_to_close_timeout_ms"),
-	        spec->start_to_close_timeout_ms) ||
-	    !rpc_check_text(
+	if (!rpc_check_queue(c, FIELD("queue"), spec->queue)
+	    || !rpc_check_bytes(c, FIELD("payload"), spec->payload.len)
+	    || !rpc_check_duration(c, FIELD("delay_ms"), spec->delay_ms)
+	    || !rpc_check_duration(
+	        c, FIELD("heartbeat_timeout_ms"), spec->heartbeat_timeout_ms)
+	    || !rpc_check_duration(c, FIELD("start_to_close_timeout_ms"),
+	        spec->start_to_close_timeout_ms)
+	    || !rpc_check_text(
 	        c, FIELD("idempotency_key"), spec->idempotency_key, MAX_KEY)) {
 		return (false);
 	}
@@ -161,16 +162,17 @@ rpc_check_spec(struct rpc_ctx *c, size_t i, const Cairn__V1__TaskSpec *spec)
 		    FIELD("run_at_ms"));
 		return (false);
 	}
-	if (r != NULL &&
-	    (!rpc_check_duration(c, FIELD("retry.initial_backoff_ms"),
-	         r->initial_backoff_ms) ||
-	        !rpc_check_duration(
+	if (r != NULL
+	    && (!rpc_check_duration(c, FIELD("retry.initial_backoff_ms"),
+	            r->initial_backoff_ms)
+	        || !rpc_check_duration(
 	            c, FIELD("retry.max_backoff_ms"), r->max_backoff_ms))) {
 		return (false);
 	}
-	if (r != NULL && (!isfinite(r->multiplier) ||
-	                     (r->multiplier != 0 && r->multiplier < 1) ||
-	                     r->multiplier > 1000)) {
+	if (r != NULL
+	    && (!isfinite(r->multiplier)
+	        || (r->multiplier != 0 && r->multiplier < 1)
+	        || r->multiplier > 1000)) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
 		    "%s: must be 0 (default) or from 1 to 1000",
 		    FIELD("retry.multiplier"));

@@ -32,10 +32,10 @@ store_open(const char *uri, const struct store_options *opts,
     struct store **out, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		if (strncmp(uri, schemes[i].prefix,
-		        strlen(schemes[i].prefix)) == 0) {
-			return (schemes[i].ops->open(uri, opts, out, err,
-			    errlen));
+		if (strncmp(uri, schemes[i].prefix, strlen(schemes[i].prefix))
+		    == 0) {
+			return (
+			    schemes[i].ops->open(uri, opts, out, err, errlen));
 		}
 	}
 	snprintf(err, errlen,

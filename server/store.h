@@ -56,7 +56,7 @@ struct task_row {
 struct store;
 
 struct store_ops {
-	int version; /* 1 */
+	int version;        /* 1 */
 	const char *scheme; /* "sqlite", "postgres" */
 
 	/* open connects to / opens the store named by uri (the part after
@@ -114,18 +114,51 @@ struct store_ops {
 	    struct queue_stats **out, size_t *n);
 	/* history returns the events of task id, oldest first
 	 * (task_events_free); NOT_FOUND when the task does not exist. */
-	int (*history)(struct store *s, uint64_t id, struct task_event **out,
-	    size_t *n);
+	int (*history)(
+	    struct store *s, uint64_t id, struct task_event **out, size_t *n);
 	/* prune deletes up to limit terminal tasks finished before `before`,
 	 * with their events, and sets *n to how many. */
-	int (*prune)(struct store *s, int64_t before, uint32_t limit,
-	    size_t *n);
+	int (*prune)(
+	    struct store *s, int64_t before, uint32_t limit, size_t *n);
+
+	/* backup writes a consistent copy of the whole store into a new file
+	 * at path (never over an existing one) and checks it before it
+	 * returns. Unlike every call above, it runs on a thread of its own
+	 * while the engine goes on: it must not touch the engine's
+	 * connection or s->errmsg, opens what it needs, and writes its
+	 * message into err. Between steps it calls keep_going(arg) and stops
+	 * with CAIRN_CANCELLED when that returns false. Sets *bytes to the
+	 * size of the copy. NULL: no online backup in this backend (the rpc
+	 * answers UNIMPLEMENTED). */
+	int (*backup)(struct store *s, const char *path,
+	    bool (*keep_going)(void *arg), void *arg, uint64_t *bytes,
+	    char *err, size_t errlen);
+
+	/* The log of recent request ids (lifecycle_replay.c): a resent
+	 * Enqueue or Lease is answered from it as the first one was. A
+	 * backend may leave these NULL: then nothing is deduplicated. */
+	/* request_get looks up key: *found says whether it was recorded;
+	 * if so *result (free()) holds the *len bytes recorded with it. */
+	int (*request_get)(struct store *s, const char *key, bool *found,
+	    uint8_t **result, size_t *len);
+	/* request_put records key with result at now, in the open
+	 * transaction, so that it is durable with the changes it
+	 * describes. A key that exists already is an error. */
+	int (*request_put)(struct store *s, const char *key, int64_t now,
+	    const uint8_t *result, size_t len);
+	/* request_prune deletes up to limit keys recorded before `before`
+	 * and sets *n to how many. */
+	int (*request_prune)(
+	    struct store *s, int64_t before, uint32_t limit, size_t *n);
 };
 
 /* The base that every backend handle embeds as its first member. */
 struct store {
 	const struct store_ops *ops;
 	char errmsg[STORE_ERRMSG_MAX];
+	/* Set by the backend when a call hit an I/O error (a failed write
+	 * or fsync): the engine then stops committing on this handle. */
+	bool io_failed;
 };
 
 /* store_open picks the backend by the scheme of uri ("sqlite:PATH",
@@ -187,8 +220,8 @@ store_save(struct store *s, const struct task_row *row)
 	return (s->ops->save(s, row));
 }
 static inline int
-store_add_event(struct store *s, uint64_t id, uint32_t seq,
-    const struct task_event *ev)
+store_add_event(
+    struct store *s, uint64_t id, uint32_t seq, const struct task_event *ev)
 {
 	return (s->ops->add_event(s, id, seq, ev));
 }
@@ -199,8 +232,8 @@ store_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
 	return (s->ops->pick_due(s, queue, now, max, ids, n));
 }
 static inline int
-store_pick_expired(struct store *s, int64_t now, uint32_t max, uint64_t *ids,
-    size_t *n)
+store_pick_expired(
+    struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n)
 {
 	return (s->ops->pick_expired(s, now, max, ids, n));
 }
@@ -227,8 +260,7 @@ store_stats(struct store *s, const char *queue, int64_t now,
 	return (s->ops->stats(s, queue, now, out, n));
 }
 static inline int
-store_history(struct store *s, uint64_t id, struct task_event **out,
-    size_t *n)
+store_history(struct store *s, uint64_t id, struct task_event **out, size_t *n)
 {
 	return (s->ops->history(s, id, out, n));
 }
@@ -236,6 +268,33 @@ static inline int
 store_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 {
 	return (s->ops->prune(s, before, limit, n));
+}
+
+static inline int
+store_request_get(struct store *s, const char *key, bool *found,
+    uint8_t **result, size_t *len)
+{
+	if (s->ops->request_get == NULL) {
+		*found = false;
+		return (CAIRN_OK);
+	}
+	return (s->ops->request_get(s, key, found, result, len));
+}
+static inline int
+store_request_put(struct store *s, const char *key, int64_t now,
+    const uint8_t *result, size_t len)
+{
+	return (s->ops->request_put == NULL
+	        ? CAIRN_OK
+	        : s->ops->request_put(s, key, now, result, len));
+}
+static inline int
+store_request_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
+{
+	*n = 0;
+	return (s->ops->request_prune == NULL
+	        ? CAIRN_OK
+	        : s->ops->request_prune(s, before, limit, n));
 }
 
 #endif /* CAIRN_STORE_H */

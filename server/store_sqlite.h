@@ -30,6 +30,9 @@ enum sq_stmt {
 	SQ_PRUNE_PICK,
 	SQ_PRUNE_EVENTS,
 	SQ_PRUNE_TASK,
+	SQ_REQUEST_GET, /* store_sqlite_requests.c */
+	SQ_REQUEST_PUT,
+	SQ_REQUEST_PRUNE,
 	SQ_COUNT_
 };
 
@@ -41,12 +44,13 @@ struct store_sqlite {
 };
 
 /* The columns of a full task row, in the order sq_read_row expects. */
-#define SQ_TASK_COLUMNS                                                      \
-	"id, queue, payload, priority, state, run_at, attempt, max_attempts, " \
-	"backoff_initial, backoff_multiplier, backoff_max, "                   \
-	"heartbeat_timeout, start_to_close, idempotency_key, details, "        \
-	"result, last_error, cancel_requested, worker_id, lease_token, "       \
-	"lease_deadline, created_at, updated_at, finished_at, "                \
+#define SQ_TASK_COLUMNS                                                       \
+	"id, queue, payload, priority, state, run_at, attempt, "              \
+	"max_attempts, "                                                      \
+	"backoff_initial, backoff_multiplier, backoff_max, "                  \
+	"heartbeat_timeout, start_to_close, idempotency_key, details, "       \
+	"result, last_error, cancel_requested, worker_id, lease_token, "      \
+	"lease_deadline, created_at, updated_at, finished_at, "               \
 	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
 
 extern const char *const sq_sql[SQ_COUNT_];
@@ -72,20 +76,32 @@ int sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
     uint64_t *id, bool *created);
 int sq_load(struct store *s, uint64_t id, struct task_row *row);
 int sq_save(struct store *s, const struct task_row *row);
-int sq_add_event(struct store *s, uint64_t id, uint32_t seq,
-    const struct task_event *ev);
-int sq_pick_due(struct store *s, const char *queue, int64_t now,
-    uint32_t max, uint64_t *ids, size_t *n);
-int sq_pick_expired(struct store *s, int64_t now, uint32_t max,
+int sq_add_event(
+    struct store *s, uint64_t id, uint32_t seq, const struct task_event *ev);
+int sq_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
     uint64_t *ids, size_t *n);
+int sq_pick_expired(
+    struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n);
 int sq_next_wakeup(struct store *s, int64_t now, int64_t *at);
 int sq_get(struct store *s, uint64_t id, struct task **out);
 int sq_list(struct store *s, const char *queue, cairn_state state,
     uint32_t limit, uint64_t after_id, struct task ***out, size_t *n);
 int sq_stats(struct store *s, const char *queue, int64_t now,
     struct queue_stats **out, size_t *n);
-int sq_history(struct store *s, uint64_t id, struct task_event **out,
-    size_t *n);
+int sq_history(
+    struct store *s, uint64_t id, struct task_event **out, size_t *n);
 int sq_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
+/* sq_wal_hook checkpoints like SQLite's own hook, but reports a failed
+ * checkpoint (store_sqlite_wal.c); arg is the store_sqlite. */
+int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
+int sq_request_get(struct store *s, const char *key, bool *found,
+    uint8_t **result, size_t *len);
+int sq_request_put(struct store *s, const char *key, int64_t now,
+    const uint8_t *result, size_t len);
+int sq_request_prune(
+    struct store *s, int64_t before, uint32_t limit, size_t *n);
+/* The online backup (store_sqlite_backup.c). */
+int sq_backup(struct store *s, const char *path, bool (*keep_going)(void *arg),
+    void *arg, uint64_t *bytes, char *err, size_t errlen);
 
 #endif /* CAIRN_STORE_SQLITE_H */

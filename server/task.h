@@ -12,15 +12,15 @@
 
 #include "cairn.h"
 
-#define TASK_QUEUE_MAX 128
-#define TASK_TOKEN_LEN 32 /* hex characters of a lease token */
+#define TASK_QUEUE_MAX  128
+#define TASK_TOKEN_LEN  32 /* hex characters of a lease token */
 #define TASK_TIME_NEVER INT64_MAX
 
 /* Defaults applied when a producer leaves a field at zero. */
-#define TASK_DEFAULT_MAX_ATTEMPTS 25
-#define TASK_DEFAULT_HEARTBEAT_MS 60000
-#define TASK_DEFAULT_BACKOFF_MS 1000
-#define TASK_DEFAULT_MULTIPLIER 2.0
+#define TASK_DEFAULT_MAX_ATTEMPTS   25
+#define TASK_DEFAULT_HEARTBEAT_MS   60000
+#define TASK_DEFAULT_BACKOFF_MS     1000
+#define TASK_DEFAULT_MULTIPLIER     2.0
 #define TASK_DEFAULT_MAX_BACKOFF_MS 3600000
 
 /* How the last lease of a task ended; lets a repeated Complete or Fail with
@@ -52,7 +52,7 @@ struct task_spec {
 	uint32_t max_attempts;
 	struct retry_policy retry;
 	int64_t heartbeat_timeout_ms;
-	int64_t start_to_close_ms; /* 0: none */
+	int64_t start_to_close_ms;   /* 0: none */
 	const char *idempotency_key; /* NULL: none */
 };
 
@@ -79,7 +79,7 @@ struct task {
 	bool cancel_requested;
 	char *worker_id;
 	char lease_token[TASK_TOKEN_LEN + 1]; /* "" when never leased */
-	int64_t lease_deadline_ms; /* ACTIVE only */
+	int64_t lease_deadline_ms;            /* ACTIVE only */
 	int64_t created_ms;
 	int64_t updated_ms;
 	int64_t finished_ms; /* terminal only */
@@ -134,8 +134,8 @@ const char *task_outcome_reason(enum lease_outcome outcome);
 static inline bool
 task_state_is_terminal(cairn_state s)
 {
-	return (s == CAIRN_SUCCEEDED || s == CAIRN_FAILED ||
-	    s == CAIRN_CANCELED);
+	return (
+	    s == CAIRN_SUCCEEDED || s == CAIRN_FAILED || s == CAIRN_CANCELED);
 }
 
 #endif /* CAIRN_TASK_H */

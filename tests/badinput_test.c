@@ -40,11 +40,11 @@ setup_group(void **state)
 	assert_int_equal(nng_req0_open(&f->sock), 0);
 	nng_socket_set_ms(f->sock, NNG_OPT_RECVTIMEO, 5000);
 	assert_int_equal(nng_dial(f->sock, f->srv.url, NULL, 0), 0);
-	assert_int_equal(cairn_client_open(&f->c, f->srv.url, NULL, NULL, 0),
-	    CAIRN_OK);
+	assert_int_equal(
+	    cairn_client_open(&f->c, f->srv.url, NULL, NULL, 0), CAIRN_OK);
 	/* Something to protect: a task that is ACTIVE, one PENDING. */
-	cairn_task_spec spec = { .queue = "q", .payload = "x",
-		.payload_len = 1 };
+	cairn_task_spec spec
+	    = { .queue = "q", .payload = "x", .payload_len = 1 };
 	cairn_enqueue_result r;
 	assert_int_equal(cairn_enqueue(f->c, &spec, 1, &r), CAIRN_OK);
 	assert_int_equal(cairn_enqueue(f->c, &spec, 1, &r), CAIRN_OK);
@@ -149,8 +149,8 @@ raw(struct fx *f, const void *data, size_t len, char *msg, size_t msglen)
 
 /* call wraps body as method's request in an envelope and sends it. */
 static int
-call(struct fx *f, const char *method, const ProtobufCMessage *body,
-    char *msg, size_t msglen)
+call(struct fx *f, const char *method, const ProtobufCMessage *body, char *msg,
+    size_t msglen)
 {
 	Cairn__V1__Request req = CAIRN__V1__REQUEST__INIT;
 	uint8_t *b = NULL, *env;
@@ -180,8 +180,8 @@ unknown_method(void **state)
 	assert_int_equal(call(*state, "DropTables", NULL, msg, sizeof(msg)),
 	    CAIRN_UNIMPLEMENTED);
 	assert_non_null(strstr(msg, "DropTables"));
-	assert_int_equal(call(*state, "", NULL, msg, sizeof(msg)),
-	    CAIRN_UNIMPLEMENTED);
+	assert_int_equal(
+	    call(*state, "", NULL, msg, sizeof(msg)), CAIRN_UNIMPLEMENTED);
 }
 
 static void
@@ -195,10 +195,10 @@ random_bytes(void **state)
 		for (size_t i = 0; i < sizeof(junk); i++) {
 			junk[i] = (uint8_t) rand();
 		}
-		int code = raw(*state, junk, sizeof(junk) - (size_t) round * 20,
-		    msg, sizeof(msg));
-		assert_true(code == CAIRN_INVALID_ARGUMENT ||
-		    code == CAIRN_UNIMPLEMENTED);
+		int code = raw(*state, junk,
+		    sizeof(junk) - (size_t) round * 20, msg, sizeof(msg));
+		assert_true(code == CAIRN_INVALID_ARGUMENT
+		    || code == CAIRN_UNIMPLEMENTED);
 	}
 }
 
@@ -213,7 +213,8 @@ truncated_body(void **state)
 	char msg[256];
 
 	spec.queue = "q";
-	spec.payload = (ProtobufCBinaryData) { 20, (uint8_t *) "a payload of 20 b.." };
+	spec.payload
+	    = (ProtobufCBinaryData) { 20, (uint8_t *) "a payload of 20 b.." };
 	er.n_tasks = 1;
 	er.tasks = specs;
 	size_t len = cairn__v1__enqueue_request__pack(&er, body);
@@ -221,8 +222,8 @@ truncated_body(void **state)
 	req.body.data = body;
 	req.body.len = len - 7; /* cut inside the payload */
 	size_t elen = cairn__v1__request__pack(&req, env);
-	assert_int_equal(raw(*state, env, elen, msg, sizeof(msg)),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    raw(*state, env, elen, msg, sizeof(msg)), CAIRN_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "malformed"));
 	/* And an envelope cut short. */
 	assert_int_equal(raw(*state, env, elen - 3, msg, sizeof(msg)),
@@ -236,8 +237,8 @@ oversized_message(void **state)
 	uint8_t *big = calloc(1, len);
 	char msg[256];
 
-	assert_int_equal(raw(*state, big, len, msg, sizeof(msg)),
-	    CAIRN_RESOURCE_EXHAUSTED);
+	assert_int_equal(
+	    raw(*state, big, len, msg, sizeof(msg)), CAIRN_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(msg, "limit"));
 	free(big);
 }
@@ -256,23 +257,23 @@ enqueue_one(struct fx *f, Cairn__V1__TaskSpec *spec, char *msg)
 static void
 bad_queue_names(void **state)
 {
-	const char *bad[] = { "", "has space", "semi;colon", "ünïcode",
-		"x\"y" };
+	const char *bad[]
+	    = { "", "has space", "semi;colon", "ünïcode", "x\"y" };
 	char msg[256], longname[200];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		Cairn__V1__TaskSpec spec = CAIRN__V1__TASK_SPEC__INIT;
 		spec.queue = (char *) bad[i];
-		assert_int_equal(enqueue_one(*state, &spec, msg),
-		    CAIRN_INVALID_ARGUMENT);
+		assert_int_equal(
+		    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 		assert_non_null(strstr(msg, "queue"));
 	}
 	memset(longname, 'a', 129);
 	longname[129] = 0;
 	Cairn__V1__TaskSpec spec = CAIRN__V1__TASK_SPEC__INIT;
 	spec.queue = longname;
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 }
 
 static void
@@ -284,22 +285,22 @@ negative_durations(void **state)
 
 	spec.queue = "q";
 	spec.delay_ms = -1;
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "delay_ms"));
 	spec.delay_ms = 0;
 	spec.heartbeat_timeout_ms = -5;
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 	spec.heartbeat_timeout_ms = 0;
 	rp.max_backoff_ms = -1;
 	spec.retry = &rp;
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 	rp.max_backoff_ms = 0;
 	rp.multiplier = 0.5;
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 
 	Cairn__V1__LeaseRequest lr = CAIRN__V1__LEASE_REQUEST__INIT;
 	char *qs[] = { "q" };
@@ -331,8 +332,8 @@ wrong_lease_token(void **state)
 	assert_int_equal(call(f, "Complete", &cr.base, msg, sizeof(msg)),
 	    CAIRN_INVALID_ARGUMENT);
 	cr.id = 999999;
-	assert_int_equal(call(f, "Complete", &cr.base, msg, sizeof(msg)),
-	    CAIRN_NOT_FOUND);
+	assert_int_equal(
+	    call(f, "Complete", &cr.base, msg, sizeof(msg)), CAIRN_NOT_FOUND);
 }
 
 static void
@@ -375,8 +376,8 @@ invalid_utf8_text(void **state)
 
 	spec.queue = "q";
 	spec.idempotency_key = "\xc3\x28";
-	assert_int_equal(enqueue_one(*state, &spec, msg),
-	    CAIRN_INVALID_ARGUMENT);
+	assert_int_equal(
+	    enqueue_one(*state, &spec, msg), CAIRN_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "UTF-8"));
 }
 

@@ -112,7 +112,7 @@ lease_one() {
 
 PORT=$(free_port)
 URL="tcp://127.0.0.1:$PORT"
-"$CAIRND" --listen "$URL" --store "sqlite:$TMP/t.db" >"$TMP/cairnd.log" 2>&1 &
+"$CAIRND" --listen "$URL" --store "${CAIRN_TEST_STORE:-sqlite:$TMP/t.db}" >"$TMP/cairnd.log" 2>&1 &
 SERVER_PID=$!
 export CAIRN_SERVER=$URL
 unset CAIRN_TOKEN

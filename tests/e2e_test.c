@@ -35,8 +35,8 @@ setup(void **state)
 	if (server_start(&f->srv, NULL) != 0) {
 		fail_msg("cannot start cairnd");
 	}
-	assert_int_equal(cairn_client_open(&f->c, f->srv.url, NULL, NULL, 0),
-	    CAIRN_OK);
+	assert_int_equal(
+	    cairn_client_open(&f->c, f->srv.url, NULL, NULL, 0), CAIRN_OK);
 	*state = f;
 	return (0);
 }
@@ -154,13 +154,13 @@ paused_worker_is_fenced(void **state)
 	cairn_task *cur = lease1(f->c, "fence", &wait);
 	assert_int_equal(cur->id, id);
 	assert_int_equal(cur->attempt, 2);
-	assert_int_equal(cairn_complete(f->c, id, cur->lease_token, "new", 3),
-	    CAIRN_OK);
+	assert_int_equal(
+	    cairn_complete(f->c, id, cur->lease_token, "new", 3), CAIRN_OK);
 	assert_int_equal(cairn_complete(f->c, id, old->lease_token, "old", 3),
 	    CAIRN_FAILED_PRECONDITION);
 	assert_non_null(strstr(cairn_client_errmsg(f->c), "lease lost"));
-	assert_int_equal(cairn_heartbeat(f->c, id, old->lease_token, NULL, 0,
-	                     NULL, NULL),
+	assert_int_equal(
+	    cairn_heartbeat(f->c, id, old->lease_token, NULL, 0, NULL, NULL),
 	    CAIRN_FAILED_PRECONDITION);
 	cairn_task *g;
 	assert_int_equal(cairn_get(f->c, id, &g), CAIRN_OK);
@@ -197,7 +197,8 @@ long_poll_wakes_on_enqueue(void **state)
 {
 	struct fx *f = *state;
 	struct waiter w = { .c = f->c, .queue = "poll" };
-	cairn_task_spec spec = { .queue = "poll", .payload = "", .payload_len = 0 };
+	cairn_task_spec spec
+	    = { .queue = "poll", .payload = "", .payload_len = 0 };
 	pthread_t th;
 
 	pthread_create(&th, NULL, wait_lease, &w);
@@ -257,8 +258,8 @@ concurrent_duplicates_make_one_task(void **state)
 	cairn_task **ts;
 	size_t n;
 	uint64_t next;
-	assert_int_equal(cairn_list(f->c, "dedup", CAIRN_STATE_ANY, 100, 0,
-	                     &ts, &n, &next),
+	assert_int_equal(
+	    cairn_list(f->c, "dedup", CAIRN_STATE_ANY, 100, 0, &ts, &n, &next),
 	    CAIRN_OK);
 	assert_int_equal(n, 1);
 	cairn_tasks_free(ts, n);
@@ -324,7 +325,8 @@ queue_drains_after_workers_are_killed(void **state)
 	uint64_t held = 0;
 	while (held < TASKS && now_ms() < until) {
 		usleep(50 * 1000); /* until the workers hold every task */
-		assert_int_equal(cairn_stats(f->c, "drain", &st, &ns), CAIRN_OK);
+		assert_int_equal(
+		    cairn_stats(f->c, "drain", &st, &ns), CAIRN_OK);
 		assert_int_equal(ns, 1);
 		held = st[0].active;
 		cairn_stats_free(st, ns);
@@ -343,7 +345,8 @@ queue_drains_after_workers_are_killed(void **state)
 		cairn_lease_options o = { .max_tasks = 10, .wait_ms = 2000 };
 		cairn_task **ts;
 		size_t n;
-		assert_int_equal(cairn_lease(f->c, &q, 1, &o, &ts, &n), CAIRN_OK);
+		assert_int_equal(
+		    cairn_lease(f->c, &q, 1, &o, &ts, &n), CAIRN_OK);
 		for (size_t i = 0; i < n; i++) {
 			assert_int_equal(cairn_complete(f->c, ts[i]->id,
 			                     ts[i]->lease_token, NULL, 0),
@@ -365,8 +368,8 @@ stop_answers_parked_and_keeps_data(void **state)
 {
 	struct fx *f = *state;
 	struct waiter w = { .c = f->c, .queue = "never" };
-	cairn_task_spec spec = { .queue = "kept", .payload = "x",
-		.payload_len = 1 };
+	cairn_task_spec spec
+	    = { .queue = "kept", .payload = "x", .payload_len = 1 };
 	pthread_t th;
 
 	uint64_t id = enqueue(f->c, spec);
@@ -392,8 +395,8 @@ finished_tasks_are_pruned_after_retention(void **state)
 {
 	struct fx *f = *state;
 	static const char *const args[] = { "--retention", "300ms", NULL };
-	cairn_task_spec spec = { .queue = "short", .payload = "x",
-		.payload_len = 1 };
+	cairn_task_spec spec
+	    = { .queue = "short", .payload = "x", .payload_len = 1 };
 	cairn_task *g;
 
 	assert_int_equal(server_stop(&f->srv), 0);

@@ -26,18 +26,20 @@ extern const struct store_ops store_sqlite_ops;
 
 static struct store_ops spy_ops;
 static atomic_int spy_commits;
-static atomic_bool spy_dirty;           /* writes not yet committed */
-static atomic_int answered_dirty;       /* answers sent before commit */
-static const char *spy_fail_payload;    /* insert of it fails */
+static atomic_bool spy_dirty;        /* writes not yet committed */
+static atomic_int answered_dirty;    /* answers sent before commit */
+static const char *spy_fail_payload; /* insert of it fails */
 
 static int
 spy_insert(struct store *s, const struct task_spec *spec, int64_t now,
     uint64_t *id, bool *created)
 {
 	atomic_store(&spy_dirty, true);
-	if (spy_fail_payload != NULL && spec->payload_len > 0 &&
-	    memcmp(spec->payload, spy_fail_payload, spec->payload_len) == 0) {
-		return (store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "disk full"));
+	if (spy_fail_payload != NULL && spec->payload_len > 0
+	    && memcmp(spec->payload, spy_fail_payload, spec->payload_len)
+	        == 0) {
+		return (
+		    store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "disk full"));
 	}
 	return (store_sqlite_ops.insert(s, spec, now, id, created));
 }
@@ -275,7 +277,8 @@ storage_fault_spoils_only_its_request(void **state)
 	r[1] = enqueue_req("q", "poison");
 	r[2] = enqueue_req("q", "good2");
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(engine_submit(f->engine, &r[i]->op), CAIRN_OK);
+		assert_int_equal(
+		    engine_submit(f->engine, &r[i]->op), CAIRN_OK);
 	}
 	for (int i = 0; i < 3; i++) {
 		assert_true(req_wait(r[i], 5000));
@@ -299,8 +302,8 @@ storage_fault_spoils_only_its_request(void **state)
 static int64_t
 elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
-	return ((b->tv_sec - a->tv_sec) * 1000 +
-	    (b->tv_nsec - a->tv_nsec) / 1000000);
+	return ((b->tv_sec - a->tv_sec) * 1000
+	    + (b->tv_nsec - a->tv_nsec) / 1000000);
 }
 
 static void

@@ -24,8 +24,8 @@ free_port(void)
 	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *) &a, &len) == 0) {
+	if (fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0
+	    && getsockname(fd, (struct sockaddr *) &a, &len) == 0) {
 		port = ntohs(a.sin_port);
 	}
 	if (fd >= 0) {
@@ -77,7 +77,8 @@ spawn(struct server *s, const char *const *extra)
 	argv[n++] = "--store";
 	argv[n++] = s->store;
 	argv[n++] = "--log-level";
-	argv[n++] = getenv("CAIRN_TEST_LOG") ? getenv("CAIRN_TEST_LOG") : "warn";
+	argv[n++]
+	    = getenv("CAIRN_TEST_LOG") ? getenv("CAIRN_TEST_LOG") : "warn";
 	for (; extra != NULL && *extra != NULL && n < 31; extra++) {
 		argv[n++] = *extra;
 	}

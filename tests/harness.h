@@ -12,7 +12,7 @@ struct server {
 	pid_t pid;
 	int port;
 	char url[64];
-	char dir[128];  /* temporary directory, removed by server_cleanup */
+	char dir[128]; /* temporary directory, removed by server_cleanup */
 	char store[192];
 };
 

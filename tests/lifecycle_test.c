@@ -37,8 +37,9 @@ heartbeat_extends_and_keeps_details(void **state)
 	assert_memory_equal(g->details, "step 3", 6);
 	assert_int_equal(g->lease_deadline_ms, T0 + 160000);
 	task_free(g);
-	assert_int_equal(fx_heartbeat(f, id, "0123456789abcdef0123456789abcdef",
-	                     NULL, T0 + 100001, NULL, NULL),
+	assert_int_equal(
+	    fx_heartbeat(f, id, "0123456789abcdef0123456789abcdef", NULL,
+	        T0 + 100001, NULL, NULL),
 	    CAIRN_FAILED_PRECONDITION);
 	assert_non_null(strstr(f->msg, "lease lost"));
 	assert_int_equal(
@@ -55,8 +56,8 @@ next_attempt_receives_previous_details(void **state)
 	struct task *t = fx_lease_one(f, "q", T0);
 
 	assert_null(t->details);
-	assert_int_equal(fx_heartbeat(f, id, t->lease_token, "page=41", T0 + 1,
-	                     NULL, NULL),
+	assert_int_equal(
+	    fx_heartbeat(f, id, t->lease_token, "page=41", T0 + 1, NULL, NULL),
 	    CAIRN_OK);
 	assert_int_equal(
 	    fx_fail_task(f, id, t->lease_token, false, 0, T0 + 2, NULL, NULL),
@@ -76,8 +77,8 @@ complete_is_fenced_and_repeatable(void **state)
 	uint64_t id = fx_enqueue(f, "q", T0);
 	struct task *t = fx_lease_one(f, "q", T0);
 
-	assert_int_equal(
-	    fx_complete(f, id, "ffffffffffffffffffffffffffffffff", "x", T0 + 1),
+	assert_int_equal(fx_complete(f, id, "ffffffffffffffffffffffffffffffff",
+	                     "x", T0 + 1),
 	    CAIRN_FAILED_PRECONDITION);
 	assert_int_equal(fx_state_of(f, id), CAIRN_ACTIVE);
 	assert_int_equal(
@@ -126,7 +127,8 @@ fail_backs_off_exponentially_then_fails(void **state)
 		    CAIRN_OK);
 		assert_int_equal(st, CAIRN_PENDING);
 		assert_int_equal(run_at, now + 1 + expect[i]);
-		/* Repeating the same Fail answers the same, changes nothing. */
+		/* Repeating the same Fail answers the same, changes nothing.
+		 */
 		assert_int_equal(fx_fail_task(f, id, t->lease_token, false, 0,
 		                     now + 2, &st, &run_at),
 		    CAIRN_OK);
@@ -138,8 +140,8 @@ fail_backs_off_exponentially_then_fails(void **state)
 	}
 	struct task *t = fx_lease_one(f, "q", now);
 	assert_int_equal(t->attempt, 3);
-	assert_int_equal(fx_fail_task(f, id, t->lease_token, false, 0, now,
-	                     &st, &run_at),
+	assert_int_equal(
+	    fx_fail_task(f, id, t->lease_token, false, 0, now, &st, &run_at),
 	    CAIRN_OK);
 	assert_int_equal(st, CAIRN_FAILED);
 	struct task *g = fx_get(f, id);
@@ -158,8 +160,8 @@ fail_not_retryable_and_explicit_delay(void **state)
 	uint64_t a = fx_enqueue(f, "q", T0);
 	struct task *t = fx_lease_one(f, "q", T0);
 
-	assert_int_equal(fx_fail_task(f, a, t->lease_token, false, 7000, T0,
-	                     &st, &run_at),
+	assert_int_equal(
+	    fx_fail_task(f, a, t->lease_token, false, 7000, T0, &st, &run_at),
 	    CAIRN_OK);
 	assert_int_equal(st, CAIRN_PENDING);
 	assert_int_equal(run_at, T0 + 7000);
@@ -199,8 +201,7 @@ lease_expires_at_deadline_without_a_sweep(void **state)
 	assert_null(g->result);
 	task_free(g);
 	/* And the stale token stays refused. */
-	assert_int_equal(
-	    fx_complete(f, id, t->lease_token, "late", T0 + 2001),
+	assert_int_equal(fx_complete(f, id, t->lease_token, "late", T0 + 2001),
 	    CAIRN_FAILED_PRECONDITION);
 	task_free(t);
 }
@@ -226,7 +227,8 @@ sweep_expires_and_fences_stale_worker(void **state)
 	    fx_complete(f, id, old->lease_token, "stale", T0 + 5001),
 	    CAIRN_FAILED_PRECONDITION);
 	assert_int_equal(
-	    fx_complete(f, id, cur->lease_token, "fresh", T0 + 5002), CAIRN_OK);
+	    fx_complete(f, id, cur->lease_token, "fresh", T0 + 5002),
+	    CAIRN_OK);
 	struct task *g = fx_get(f, id);
 	assert_memory_equal(g->result, "fresh", 5);
 	task_free(g);
@@ -238,7 +240,8 @@ sweep_expires_and_fences_stale_worker(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct task *t = fx_lease_one(f, "q", T0 + 100000 * (i + 1));
 		assert_int_equal(t->id, id2);
-		assert_int_equal(fx_expire(f, T0 + 100000 * (i + 1) + 1000), 1);
+		assert_int_equal(
+		    fx_expire(f, T0 + 100000 * (i + 1) + 1000), 1);
 		task_free(t);
 	}
 	assert_int_equal(fx_state_of(f, id2), CAIRN_FAILED);
@@ -328,7 +331,8 @@ cancel_pending_and_active(void **state)
 	/* A finished task cannot be canceled. */
 	uint64_t d = fx_enqueue(f, "d", T0);
 	t = fx_lease_one(f, "d", T0);
-	assert_int_equal(fx_complete(f, d, t->lease_token, NULL, T0), CAIRN_OK);
+	assert_int_equal(
+	    fx_complete(f, d, t->lease_token, NULL, T0), CAIRN_OK);
 	assert_int_equal(cancel(f, d, T0, &st), CAIRN_FAILED_PRECONDITION);
 	assert_int_equal(cancel(f, d + 1000, T0, &st), CAIRN_NOT_FOUND);
 	task_free(t);
@@ -370,8 +374,8 @@ manual_retry_gives_a_fresh_budget(void **state)
 	task_free(g);
 	t = fx_lease_one(f, "q", T0 + 10);
 	assert_int_equal(t->attempt, 1);
-	assert_int_equal(fx_complete(f, id, t->lease_token, NULL, T0 + 11),
-	    CAIRN_OK);
+	assert_int_equal(
+	    fx_complete(f, id, t->lease_token, NULL, T0 + 11), CAIRN_OK);
 	assert_int_equal(retry(f, id, T0 + 12), CAIRN_FAILED_PRECONDITION);
 	assert_int_equal(retry(f, id + 50, T0), CAIRN_NOT_FOUND);
 	task_free(t);

@@ -29,8 +29,9 @@ awk '/^```sh$/ {on=1; n++; next} /^```$/ {on=0} on {print > (dir "/block" n ".sh
 sed -i "s/7420/$port/" "$tmp"/block*.sh
 
 cd "$proto"
-for i in $(seq 50); do # wait for the server
-	out=$(bash "$tmp/block1.sh" 2>&1) && break
+for i in $(seq 100); do # until the server answers (nngcat exits 0 anyway)
+	out=$(bash "$tmp/block1.sh" 2>&1) || true
+	grep -q "created: true" <<<"$out" && break
 	sleep 0.1
 done
 echo "$out"

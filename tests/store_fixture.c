@@ -29,8 +29,10 @@ fx_setup(void **state)
 
 	seq++;
 	if (uri == NULL || uri[0] == 0 || strncmp(uri, "sqlite:", 7) == 0) {
-		snprintf(f->path, sizeof(f->path), "%s/cairn-store-test-%d-%d.db",
-		    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", getpid(), seq);
+		snprintf(f->path, sizeof(f->path),
+		    "%s/cairn-store-test-%d-%d.db",
+		    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", getpid(),
+		    seq);
 		snprintf(buf, sizeof(buf), "sqlite:%s", f->path);
 		uri = buf;
 	} else {
@@ -94,8 +96,8 @@ fx_enqueue_spec(struct fx *f, struct task_spec sp, int64_t now, bool *created)
 	bool c = false;
 
 	fx_begin(f);
-	assert_int_equal(lifecycle_enqueue(f->s, &sp, 1, now, &id, &c, f->msg),
-	    CAIRN_OK);
+	assert_int_equal(
+	    lifecycle_enqueue(f->s, &sp, 1, now, &id, &c, f->msg), CAIRN_OK);
 	fx_commit(f);
 	if (created != NULL) {
 		*created = c;
@@ -122,8 +124,8 @@ fx_lease_n(struct fx *f, const char *queue, uint32_t max, int64_t now,
 	size_t n = 0;
 
 	fx_begin(f);
-	assert_int_equal(lifecycle_lease(f->s, &r, now, out, &n, f->msg),
-	    CAIRN_OK);
+	assert_int_equal(
+	    lifecycle_lease(f->s, &r, now, out, &n, f->msg), CAIRN_OK);
 	fx_commit(f);
 	return (n);
 }
@@ -169,9 +171,9 @@ fx_heartbeat(struct fx *f, uint64_t id, const char *token, const char *details,
 	int64_t d;
 
 	fx_begin(f);
-	int rv = lifecycle_heartbeat(f->s, id, token,
-	    (const uint8_t *) details, details ? strlen(details) : 0, now, &c,
-	    &d, f->msg);
+	int rv
+	    = lifecycle_heartbeat(f->s, id, token, (const uint8_t *) details,
+	        details ? strlen(details) : 0, now, &c, &d, f->msg);
 	fx_commit(f);
 	if (rv == CAIRN_OK && cancel != NULL) {
 		*cancel = c;
@@ -212,8 +214,8 @@ fx_expire(struct fx *f, int64_t now)
 	size_t n = 0;
 
 	fx_begin(f);
-	assert_int_equal(lifecycle_expire(f->s, now, 1000, &n, f->msg),
-	    CAIRN_OK);
+	assert_int_equal(
+	    lifecycle_expire(f->s, now, 1000, &n, f->msg), CAIRN_OK);
 	fx_commit(f);
 	return (n);
 }

@@ -27,11 +27,11 @@ int fx_teardown(void **state);
 void fx_begin(struct fx *f);
 void fx_commit(struct fx *f);
 struct task_spec fx_spec(const char *queue, const char *payload);
-uint64_t fx_enqueue_spec(struct fx *f, struct task_spec sp, int64_t now,
-    bool *created);
+uint64_t fx_enqueue_spec(
+    struct fx *f, struct task_spec sp, int64_t now, bool *created);
 uint64_t fx_enqueue(struct fx *f, const char *queue, int64_t now);
-size_t fx_lease_n(struct fx *f, const char *queue, uint32_t max,
-    int64_t now, struct task ***out);
+size_t fx_lease_n(struct fx *f, const char *queue, uint32_t max, int64_t now,
+    struct task ***out);
 struct task *fx_lease_one(struct fx *f, const char *queue, int64_t now);
 struct task *fx_get(struct fx *f, uint64_t id);
 int fx_complete(struct fx *f, uint64_t id, const char *token,

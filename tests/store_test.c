@@ -51,14 +51,15 @@ static void
 enqueue_batch_is_atomic_and_ordered(void **state)
 {
 	struct fx *f = *state;
-	struct task_spec sp[3] = { fx_spec("a", "1"), fx_spec("b", "2"),
-		fx_spec("a", "3") };
+	struct task_spec sp[3]
+	    = { fx_spec("a", "1"), fx_spec("b", "2"), fx_spec("a", "3") };
 	uint64_t ids[3];
 	bool created[3];
 
 	fx_begin(f);
 	assert_int_equal(
-	    lifecycle_enqueue(f->s, sp, 3, T0, ids, created, f->msg), CAIRN_OK);
+	    lifecycle_enqueue(f->s, sp, 3, T0, ids, created, f->msg),
+	    CAIRN_OK);
 	assert_int_equal(store_rollback(f->s), CAIRN_OK);
 	struct task *t = NULL;
 	fx_begin(f);
@@ -67,7 +68,8 @@ enqueue_batch_is_atomic_and_ordered(void **state)
 
 	fx_begin(f);
 	assert_int_equal(
-	    lifecycle_enqueue(f->s, sp, 3, T0, ids, created, f->msg), CAIRN_OK);
+	    lifecycle_enqueue(f->s, sp, 3, T0, ids, created, f->msg),
+	    CAIRN_OK);
 	fx_commit(f);
 	assert_true(ids[0] < ids[1] && ids[1] < ids[2]);
 	t = fx_get(f, ids[1]);
@@ -172,8 +174,8 @@ lease_starts_an_attempt(void **state)
 	assert_int_equal(t->state, CAIRN_ACTIVE);
 	assert_int_equal(t->attempt, 1);
 	assert_int_equal(strlen(t->lease_token), TASK_TOKEN_LEN);
-	assert_int_equal(strspn(t->lease_token, "0123456789abcdef"),
-	    TASK_TOKEN_LEN);
+	assert_int_equal(
+	    strspn(t->lease_token, "0123456789abcdef"), TASK_TOKEN_LEN);
 	assert_int_equal(t->lease_deadline_ms, T0 + 100 + 60000);
 	assert_string_equal(t->worker_id, "w1");
 	struct task *g = fx_get(f, id);
@@ -235,14 +237,14 @@ list_pages_and_filters(void **state)
 	task_free(fx_lease_one(f, "q", T0));
 
 	fx_begin(f);
-	assert_int_equal(store_list(f->s, "q", CAIRN_STATE_ANY, 2, 0, &ts, &n),
-	    CAIRN_OK);
+	assert_int_equal(
+	    store_list(f->s, "q", CAIRN_STATE_ANY, 2, 0, &ts, &n), CAIRN_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(ts[0]->id, ids[0]);
 	assert_int_equal(ts[1]->id, ids[1]);
 	task_array_free(ts, n);
-	assert_int_equal(store_list(f->s, "q", CAIRN_STATE_ANY, 10, ids[1],
-	                     &ts, &n),
+	assert_int_equal(
+	    store_list(f->s, "q", CAIRN_STATE_ANY, 10, ids[1], &ts, &n),
 	    CAIRN_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(ts[0]->id, ids[2]);
@@ -282,12 +284,13 @@ stats_counts_states_and_due(void **state)
 	fx_enqueue_spec(f, later, T0, NULL);
 	fx_enqueue(f, "b", T0);
 	struct task *t = fx_lease_one(f, "q", T0 + 3000);
-	assert_int_equal(fx_complete(f, t->id, t->lease_token, "ok", T0 + 3000),
-	    CAIRN_OK);
+	assert_int_equal(
+	    fx_complete(f, t->id, t->lease_token, "ok", T0 + 3000), CAIRN_OK);
 	task_free(t);
 
 	fx_begin(f);
-	assert_int_equal(store_stats(f->s, NULL, T0 + 5000, &st, &n), CAIRN_OK);
+	assert_int_equal(
+	    store_stats(f->s, NULL, T0 + 5000, &st, &n), CAIRN_OK);
 	fx_commit(f);
 	assert_int_equal(n, 2);
 	assert_string_equal(st[0].queue, "b");
@@ -316,11 +319,11 @@ history_records_each_step(void **state)
 	uint64_t id = fx_enqueue(f, "q", T0);
 
 	struct task *t = fx_lease_one(f, "q", T0 + 1);
-	assert_int_equal(fx_heartbeat(f, id, t->lease_token, "50%", T0 + 2,
-	                     NULL, NULL),
+	assert_int_equal(
+	    fx_heartbeat(f, id, t->lease_token, "50%", T0 + 2, NULL, NULL),
 	    CAIRN_OK);
-	assert_int_equal(fx_fail_task(f, id, t->lease_token, false, 0, T0 + 3,
-	                     NULL, NULL),
+	assert_int_equal(
+	    fx_fail_task(f, id, t->lease_token, false, 0, T0 + 3, NULL, NULL),
 	    CAIRN_OK);
 	task_free(t);
 	t = fx_lease_one(f, "q", T0 + 5000);
@@ -346,8 +349,8 @@ history_records_each_step(void **state)
 	task_events_free(ev, n);
 
 	fx_begin(f);
-	assert_int_equal(store_history(f->s, id + 100, &ev, &n),
-	    CAIRN_NOT_FOUND);
+	assert_int_equal(
+	    store_history(f->s, id + 100, &ev, &n), CAIRN_NOT_FOUND);
 	fx_commit(f);
 }
 
@@ -385,14 +388,14 @@ prune_deletes_old_terminal_tasks_only(void **state)
 	uint64_t active = fx_enqueue(f, "q", T0);
 	struct task *t = fx_lease_one(f, "q", T0);
 	assert_int_equal(t->id, done);
-	assert_int_equal(fx_complete(f, done, t->lease_token, "r", T0 + 10),
-	    CAIRN_OK);
+	assert_int_equal(
+	    fx_complete(f, done, t->lease_token, "r", T0 + 10), CAIRN_OK);
 	task_free(t);
 	task_free(fx_lease_one(f, "q", T0));
 	uint64_t recent = fx_enqueue(f, "q", T0);
 	t = fx_lease_one(f, "q", T0 + 500);
-	assert_int_equal(fx_complete(f, recent, t->lease_token, "r", T0 + 900),
-	    CAIRN_OK);
+	assert_int_equal(
+	    fx_complete(f, recent, t->lease_token, "r", T0 + 900), CAIRN_OK);
 	task_free(t);
 
 	fx_begin(f);

@@ -46,6 +46,9 @@ struct cli_cmd {
 struct cli_state {
 	const char *server;
 	const char *token;
+	const char *tls_ca;   /* tls+tcp:// only: PEM files */
+	const char *tls_cert; /* client certificate, with tls_key */
+	const char *tls_key;
 	int64_t timeout_ms;
 	bool json;
 	const struct cli_cmd *cmd;
@@ -127,5 +130,8 @@ void json_event(struct json *j, const cairn_event *e);
 extern const struct cli_cmd cli_cmd_enqueue, cli_cmd_lease, cli_cmd_heartbeat,
     cli_cmd_complete, cli_cmd_fail, cli_cmd_cancel, cli_cmd_retry, cli_cmd_get,
     cli_cmd_list, cli_cmd_stats, cli_cmd_await, cli_cmd_history, cli_cmd_ping;
+
+/* cmd_ops.c */
+extern const struct cli_cmd cli_cmd_shellwork, cli_cmd_backup;
 
 #endif /* CAIRN_CLI_H */

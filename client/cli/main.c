@@ -27,6 +27,8 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_await,
 	&cli_cmd_history,
 	&cli_cmd_ping,
+	&cli_cmd_shellwork,
+	&cli_cmd_backup,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -46,6 +48,14 @@ usage(FILE *f)
 	      "  --timeout DUR   time limit of each call (default 10s); "
 	      "lease --wait and\n"
 	      "                  await --wait add their wait to it\n"
+	      "  --tls-ca FILE   tls+tcp://: CAs (PEM) that sign the server's "
+	      "certificate\n"
+	      "                  (default: $CAIRN_TLS_CA, or the system's)\n"
+	      "  --tls-cert FILE, --tls-key FILE\n"
+	      "                  tls+tcp://: client certificate and key, for "
+	      "servers that\n"
+	      "                  require one (default: $CAIRN_TLS_CERT, "
+	      "$CAIRN_TLS_KEY)\n"
 	      "  --json          print one JSON document instead of text "
 	      "(also accepted\n"
 	      "                  after the command)\n"
@@ -93,6 +103,9 @@ cli_connect(struct cli_state *cli)
 	cairn_client_options opts = {
 		.token = cli->token,
 		.timeout_ms = cli->timeout_ms,
+		.tls_ca_file = cli->tls_ca,
+		.tls_cert_file = cli->tls_cert,
+		.tls_key_file = cli->tls_key,
 	};
 	char err[512];
 	int rv;
@@ -129,12 +142,18 @@ enum {
 	G_TOKEN,
 	G_TIMEOUT,
 	G_VERSION,
+	G_TLS_CA,
+	G_TLS_CERT,
+	G_TLS_KEY,
 };
 
 static const struct option global_opts[] = {
 	{ "server", required_argument, NULL, G_SERVER },
 	{ "token", required_argument, NULL, G_TOKEN },
 	{ "timeout", required_argument, NULL, G_TIMEOUT },
+	{ "tls-ca", required_argument, NULL, G_TLS_CA },
+	{ "tls-cert", required_argument, NULL, G_TLS_CERT },
+	{ "tls-key", required_argument, NULL, G_TLS_KEY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, G_VERSION },
@@ -157,6 +176,15 @@ parse_global(struct cli_state *cli, int argc, char **argv)
 			break;
 		case G_TOKEN:
 			cli->token = optarg;
+			break;
+		case G_TLS_CA:
+			cli->tls_ca = optarg;
+			break;
+		case G_TLS_CERT:
+			cli->tls_cert = optarg;
+			break;
+		case G_TLS_KEY:
+			cli->tls_key = optarg;
 			break;
 		case G_TIMEOUT:
 			if (!arg_duration(
@@ -205,6 +233,9 @@ main(int argc, char **argv)
 	    ? env
 	    : DEFAULT_SERVER;
 	cli.token = getenv("CAIRN_TOKEN");
+	cli.tls_ca = getenv("CAIRN_TLS_CA");
+	cli.tls_cert = getenv("CAIRN_TLS_CERT");
+	cli.tls_key = getenv("CAIRN_TLS_KEY");
 
 	if (parse_global(&cli, argc, argv) == CLI_STOP) {
 		return (cli.status);

@@ -1,0 +1,40 @@
+# cairn-bench (docs/BENCHMARKS.md): built and installed with the rest, and
+# run briefly by a smoke test that checks its JSON, never its timings.
+# Included from tests/CMakeLists.txt.
+add_executable(cairn-bench
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/fsync.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/main.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/metrics.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/report.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/run.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/spawn.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/workloads.c)
+target_compile_options(cairn-bench PRIVATE ${CAIRN_WARNINGS})
+target_link_libraries(cairn-bench PRIVATE cairn_static nng::nng
+	PkgConfig::PROTOBUF_C Threads::Threads)
+install(TARGETS cairn-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+if(TARGET cairnd)
+	add_test(NAME bench_smoke
+		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/smoke_test.sh
+			$<TARGET_FILE:cairn-bench> $<TARGET_FILE:cairnd>)
+	set_tests_properties(bench_smoke PROPERTIES TIMEOUT 120)
+endif()
+
+# The statements of the request path use their indexes (no scans).
+add_executable(plan_test ${CMAKE_CURRENT_SOURCE_DIR}/bench/plan_test.c)
+target_link_libraries(plan_test PRIVATE cairn_server PkgConfig::CMOCKA)
+target_compile_options(plan_test PRIVATE ${CAIRN_WARNINGS})
+add_test(NAME plan_test COMMAND plan_test)
+
+# The rpcs that do more per request, end to end.
+if(TARGET cairnd)
+	add_executable(batch_test ${CMAKE_CURRENT_SOURCE_DIR}/bench/batch_test.c)
+	target_link_libraries(batch_test PRIVATE harness)
+	target_include_directories(batch_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+	target_compile_options(batch_test PRIVATE ${CAIRN_WARNINGS})
+	add_test(NAME batch_test COMMAND batch_test)
+	set_tests_properties(batch_test PROPERTIES
+		ENVIRONMENT "CAIRND=$<TARGET_FILE:cairnd>" TIMEOUT 120)
+endif()

@@ -1,0 +1,68 @@
+# Tests of the PostgreSQL backend. Included from tests/CMakeLists.txt.
+#
+# A throwaway cluster (scripts/pg-test-cluster.sh) is a ctest fixture: a
+# setup test starts it under the build directory on a free loopback port
+# and writes its URI to pgcluster/uri, a cleanup test stops it. The tests
+# run through `pg-test-cluster.sh exec DIR ...`, which sets
+# CAIRN_TEST_STORE from that file: the port is only known at run time.
+# They share one RESOURCE_LOCK because pg_e2e_test stops and restarts the
+# database under load.
+get_target_property(cairn_pg_defs cairn_server INTERFACE_COMPILE_DEFINITIONS)
+if(NOT "CAIRN_WITH_POSTGRES" IN_LIST cairn_pg_defs)
+	return() # built without the backend (see server/CMakeLists.txt)
+endif()
+# Imported targets are local to a directory: find libpq here too.
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq>=14)
+
+set(CAIRN_PG_SCRIPT ${PROJECT_SOURCE_DIR}/scripts/pg-test-cluster.sh)
+set(CAIRN_PG_CLUSTER ${CMAKE_CURRENT_BINARY_DIR}/pgcluster)
+
+add_test(NAME pg_cluster_start
+	COMMAND bash ${CAIRN_PG_SCRIPT} start ${CAIRN_PG_CLUSTER})
+set_tests_properties(pg_cluster_start PROPERTIES
+	FIXTURES_SETUP cairn_pg TIMEOUT 120 RESOURCE_LOCK cairn_pg)
+add_test(NAME pg_cluster_stop
+	COMMAND bash ${CAIRN_PG_SCRIPT} stop ${CAIRN_PG_CLUSTER})
+set_tests_properties(pg_cluster_stop PROPERTIES
+	FIXTURES_CLEANUP cairn_pg TIMEOUT 120 RESOURCE_LOCK cairn_pg)
+
+# cairn_pg_test(NAME COMMAND...) runs COMMAND against the cluster.
+function(cairn_pg_test name)
+	add_test(NAME ${name} COMMAND bash ${CAIRN_PG_SCRIPT} exec
+		${CAIRN_PG_CLUSTER} ${ARGN})
+	set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED cairn_pg
+		RESOURCE_LOCK cairn_pg TIMEOUT 300
+		ENVIRONMENT "CAIRND=$<TARGET_FILE:cairnd>;CAIRN_PG_SCRIPT=${CAIRN_PG_SCRIPT};CAIRN_PG_CLUSTER=${CAIRN_PG_CLUSTER}")
+endfunction()
+
+# The storage contract, unchanged, on PostgreSQL.
+foreach(t store_test lifecycle_test)
+	if(TARGET ${t})
+		cairn_pg_test(${t}_postgres $<TARGET_FILE:${t}>)
+	endif()
+endforeach()
+
+# What only this backend has (migration race, SKIP LOCKED, enqueue() in
+# SQL, notifications, a lost connection).
+add_executable(pg_store_test pg_store_test.c)
+target_link_libraries(pg_store_test PRIVATE store_fixture)
+target_compile_options(pg_store_test PRIVATE ${CAIRN_WARNINGS})
+cairn_pg_test(pg_store_test $<TARGET_FILE:pg_store_test>)
+
+# End to end: two cairnd processes on one database, and a database that
+# crashes under load.
+add_executable(pg_e2e_test pg_e2e_test.c)
+target_link_libraries(pg_e2e_test PRIVATE harness PkgConfig::LIBPQ
+	Threads::Threads)
+target_compile_options(pg_e2e_test PRIVATE ${CAIRN_WARNINGS})
+cairn_pg_test(pg_e2e_test $<TARGET_FILE:pg_e2e_test>)
+
+# The CLI's end-to-end session, unchanged, on PostgreSQL (a schema of its
+# own): cli_test.sh takes its store from CAIRN_TEST_STORE.
+if(TARGET cairn)
+	cairn_pg_test(cli_test_postgres bash
+		${CMAKE_CURRENT_SOURCE_DIR}/cli_test.sh
+		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
+	set_property(TEST cli_test_postgres APPEND PROPERTY ENVIRONMENT
+		"CAIRN_PG_SCHEMA=cli_test")
+endif()

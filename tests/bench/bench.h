@@ -1,0 +1,191 @@
+/*
+ * bench.h - cairn-bench: what its files share.
+ *
+ * cairn-bench drives a cairnd (one it starts on a temporary store, or one
+ * given by --server) with closed-loop client threads, each with its own
+ * connection, and reports throughput and latency per rpc. Every thread
+ * keeps histograms of its own, merged once at the end, so that measuring
+ * adds no lock to the loop being measured.
+ */
+#ifndef CAIRN_BENCH_H
+#define CAIRN_BENCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "cairn.h"
+
+/* Histogram: HDR-like log buckets, 64 linear sub-buckets per power of
+ * two (about 1.5 % relative error), exact below 64 ns, up to 2^40 ns. */
+#define HIST_SUB_BITS 6
+#define HIST_SUB      (1 << HIST_SUB_BITS)
+#define HIST_MAX_EXP  40
+#define HIST_BUCKETS  (HIST_SUB + (HIST_MAX_EXP - HIST_SUB_BITS) * HIST_SUB)
+
+struct hist {
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t bucket[HIST_BUCKETS];
+};
+
+void hist_record(struct hist *h, uint64_t ns);
+void hist_merge(struct hist *into, const struct hist *from);
+/* hist_quantile returns the value (ns) below which a fraction q of the
+ * recorded values lie, at the bucket's midpoint; 0 when empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+/* The rpcs a workload makes, each with its own histogram. */
+enum bench_rpc {
+	RPC_PING,
+	RPC_ENQUEUE,
+	RPC_LEASE,
+	RPC_COMPLETE,
+	RPC_COMPLETE_BATCH,
+	RPC_FSYNC, /* not an rpc: the fsync workload's fdatasync */
+	RPC_COUNT_
+};
+
+extern const char *const bench_rpc_name[RPC_COUNT_];
+
+enum bench_workload {
+	WL_PING,
+	WL_ENQUEUE,
+	WL_DRAIN,
+	WL_LIFECYCLE,
+	WL_BATCH,
+	WL_FSYNC,
+};
+
+struct bench_options {
+	enum bench_workload workload;
+	const char *workload_name;
+	const char *server;     /* URL of a running cairnd; NULL: start one */
+	const char *store;      /* store URI for the cairnd we start */
+	const char *cairnd;     /* path of cairnd; NULL: next to us */
+	const char *metrics;    /* http://host:port/metrics; NULL: none */
+	const char *queue;      /* NULL: a fresh name per run */
+	const char *durability; /* passed to the cairnd we start */
+	const char *fsync_dir;  /* fsync workload: where to write */
+	pid_t server_pid;       /* --server-pid, to read its memory */
+	int clients;
+	int producers; /* lifecycle and batch; 0: a third of clients */
+	int workers;   /* lifecycle and batch; 0: the rest */
+	double duration_s;
+	size_t payload;
+	uint32_t batch;       /* tasks per Enqueue */
+	uint32_t lease_batch; /* tasks per Lease; 0: batch */
+	uint64_t backlog;     /* drain: tasks enqueued before the clock */
+	bool complete_next;   /* lifecycle: Complete also leases the next */
+	bool single_complete; /* one Complete per task, even for many */
+	bool json;
+	bool quiet; /* no progress line */
+};
+
+/* What one thread measured. */
+struct bench_thread {
+	const struct bench_options *opt;
+	struct bench_shared *sh;
+	int index;
+	bool producer;
+	cairn_client *client;
+	pthread_t thread;
+	uint64_t requests;
+	uint64_t tasks; /* pings, enqueued or completed tasks */
+	uint64_t errors;
+	uint64_t last_ns; /* when its last counted rpc ended */
+	struct hist h[RPC_COUNT_];
+	char err[256]; /* first error */
+};
+
+/* State all threads of a run share. */
+struct bench_shared {
+	const char *url;
+	const char *queue;
+	uint8_t *payload;
+	uint64_t deadline_ns; /* rpcs that end later are not counted */
+	atomic_bool stop;
+	atomic_uint_fast64_t done_ops; /* for the progress line */
+	atomic_uint_fast64_t done_tasks;
+	atomic_int running;
+};
+
+/* A server we started (spawn.c). */
+struct bench_server {
+	pid_t pid;
+	char dir[256]; /* temporary directory, removed at the end */
+	char url[64];
+	char metrics[96]; /* "" when this cairnd has no --http */
+	char store[320];
+};
+
+int bench_server_start(struct bench_server *s, const struct bench_options *opt,
+    char *err, size_t errlen);
+void bench_server_stop(struct bench_server *s);
+/* bench_rss_kib reads VmRSS (or VmHWM with peak) of pid; -1 if unknown. */
+long bench_rss_kib(pid_t pid, bool peak);
+
+/* What a process spent: CPU time (user + system) and context switches,
+ * voluntary and not, over all its threads. */
+struct bench_usage {
+	bool have;
+	double cpu_s;
+	uint64_t switches;
+};
+
+/* bench_usage_of reads pid's usage from /proc; pid 0: this process. */
+void bench_usage_of(pid_t pid, struct bench_usage *u);
+
+/* Counters read from cairnd's /metrics (metrics.c). */
+struct bench_counters {
+	bool have;
+	double commits;
+	double ops; /* engine operations, the durable requests */
+};
+
+void bench_metrics_read(const char *url, struct bench_counters *out);
+
+/* The result of a run (report.c prints it). */
+struct bench_result {
+	double elapsed_s;
+	uint64_t requests;
+	uint64_t tasks;
+	uint64_t errors;
+	uint64_t backlog_filled;
+	double fill_s;
+	struct hist h[RPC_COUNT_];
+	struct bench_counters before, after;
+	struct bench_usage srv0, srv1, cli0, cli1;
+	long rss_kib, rss_peak_kib, rss_after_fill_kib;
+	const char *first_error;
+	char store[320];
+	char server[96];
+};
+
+/* bench_run (run.c) fills the backlog, runs the client threads until
+ * the duration ends (or a drain empties its queue) and gathers r. */
+int bench_run(const struct bench_options *opt, struct bench_result *r,
+    const char *url, const char *metrics, pid_t pid, char *err, size_t errlen);
+
+/* Workloads (workloads.c): run the measured part of opt->workload. */
+int bench_fill(struct bench_shared *sh, const struct bench_options *opt,
+    uint64_t n, char *err, size_t errlen);
+void *bench_thread_main(void *arg);
+
+/* fsync.c: the disk's commit latency, the floor of a durable rpc. */
+int bench_fsync(const struct bench_options *opt, struct bench_result *r,
+    char *err, size_t errlen);
+
+void bench_report_text(
+    const struct bench_options *opt, const struct bench_result *r);
+void bench_report_json(
+    const struct bench_options *opt, const struct bench_result *r);
+
+/* bench_now_ns reads the monotonic clock. */
+uint64_t bench_now_ns(void);
+
+#endif /* CAIRN_BENCH_H */

@@ -1,0 +1,254 @@
+/*
+ * report.c - the result of a run as text for people and as one JSON
+ * object for scripts (scripts/bench-compare.sh, the smoke test).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+const char *const bench_rpc_name[RPC_COUNT_] = {
+	[RPC_PING] = "Ping",
+	[RPC_ENQUEUE] = "Enqueue",
+	[RPC_LEASE] = "Lease",
+	[RPC_COMPLETE] = "Complete",
+	[RPC_COMPLETE_BATCH] = "CompleteBatch",
+	[RPC_FSYNC] = "fdatasync",
+};
+
+/* unit names what a workload's "tasks" count. */
+static const char *
+unit(const struct bench_options *opt)
+{
+	switch (opt->workload) {
+	case WL_PING:
+		return ("round trips");
+	case WL_ENQUEUE:
+		return ("tasks enqueued");
+	case WL_DRAIN:
+		return ("tasks leased and completed");
+	case WL_LIFECYCLE:
+	case WL_BATCH:
+		return ("lifecycles");
+	case WL_FSYNC:
+		return ("fdatasyncs");
+	}
+	return ("tasks");
+}
+
+static double
+per_s(uint64_t n, double s)
+{
+	return (s > 0 ? (double) n / s : 0);
+}
+
+static double
+us(uint64_t ns)
+{
+	return ((double) ns / 1000.0);
+}
+
+/* commits_and_ratio gives the server's commits in the run and the
+ * requests per commit; false when /metrics was not available. */
+static bool
+commits_and_ratio(const struct bench_result *r, double *commits, double *ratio)
+{
+	if (!r->before.have || !r->after.have) {
+		return (false);
+	}
+	*commits = r->after.commits - r->before.commits;
+	*ratio = *commits > 0 ? (r->after.ops - r->before.ops) / *commits : 0;
+	return (true);
+}
+
+void
+bench_report_text(
+    const struct bench_options *opt, const struct bench_result *r)
+{
+	double commits, ratio;
+
+	printf("cairn-bench %s: %d client%s", opt->workload_name, opt->clients,
+	    opt->clients == 1 ? "" : "s");
+	if (opt->workload == WL_LIFECYCLE || opt->workload == WL_BATCH) {
+		printf(" (%d producers, %d workers)", opt->producers,
+		    opt->workers);
+	}
+	printf(", %.1f s, payload %zu B", r->elapsed_s, opt->payload);
+	if (opt->workload == WL_BATCH || opt->batch > 1) {
+		printf(", batch %u, lease batch %u", opt->batch,
+		    opt->lease_batch);
+	}
+	if (r->store[0] != 0) {
+		printf("\n  store: %s\n", r->store);
+	} else {
+		printf("\n  server: %s\n", r->server);
+	}
+	if (r->backlog_filled > 0) {
+		printf("  backlog: %llu tasks enqueued in %.1f s\n",
+		    (unsigned long long) r->backlog_filled, r->fill_s);
+	}
+	printf("  throughput: %.0f %s/s, %.0f requests/s, %llu errors\n",
+	    per_s(r->tasks, r->elapsed_s), unit(opt),
+	    per_s(r->requests, r->elapsed_s), (unsigned long long) r->errors);
+	printf("  %-14s %10s %10s %9s %9s %9s %9s\n", "latency (us)", "count",
+	    "per s", "p50", "p99", "p99.9", "max");
+	for (int i = 0; i < RPC_COUNT_; i++) {
+		const struct hist *h = &r->h[i];
+		if (h->count == 0) {
+			continue;
+		}
+		printf("  %-14s %10llu %10.0f %9.1f %9.1f %9.1f %9.1f\n",
+		    bench_rpc_name[i], (unsigned long long) h->count,
+		    per_s(h->count, r->elapsed_s), us(hist_quantile(h, 0.5)),
+		    us(hist_quantile(h, 0.99)), us(hist_quantile(h, 0.999)),
+		    us(h->max_ns));
+	}
+	if (commits_and_ratio(r, &commits, &ratio)) {
+		printf("  server: %.0f commits (%.0f/s), %.2f requests per "
+		       "commit\n",
+		    commits, commits / r->elapsed_s, ratio);
+	} else if (opt->workload != WL_FSYNC) {
+		printf("  server: commits unavailable (no /metrics)\n");
+	}
+	if (r->srv0.have && r->srv1.have && r->requests > 0) {
+		printf("  server: %.1f us CPU and %.2f context switches per "
+		       "request\n",
+		    (r->srv1.cpu_s - r->srv0.cpu_s) * 1e6
+		        / (double) r->requests,
+		    (double) (r->srv1.switches - r->srv0.switches)
+		        / (double) r->requests);
+	}
+	if (r->cli0.have && r->cli1.have && r->requests > 0) {
+		printf("  client: %.1f us CPU per request\n",
+		    (r->cli1.cpu_s - r->cli0.cpu_s) * 1e6
+		        / (double) r->requests);
+	}
+	if (r->rss_kib >= 0) {
+		printf("  server memory: RSS %.1f MiB, peak %.1f MiB",
+		    r->rss_kib / 1024.0, r->rss_peak_kib / 1024.0);
+		if (r->rss_after_fill_kib >= 0) {
+			printf(", %.1f MiB after the backlog was filled",
+			    r->rss_after_fill_kib / 1024.0);
+		}
+		printf("\n");
+	}
+	if (r->first_error != NULL) {
+		printf("  first error: %s\n", r->first_error);
+	}
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; s != NULL && *s != 0; s++) {
+		unsigned char ch = (unsigned char) *s;
+		if (ch == '"' || ch == '\\') {
+			printf("\\%c", ch);
+		} else if (ch < 0x20) {
+			printf("\\u%04x", ch);
+		} else {
+			putchar(ch);
+		}
+	}
+	putchar('"');
+}
+
+static void
+json_num_or_null(const char *key, bool have, double v, bool last)
+{
+	printf("    \"%s\": ", key);
+	if (have) {
+		printf("%.3f", v);
+	} else {
+		printf("null");
+	}
+	printf("%s\n", last ? "" : ",");
+}
+
+static void
+json_rpcs(const struct bench_result *r)
+{
+	bool first = true;
+
+	printf("  \"rpcs\": {");
+	for (int i = 0; i < RPC_COUNT_; i++) {
+		const struct hist *h = &r->h[i];
+		if (h->count == 0) {
+			continue;
+		}
+		printf("%s\n    ", first ? "" : ",");
+		json_str(bench_rpc_name[i]);
+		printf(
+		    ": {\"count\": %llu, \"per_s\": %.1f, \"mean_us\": %.1f, "
+		    "\"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, "
+		    "\"max_us\": %.1f}",
+		    (unsigned long long) h->count,
+		    per_s(h->count, r->elapsed_s),
+		    us(h->sum_ns / (h->count ? h->count : 1)),
+		    us(hist_quantile(h, 0.5)), us(hist_quantile(h, 0.99)),
+		    us(hist_quantile(h, 0.999)), us(h->max_ns));
+		first = false;
+	}
+	printf("\n  },\n");
+}
+
+void
+bench_report_json(
+    const struct bench_options *opt, const struct bench_result *r)
+{
+	double commits = 0, ratio = 0;
+	bool have = commits_and_ratio(r, &commits, &ratio);
+
+	printf("{\n  \"workload\": ");
+	json_str(opt->workload_name);
+	printf(",\n  \"store\": ");
+	json_str(r->store[0] != 0 ? r->store : NULL);
+	printf(",\n  \"server\": ");
+	json_str(r->server);
+	printf(",\n  \"clients\": %d,\n  \"producers\": %d,\n"
+	       "  \"workers\": %d,\n",
+	    opt->clients, opt->producers, opt->workers);
+	printf("  \"payload_bytes\": %zu,\n  \"batch\": %u,\n"
+	       "  \"lease_batch\": %u,\n  \"complete_next\": %s,\n",
+	    opt->payload, opt->batch, opt->lease_batch,
+	    opt->complete_next ? "true" : "false");
+	printf("  \"backlog\": %llu,\n  \"fill_s\": %.3f,\n",
+	    (unsigned long long) r->backlog_filled, r->fill_s);
+	printf("  \"duration_s\": %.3f,\n  \"elapsed_s\": %.3f,\n",
+	    opt->duration_s, r->elapsed_s);
+	printf("  \"requests\": %llu,\n  \"requests_per_s\": %.1f,\n",
+	    (unsigned long long) r->requests,
+	    per_s(r->requests, r->elapsed_s));
+	printf("  \"tasks\": %llu,\n  \"tasks_per_s\": %.1f,\n"
+	       "  \"unit\": \"%s\",\n  \"errors\": %llu,\n",
+	    (unsigned long long) r->tasks, per_s(r->tasks, r->elapsed_s),
+	    unit(opt), (unsigned long long) r->errors);
+	printf("  \"first_error\": ");
+	if (r->first_error != NULL) {
+		json_str(r->first_error);
+	} else {
+		printf("null");
+	}
+	printf(",\n");
+	json_rpcs(r);
+	printf("  \"server_stats\": {\n");
+	json_num_or_null("commits", have, commits, false);
+	json_num_or_null("requests_per_commit", have, ratio, false);
+	bool su = r->srv0.have && r->srv1.have && r->requests > 0;
+	double n = r->requests > 0 ? (double) r->requests : 1;
+	json_num_or_null("cpu_us_per_request", su,
+	    (r->srv1.cpu_s - r->srv0.cpu_s) * 1e6 / n, false);
+	json_num_or_null("switches_per_request", su,
+	    (double) (r->srv1.switches - r->srv0.switches) / n, false);
+	json_num_or_null("client_cpu_us_per_request",
+	    r->cli0.have && r->cli1.have && r->requests > 0,
+	    (r->cli1.cpu_s - r->cli0.cpu_s) * 1e6 / n, false);
+	json_num_or_null(
+	    "rss_mib", r->rss_kib >= 0, r->rss_kib / 1024.0, false);
+	json_num_or_null("rss_peak_mib", r->rss_peak_kib >= 0,
+	    r->rss_peak_kib / 1024.0, false);
+	json_num_or_null("rss_after_fill_mib", r->rss_after_fill_kib >= 0,
+	    r->rss_after_fill_kib / 1024.0, true);
+	printf("  }\n}\n");
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# smoke_test.sh - runs every cairn-bench workload for about a second on a
+# tiny backlog and checks that each printed sane JSON: the right workload,
+# work done, no errors, latencies in order. It never judges a timing.
+# usage: smoke_test.sh CAIRN_BENCH CAIRND
+set -euo pipefail
+bench=$1
+cairnd=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+	echo "bench_smoke: $*" >&2
+	exit 1
+}
+
+# check FILE WORKLOAD RPC...: the JSON of one run, and the rpcs it made.
+check() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, workload, rpcs = sys.argv[1], sys.argv[2], sys.argv[3:]
+r = json.load(open(path))
+def need(ok, what):
+    if not ok:
+        sys.exit("bench_smoke: %s: %s\n%s" % (workload, what, json.dumps(r, indent=1)))
+need(r["workload"] == workload, "wrong workload")
+need(r["errors"] == 0, "errors: %s" % r["first_error"])
+need(r["tasks"] > 0 and r["requests"] > 0, "no work done")
+need(r["elapsed_s"] > 0, "no elapsed time")
+for name in rpcs:
+    h = r["rpcs"].get(name)
+    need(h is not None and h["count"] > 0, "no %s latencies" % name)
+    need(0 < h["p50_us"] <= h["p99_us"] <= h["p999_us"] <= h["max_us"] * 1.02,
+         "%s percentiles out of order" % name)
+s = r["server_stats"]
+need(s["requests_per_commit"] is None or s["requests_per_commit"] > 0,
+     "requests per commit")
+PY
+}
+
+run() { # workload, rpcs..., then -- and cairn-bench options
+	local w=$1
+	shift
+	local rpcs=()
+	while [ "$1" != "--" ]; do
+		rpcs+=("$1")
+		shift
+	done
+	shift
+	TMPDIR=$tmp "$bench" "$w" --cairnd "$cairnd" --json --quiet \
+		--duration 1 "$@" >"$tmp/$w.json" ||
+		fail "$w exited with $? ($(cat "$tmp/$w.json"))"
+	check "$tmp/$w.json" "$w" "${rpcs[@]}"
+	echo "bench_smoke: $w ok"
+}
+
+run ping Ping -- --clients 2
+run enqueue Enqueue -- --clients 2 --batch 3
+run drain Lease Complete -- --clients 2 --backlog 50
+run lifecycle Enqueue Lease Complete -- --clients 3
+run lifecycle Enqueue Lease Complete -- --clients 3 --complete-next
+run batch Enqueue Lease CompleteBatch -- --clients 3 --batch 10
+run fsync fdatasync -- --fsync-dir "$tmp"
+[ -z "$(ls "$tmp" | grep -v json)" ] || fail "left files behind: $(ls "$tmp")"
+echo "bench_smoke: 7 passed, 0 failed"
