@@ -38,6 +38,8 @@ struct engine {
 	int64_t next_wakeup;     /* a task comes due or a lease ends */
 	int64_t next_prune;
 	int64_t prune_interval_ms; /* a short retention is kept closely */
+	int64_t last_failure_log;  /* when a failed transaction was logged */
+	uint64_t failures_unlogged;
 };
 
 static int64_t
@@ -217,6 +219,7 @@ again:
 	}
 	rv = store_next_wakeup(b->store, now, &e->next_wakeup);
 	if (rv == CAIRN_OK) {
+		b->committing = true;
 		rv = store_commit(b->store);
 	} else {
 		store_rollback(b->store);
@@ -319,6 +322,26 @@ settle(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 	}
 }
 
+/* log_failure logs a failed transaction, at most once per 10 s while the
+ * store stays down, so that an outage does not flood the log. */
+static void
+log_failure(struct engine *e, int64_t now, const char *msg)
+{
+	if (now - e->last_failure_log < 10000) {
+		e->failures_unlogged++;
+		return;
+	}
+	if (e->failures_unlogged > 0) {
+		log_error("transaction failed: %s (and %llu more since the "
+		          "last report)",
+		    msg, (unsigned long long) e->failures_unlogged);
+	} else {
+		log_error("transaction failed: %s", msg);
+	}
+	e->last_failure_log = now;
+	e->failures_unlogged = 0;
+}
+
 static void
 count_parked(struct engine *e)
 {
@@ -386,9 +409,12 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 	}
 	if (rv != CAIRN_OK) {
 		char text[LC_MSG_MAX + 64];
-		log_error("transaction failed: %s", msg);
+		log_failure(e, now, msg);
 		snprintf(text, sizeof(text),
-		    "storage failure, the outcome is unknown: %s", msg);
+		    b.committing
+		        ? "storage failure, the outcome is unknown: %s"
+		        : "storage unavailable, nothing was changed: %s",
+		    msg);
 		e->next_wakeup = now + 1000;
 		answer_all_with(list,
 		    rv == CAIRN_RESOURCE_EXHAUSTED ? CAIRN_RESOURCE_EXHAUSTED

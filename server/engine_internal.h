@@ -19,6 +19,8 @@ struct engine_batch {
 	bool due_overflow;     /* too many queues to track: wake all */
 	size_t expired;        /* leases ended by the sweep */
 	size_t pruned;         /* terminal tasks deleted */
+	bool committing;       /* COMMIT was sent: a failure leaves the
+	                          outcome unknown; before it, nothing changed */
 	size_t ndue;
 	struct {
 		char queue[TASK_QUEUE_MAX + 1];

@@ -61,6 +61,18 @@ spy_commit(struct store *s)
 	return (rv);
 }
 
+static atomic_bool spy_begin_fails; /* a store that cannot be reached */
+
+static int
+spy_begin(struct store *s)
+{
+	if (atomic_load(&spy_begin_fails)) {
+		return (
+		    store_seterr(s, CAIRN_UNAVAILABLE, "connection refused"));
+	}
+	return (store_sqlite_ops.begin(s));
+}
+
 static int
 spy_rollback(struct store *s)
 {
@@ -85,6 +97,8 @@ setup(void **state)
 	spy_ops.insert = spy_insert;
 	spy_ops.save = spy_save;
 	spy_ops.commit = spy_commit;
+	spy_ops.begin = spy_begin;
+	atomic_store(&spy_begin_fails, false);
 	spy_ops.rollback = spy_rollback;
 	atomic_store(&spy_commits, 0);
 	atomic_store(&answered_dirty, 0);
@@ -406,6 +420,27 @@ await_wakes_on_completion(void **state)
 }
 
 static void
+unreachable_store_changes_nothing_and_says_so(void **state)
+{
+	struct fx *f = *state;
+	struct req *e = enqueue_req("q", "x");
+
+	atomic_store(&spy_begin_fails, true);
+	assert_int_equal(engine_submit(f->engine, &e->op), CAIRN_OK);
+	assert_true(req_wait(e, 5000));
+	assert_int_equal(e->op.status, CAIRN_UNAVAILABLE);
+	assert_non_null(strstr(e->op.msg, "nothing was changed"));
+	req_free(e);
+	/* The store comes back: so does the service. */
+	atomic_store(&spy_begin_fails, false);
+	e = enqueue_req("q", "y");
+	assert_int_equal(engine_submit(f->engine, &e->op), CAIRN_OK);
+	assert_true(req_wait(e, 5000));
+	assert_int_equal(e->op.status, CAIRN_OK);
+	req_free(e);
+}
+
+static void
 submit_after_stop_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -428,6 +463,7 @@ main(void)
 		T(parked_lease_answers_empty_when_wait_ends),
 		T(delayed_task_wakes_parked_lease_when_due),
 		T(await_wakes_on_completion),
+		T(unreachable_store_changes_nothing_and_says_so),
 		T(submit_after_stop_is_refused),
 #undef T
 	};
