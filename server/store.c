@@ -65,3 +65,30 @@ task_row_clear(struct task_row *row)
 	task_clear(&row->t);
 	memset(row, 0, sizeof(*row));
 }
+
+struct queue_stats *
+store_stats_slot(
+    struct queue_stats **arr, size_t *n, size_t *cap, const char *queue)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*arr)[i].queue, queue) == 0) {
+			return (&(*arr)[i]);
+		}
+	}
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct queue_stats *p = realloc(*arr, ncap * sizeof(*p));
+		if (p == NULL) {
+			return (NULL);
+		}
+		*arr = p;
+		*cap = ncap;
+	}
+	struct queue_stats *e = &(*arr)[*n];
+	memset(e, 0, sizeof(*e));
+	if ((e->queue = strdup(queue)) == NULL) {
+		return (NULL);
+	}
+	(*n)++;
+	return (e);
+}

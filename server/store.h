@@ -177,6 +177,12 @@ store_errmsg(const struct store *s)
 int store_seterr(struct store *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* store_stats_slot returns the entry of queue in a growing array of *n
+ * (capacity *cap), appending a zeroed one when it is not there yet; NULL
+ * when out of memory. Backends build their stats answers with it. */
+struct queue_stats *store_stats_slot(
+    struct queue_stats **arr, size_t *n, size_t *cap, const char *queue);
+
 /* task_row_clear frees what row owns and zeroes it. */
 void task_row_clear(struct task_row *row);
 

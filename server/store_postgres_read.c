@@ -266,33 +266,6 @@ pg_list(struct store *s, const char *queue, cairn_state state, uint32_t limit,
 	return (CAIRN_OK);
 }
 
-/* stats_slot finds or appends the entry of queue in the array. */
-static struct queue_stats *
-stats_slot(struct queue_stats **arr, size_t *n, size_t *cap, const char *q)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*arr)[i].queue, q) == 0) {
-			return (&(*arr)[i]);
-		}
-	}
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct queue_stats *p = realloc(*arr, ncap * sizeof(*p));
-		if (p == NULL) {
-			return (NULL);
-		}
-		*arr = p;
-		*cap = ncap;
-	}
-	struct queue_stats *e = &(*arr)[*n];
-	memset(e, 0, sizeof(*e));
-	if ((e->queue = strdup(q)) == NULL) {
-		return (NULL);
-	}
-	(*n)++;
-	return (e);
-}
-
 /* stats_fill applies the rows of one stats query to the array. */
 static int
 stats_fill(const PGresult *r, bool due, int64_t now, struct queue_stats **arr,
@@ -300,7 +273,7 @@ stats_fill(const PGresult *r, bool due, int64_t now, struct queue_stats **arr,
 {
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct queue_stats *e
-		    = stats_slot(arr, cnt, cap, PQgetvalue(r, i, 0));
+		    = store_stats_slot(arr, cnt, cap, PQgetvalue(r, i, 0));
 		if (e == NULL) {
 			return (CAIRN_RESOURCE_EXHAUSTED);
 		}

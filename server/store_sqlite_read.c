@@ -182,33 +182,6 @@ sq_list(struct store *s, const char *queue, cairn_state state, uint32_t limit,
 	return (CAIRN_OK);
 }
 
-/* stats_slot finds or appends the entry of queue in a sorted array. */
-static struct queue_stats *
-stats_slot(struct queue_stats **arr, size_t *n, size_t *cap, const char *q)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*arr)[i].queue, q) == 0) {
-			return (&(*arr)[i]);
-		}
-	}
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct queue_stats *p = realloc(*arr, ncap * sizeof(*p));
-		if (p == NULL) {
-			return (NULL);
-		}
-		*arr = p;
-		*cap = ncap;
-	}
-	struct queue_stats *e = &(*arr)[*n];
-	memset(e, 0, sizeof(*e));
-	if ((e->queue = strdup(q)) == NULL) {
-		return (NULL);
-	}
-	(*n)++;
-	return (e);
-}
-
 int
 sq_stats(struct store *s, const char *queue, int64_t now,
     struct queue_stats **out, size_t *n)
@@ -223,7 +196,7 @@ sq_stats(struct store *s, const char *queue, int64_t now,
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 1);
-		e = stats_slot(&arr, &cnt, &cap,
+		e = store_stats_slot(&arr, &cnt, &cap,
 		    (const char *) sqlite3_column_text(st, 0));
 		if (e == NULL) {
 			rc = SQLITE_NOMEM;
@@ -244,7 +217,7 @@ sq_stats(struct store *s, const char *queue, int64_t now,
 	}
 	sqlite3_bind_int64(st, 2, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e = stats_slot(&arr, &cnt, &cap,
+		e = store_stats_slot(&arr, &cnt, &cap,
 		    (const char *) sqlite3_column_text(st, 0));
 		if (e == NULL) {
 			rc = SQLITE_NOMEM;
