@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpc_convert.h"
 #include "rpc_internal.h"
 #include "rpc_service.h"
 
@@ -86,10 +87,10 @@ complete_batch_done(struct engine_op *op)
 	if (rpc_done_error(c)) {
 		return;
 	}
-	Cairn__V1__BatchResult *res = calloc(n, sizeof(*res));
-	Cairn__V1__BatchResult **ptrs = calloc(n, sizeof(*ptrs));
-	if (res == NULL || ptrs == NULL) {
-		free(res);
+	Cairn__V1__BatchResult **ptrs = NULL;
+	Cairn__V1__BatchResult *res
+	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
 		    "out of memory; the completions took effect");
@@ -100,13 +101,11 @@ complete_batch_done(struct engine_op *op)
 		cairn__v1__batch_result__init(&res[i]);
 		res[i].code = (Cairn__V1__Code) it->status;
 		res[i].message = status_text(it);
-		ptrs[i] = &res[i];
 	}
 	resp.n_results = n;
 	resp.results = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(res);
 }
 
 void
@@ -156,10 +155,10 @@ heartbeat_batch_done(struct engine_op *op)
 	if (rpc_done_error(c)) {
 		return;
 	}
-	Cairn__V1__HeartbeatBatchResult *res = calloc(n, sizeof(*res));
-	Cairn__V1__HeartbeatBatchResult **ptrs = calloc(n, sizeof(*ptrs));
-	if (res == NULL || ptrs == NULL) {
-		free(res);
+	Cairn__V1__HeartbeatBatchResult **ptrs = NULL;
+	Cairn__V1__HeartbeatBatchResult *res
+	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
 		    "out of memory; the heartbeats took effect");
@@ -174,13 +173,11 @@ heartbeat_batch_done(struct engine_op *op)
 			res[i].cancel_requested = it->cancel_requested;
 			res[i].deadline_ms = it->deadline;
 		}
-		ptrs[i] = &res[i];
 	}
 	resp.n_results = n;
 	resp.results = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(res);
 }
 
 void

@@ -21,4 +21,10 @@ void rpc_task_to_pb(const struct task *t, struct pb_task *pb);
  * allocation that the caller frees with free(); NULL when out of memory. */
 Cairn__V1__Task **rpc_tasks_to_pb(struct task *const *tasks, size_t n);
 
+/* rpc_pb_array allocates, in one zeroed block that the caller frees with
+ * free(*ptrs), n pointers followed by the n messages of size bytes they
+ * point to: the shape of a repeated message field. Returns the first
+ * message, or NULL (and *ptrs untouched) when out of memory. */
+void *rpc_pb_array(size_t n, size_t size, void ***ptrs);
+
 #endif /* CAIRN_RPC_CONVERT_H */

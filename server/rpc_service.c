@@ -66,10 +66,10 @@ enqueue_done(struct engine_op *op)
 	if (rpc_done_error(c)) {
 		return;
 	}
-	Cairn__V1__EnqueueResult *res = calloc(n, sizeof(*res));
-	Cairn__V1__EnqueueResult **ptrs = calloc(n, sizeof(*ptrs));
-	if (res == NULL || ptrs == NULL) {
-		free(res);
+	Cairn__V1__EnqueueResult **ptrs = NULL;
+	Cairn__V1__EnqueueResult *res
+	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
 		    "out of memory; the tasks were enqueued");
@@ -79,13 +79,11 @@ enqueue_done(struct engine_op *op)
 		cairn__v1__enqueue_result__init(&res[i]);
 		res[i].id = op->out.enqueue.ids[i];
 		res[i].created = op->out.enqueue.created[i];
-		ptrs[i] = &res[i];
 	}
 	resp.n_results = n;
 	resp.results = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(res);
 }
 
 void
@@ -156,11 +154,11 @@ lease_done(struct engine_op *op)
 		return;
 	}
 	Cairn__V1__Task **tasks = rpc_tasks_to_pb(op->out.tasks.tasks, n);
-	Cairn__V1__LeasedTask *lt = calloc(n > 0 ? n : 1, sizeof(*lt));
-	Cairn__V1__LeasedTask **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
-	if (tasks == NULL || lt == NULL || ptrs == NULL) {
+	Cairn__V1__LeasedTask **ptrs = NULL;
+	Cairn__V1__LeasedTask *lt
+	    = rpc_pb_array(n, sizeof(*lt), (void ***) &ptrs);
+	if (tasks == NULL || lt == NULL) {
 		free(tasks);
-		free(lt);
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
 		return;
@@ -170,13 +168,11 @@ lease_done(struct engine_op *op)
 		lt[i].task = tasks[i];
 		lt[i].lease_token = op->out.tasks.tasks[i]->lease_token;
 		lt[i].deadline_ms = op->out.tasks.tasks[i]->lease_deadline_ms;
-		ptrs[i] = &lt[i];
 	}
 	resp.n_tasks = n;
 	resp.tasks = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(lt);
 	free(tasks);
 }
 

@@ -169,10 +169,10 @@ stats_done(struct engine_op *op)
 	if (rpc_done_error(c)) {
 		return;
 	}
-	Cairn__V1__QueueStats *qs = calloc(n > 0 ? n : 1, sizeof(*qs));
-	Cairn__V1__QueueStats **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
-	if (qs == NULL || ptrs == NULL) {
-		free(qs);
+	Cairn__V1__QueueStats **ptrs = NULL;
+	Cairn__V1__QueueStats *qs
+	    = rpc_pb_array(n, sizeof(*qs), (void ***) &ptrs);
+	if (qs == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
 		return;
@@ -188,13 +188,11 @@ stats_done(struct engine_op *op)
 		qs[i].canceled = s->count[CAIRN_CANCELED];
 		qs[i].due = s->due;
 		qs[i].oldest_due_age_ms = s->oldest_due_age_ms;
-		ptrs[i] = &qs[i];
 	}
 	resp.n_queues = n;
 	resp.queues = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(qs);
 }
 
 void
@@ -221,10 +219,9 @@ history_done(struct engine_op *op)
 	if (rpc_done_error(c)) {
 		return;
 	}
-	Cairn__V1__Event *ev = calloc(n, sizeof(*ev));
-	Cairn__V1__Event **ptrs = calloc(n, sizeof(*ptrs));
-	if (ev == NULL || ptrs == NULL) {
-		free(ev);
+	Cairn__V1__Event **ptrs = NULL;
+	Cairn__V1__Event *ev = rpc_pb_array(n, sizeof(*ev), (void ***) &ptrs);
+	if (ev == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
 		return;
@@ -237,13 +234,11 @@ history_done(struct engine_op *op)
 		ev[i].attempt = e->attempt;
 		ev[i].worker_id = e->worker_id != NULL ? e->worker_id : "";
 		ev[i].message = e->message != NULL ? e->message : "";
-		ptrs[i] = &ev[i];
 	}
 	resp.n_events = n;
 	resp.events = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
-	free(ev);
 }
 
 void
