@@ -34,6 +34,7 @@ run_suite() { # name, ctest filter (regex, "" for all), cmake args...
 run_suite ci "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ $quick -eq 0 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	run_suite asan "" -DCMAKE_BUILD_TYPE=Debug \
 		-DCAIRN_SANITIZE=address,undefined

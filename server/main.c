@@ -27,11 +27,16 @@
 /* on_fatal: the engine found the store unsafe after an I/O error. Stop
  * as on SIGTERM, and exit non-zero so that a supervisor restarts cairnd
  * and the restart recovers from what is really on disk. */
+static pthread_t main_thread;
+
 static void
 on_fatal(void *arg)
 {
 	(void) arg;
-	kill(getpid(), SIGTERM);
+	/* To the main thread, which waits for it in sigwait. A signal to the
+	 * process could land on a thread that does not block it (a
+	 * sanitizer's, say) and kill cairnd with SIGTERM's default action. */
+	pthread_kill(main_thread, SIGTERM);
 }
 
 static int
@@ -186,6 +191,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	main_thread = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 	return (serve(&o, &sigs));
 }
