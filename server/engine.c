@@ -189,6 +189,7 @@ again:
 	memset(b, 0, sizeof(*b));
 	b->store = e->cfg.store;
 	if ((rv = store_begin(b->store)) != CAIRN_OK
+	    || (rv = engine_prefetch(b->store, *list)) != CAIRN_OK
 	    || (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
 		if (msg[0] == 0 || rv == CAIRN_OK) {
 			snprintf(

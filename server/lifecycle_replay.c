@@ -11,12 +11,13 @@
 
 #include "lifecycle_replay.h"
 
-/* key_of writes the record's key: the method's letter and the id, so that
- * ids of different rpcs never meet. */
-static void
-key_of(char *key, size_t len, char method, const char *request_id)
+void
+lifecycle_request_key(
+    char *key, size_t len, bool lease, const char *request_id)
 {
-	snprintf(key, len, "%c:%s", method, request_id);
+	/* The method's letter first, so that ids of different rpcs never
+	 * meet. */
+	snprintf(key, len, "%c:%s", lease ? 'L' : 'E', request_id);
 }
 
 static int
@@ -85,7 +86,7 @@ lifecycle_enqueue_once(struct store *s, const char *request_id,
     struct task_spec *specs, size_t n, int64_t now, uint64_t *ids,
     bool *created, char *msg)
 {
-	char key[LC_REQUEST_ID_MAX + 8], *rec = NULL;
+	char key[LC_REQUEST_KEY_MAX], *rec = NULL;
 	size_t cap = n * 24 + 1, used = 0;
 	int rv;
 
@@ -93,7 +94,7 @@ lifecycle_enqueue_once(struct store *s, const char *request_id,
 		return (
 		    lifecycle_enqueue(s, specs, n, now, ids, created, msg));
 	}
-	key_of(key, sizeof(key), 'E', request_id);
+	lifecycle_request_key(key, sizeof(key), false, request_id);
 	if ((rv = recall(s, key, &rec, msg)) != CAIRN_OK) {
 		return (rv);
 	}
@@ -188,7 +189,7 @@ lifecycle_lease_once(struct store *s, const char *request_id,
     const struct lease_request *req, int64_t now, struct task ***out,
     size_t *n, char *msg)
 {
-	char key[LC_REQUEST_ID_MAX + 8], *rec = NULL;
+	char key[LC_REQUEST_KEY_MAX], *rec = NULL;
 	struct task **tasks = NULL;
 	size_t got = 0, cap, used = 0;
 	int rv;
@@ -196,7 +197,7 @@ lifecycle_lease_once(struct store *s, const char *request_id,
 	if (request_id == NULL) {
 		return (lifecycle_lease(s, req, now, out, n, msg));
 	}
-	key_of(key, sizeof(key), 'L', request_id);
+	lifecycle_request_key(key, sizeof(key), true, request_id);
 	if ((rv = recall(s, key, &rec, msg)) != CAIRN_OK) {
 		return (rv);
 	}

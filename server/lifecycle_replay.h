@@ -23,6 +23,14 @@
 /* Request ids longer than this are refused (rpc.c). */
 #define LC_REQUEST_ID_MAX 128
 
+/* The size of a record's key, its terminating NUL included. */
+#define LC_REQUEST_KEY_MAX (LC_REQUEST_ID_MAX + 3)
+
+/* lifecycle_request_key writes the key under which the request id of an
+ * Enqueue (lease false) or a Lease is recorded. */
+void lifecycle_request_key(
+    char *key, size_t len, bool lease, const char *request_id);
+
 /*
  * lifecycle_enqueue_once is lifecycle_enqueue that remembers request_id
  * (NULL: it is not remembered). When the id was seen, nothing changes and

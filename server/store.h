@@ -147,9 +147,21 @@ struct store_ops {
 	int (*request_put)(struct store *s, const char *key, int64_t now,
 	    const uint8_t *result, size_t len);
 	/* request_prune deletes up to limit keys recorded before `before`
-	 * and sets *n to how many. */
+	 * and sets *n to how many (0 from a backend that sends the delete
+	 * without waiting for it). */
 	int (*request_prune)(
 	    struct store *s, int64_t before, uint32_t limit, size_t *n);
+
+	/* prefetch is a hint, given right after begin: the transaction's
+	 * calls will load the tasks ids[0..nids) and look up the request
+	 * keys keys[0..nkeys). A backend that pays a round trip per call
+	 * reads them all in one and answers those calls from what it read
+	 * (rows locked as load locks them) until it writes them or the
+	 * transaction ends. It may defer reading the answer to its next
+	 * call that waits, so errors may surface there. NULL: a backend
+	 * with no use for the hint; correctness never depends on it. */
+	int (*prefetch)(struct store *s, const uint64_t *ids, size_t nids,
+	    const char *const *keys, size_t nkeys);
 };
 
 /* The base that every backend handle embeds as its first member. */
@@ -301,6 +313,19 @@ store_request_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 	return (s->ops->request_prune == NULL
 	        ? CAIRN_OK
 	        : s->ops->request_prune(s, before, limit, n));
+}
+static inline bool
+store_wants_prefetch(const struct store *s)
+{
+	return (s->ops->prefetch != NULL);
+}
+static inline int
+store_prefetch(struct store *s, const uint64_t *ids, size_t nids,
+    const char *const *keys, size_t nkeys)
+{
+	return (s->ops->prefetch == NULL || (nids == 0 && nkeys == 0)
+	        ? CAIRN_OK
+	        : s->ops->prefetch(s, ids, nids, keys, nkeys));
 }
 
 #endif /* CAIRN_STORE_H */

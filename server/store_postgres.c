@@ -115,6 +115,10 @@ const char *const pg_sql[PG_COUNT_] = {
 	[PG_REQUEST_PRUNE] = "DELETE FROM requests WHERE key IN (SELECT key "
 	                     "FROM requests WHERE at < $1 ORDER BY at "
 	                     "LIMIT $2 FOR UPDATE SKIP LOCKED)",
+	[PG_LOAD_MANY] = "SELECT " PG_TASK_COLUMNS " FROM tasks WHERE "
+	                 "id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+	[PG_REQUEST_GET_MANY] = "SELECT key, result FROM requests WHERE "
+	                        "key = ANY($1::text[])",
 };
 
 #define Q(s) ((struct store_pg *) (s))
@@ -327,7 +331,7 @@ pg_begin(struct store *s)
 	struct store_pg *q = Q(s);
 	int rv;
 
-	pg_forget_picked(q);
+	pg_forget_kept(q);
 	if (q->conn != NULL && !idle(q)) {
 		/* Left open by a failed commit: discard it. */
 		control(q, "ROLLBACK", NULL, 0);
@@ -354,7 +358,7 @@ pg_commit(struct store *s)
 	char tag[16];
 	int rv;
 
-	pg_forget_picked(q);
+	pg_forget_kept(q);
 	if (q->conn == NULL) {
 		return (store_seterr(s, CAIRN_UNAVAILABLE,
 		    "postgres: commit: connection lost (%s)", q->lost));
@@ -379,7 +383,7 @@ pg_rollback(struct store *s)
 {
 	struct store_pg *q = Q(s);
 
-	pg_forget_picked(q);
+	pg_forget_kept(q);
 	if (q->conn == NULL || idle(q)) {
 		return (CAIRN_OK); /* nothing open, or the server dropped it */
 	}
@@ -401,7 +405,7 @@ pg_close(struct store *s)
 	if (q == NULL) {
 		return;
 	}
-	pg_forget_picked(q);
+	pg_forget_kept(q);
 	PQfinish(q->conn);
 	free(q->uri);
 	free(q->schema);
@@ -498,4 +502,5 @@ const struct store_ops store_postgres_ops = {
 	.request_get = pg_request_get,
 	.request_put = pg_request_put,
 	.request_prune = pg_request_prune,
+	.prefetch = pg_prefetch,
 };

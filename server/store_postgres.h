@@ -38,6 +38,8 @@ enum pg_stmt {
 	PG_REQUEST_GET,
 	PG_REQUEST_PUT,
 	PG_REQUEST_PRUNE,
+	PG_LOAD_MANY,
+	PG_REQUEST_GET_MANY,
 	PG_COUNT_
 };
 
@@ -74,6 +76,23 @@ struct store_pg {
 	PGresult *picked;
 	uint64_t *picked_ids;
 	int npicked;
+	/* What prefetch read ahead for this transaction
+	 * (store_postgres_prefetch.c): whole rows, locked, with their ids
+	 * (0 once saved), and the request records found among the keys
+	 * asked for (a key is NULL once recorded in this transaction). */
+	struct {
+		PGresult *rows;
+		uint64_t *row_ids;
+		int nrows;
+		PGresult *records;
+		char **keys;
+		size_t nkeys;
+	} ahead;
+	/* Sync points so far: each is one round trip (tests count them). */
+	uint64_t round_trips;
+	/* Where pg_sync leaves the result of a command sent with
+	 * pg_send_kept, by its position since the last sync. */
+	PGresult **keep[PG_MAX_SENT];
 	/* The server process of conn; read by the LISTEN thread to ignore
 	 * notifications that this server's own commits sent. */
 	atomic_int backend_pid;
@@ -142,9 +161,32 @@ int pg_fail(struct store_pg *q, const PGresult *res, const char *what);
 /* pg_lost closes q's connection, remembering why (first line of why). */
 void pg_lost(struct store_pg *q, const char *why);
 
-/* pg_forget_picked drops the rows kept by the last pick (at the end of
- * every transaction). */
+/* pg_send_kept sends a prepared statement without waiting, like
+ * pg_defer, and has the next pg_sync leave its result (the caller's to
+ * PQclear) in *slot; *slot stays NULL when it failed. */
+int pg_send_kept(struct store_pg *q, enum pg_stmt which,
+    const struct pg_params *p, const char *what, PGresult **slot);
+
+/* pg_forget_picked drops the rows kept by the last pick; pg_forget_kept
+ * drops those and whatever prefetch read (at the end of every
+ * transaction). */
 void pg_forget_picked(struct store_pg *q);
+void pg_forget_kept(struct store_pg *q);
+
+/* Prefetch (store_postgres_prefetch.c). pg_ahead_row returns the index of
+ * id among the prefetched rows (-1: not there, or saved since), reading
+ * the prefetch's answer first if it is still on its way (then *status may
+ * be an error). pg_ahead_saved marks id's row stale. pg_ahead_record
+ * answers request_get from the prefetch: *known false when key was not
+ * asked for (or was recorded since). pg_ahead_recorded marks key as
+ * changed by this transaction. */
+int pg_prefetch(struct store *s, const uint64_t *ids, size_t nids,
+    const char *const *keys, size_t nkeys);
+int pg_ahead_row(struct store_pg *q, uint64_t id, int *status);
+void pg_ahead_saved(struct store_pg *q, uint64_t id);
+int pg_ahead_record(struct store_pg *q, const char *key, bool *known,
+    bool *found, uint8_t **result, size_t *len);
+void pg_ahead_recorded(struct store_pg *q, const char *key);
 
 /* Parameter builders. */
 void pg_p_i64(struct pg_params *p, int64_t v);

@@ -42,8 +42,9 @@ pg_lost(struct store_pg *q, const char *why)
 	PQfinish(q->conn);
 	q->conn = NULL;
 	q->sent = 0;
+	memset(q->keep, 0, sizeof(q->keep));
 	atomic_store(&q->backend_pid, 0);
-	pg_forget_picked(q);
+	pg_forget_kept(q);
 }
 
 void
@@ -184,15 +185,19 @@ int
 pg_sync(struct store_pg *q, PGresult **last)
 {
 	int n = q->sent, rv = CAIRN_OK;
+	PGresult **keep[PG_MAX_SENT];
 	PGresult *r;
 
 	q->sent = 0;
+	memcpy(keep, q->keep, sizeof(keep));
+	memset(q->keep, 0, sizeof(q->keep));
 	if (last != NULL) {
 		*last = NULL;
 	}
 	if (!PQpipelineSync(q->conn)) {
 		return (pg_fail(q, NULL, n > 0 ? q->what[0] : "sync"));
 	}
+	q->round_trips++;
 	for (int i = 0; i < n; i++) {
 		const char *what
 		    = q->what[i < PG_MAX_SENT ? i : PG_MAX_SENT - 1];
@@ -203,6 +208,10 @@ pg_sync(struct store_pg *q, PGresult **last)
 		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 			if (i == n - 1 && last != NULL && rv == CAIRN_OK) {
 				*last = r;
+				continue;
+			}
+			if (i < PG_MAX_SENT && keep[i] != NULL) {
+				*keep[i] = r;
 				continue;
 			}
 		} else if (st != PGRES_PIPELINE_ABORTED && rv == CAIRN_OK) {
@@ -237,6 +246,23 @@ pg_run(struct store_pg *q, enum pg_stmt which, const struct pg_params *p,
 		*status = pg_sync(q, &r);
 	}
 	return (*status == CAIRN_OK ? r : NULL);
+}
+
+int
+pg_send_kept(struct store_pg *q, enum pg_stmt which, const struct pg_params *p,
+    const char *what, PGresult **slot)
+{
+	int rv = CAIRN_OK;
+
+	*slot = NULL;
+	/* Room for it among the remembered positions. */
+	if (q->sent >= PG_MAX_SENT - 1 && (rv = pg_sync(q, NULL)) != 0) {
+		return (rv);
+	}
+	if ((rv = pg_send(q, (int) which, NULL, p, what)) == CAIRN_OK) {
+		q->keep[q->sent - 1] = slot;
+	}
+	return (rv);
 }
 
 int

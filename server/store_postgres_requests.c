@@ -17,8 +17,13 @@ pg_request_get(struct store *s, const char *key, bool *found, uint8_t **result,
 	uint8_t *copy;
 	PGresult *r;
 	size_t n;
+	bool known;
 	int rv;
 
+	rv = pg_ahead_record(Q(s), key, &known, found, result, len);
+	if (rv != CAIRN_OK || known) {
+		return (rv);
+	}
 	pg_p_text(&p, key);
 	if ((r = pg_run(Q(s), PG_REQUEST_GET, &p, "request_get", &rv))
 	    == NULL) {
@@ -50,6 +55,7 @@ pg_request_put(struct store *s, const char *key, int64_t now,
 {
 	struct pg_params p = { 0 };
 
+	pg_ahead_recorded(Q(s), key);
 	pg_p_text(&p, key);
 	pg_p_i64(&p, now);
 	pg_p_bytes(&p, result, len);
@@ -67,16 +73,10 @@ int
 pg_request_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 {
 	struct pg_params p = { 0 };
-	PGresult *r;
-	int rv;
 
+	/* Nobody needs the count: sent without waiting, like a save. */
 	pg_p_i64(&p, before);
 	pg_p_i64(&p, limit);
-	if ((r = pg_run(Q(s), PG_REQUEST_PRUNE, &p, "request_prune", &rv))
-	    == NULL) {
-		return (rv);
-	}
-	*n = (size_t) strtoull(PQcmdTuples(r), NULL, 10);
-	PQclear(r);
-	return (CAIRN_OK);
+	*n = 0;
+	return (pg_defer(Q(s), PG_REQUEST_PRUNE, &p, "request_prune"));
 }

@@ -137,6 +137,15 @@ pg_load(struct store *s, uint64_t id, struct task_row *row)
 			        : store_seterr(s, rv, "out of memory"));
 		}
 	}
+	int ahead = pg_ahead_row(Q(s), id, &rv);
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	if (ahead >= 0) {
+		rv = pg_read_row(Q(s)->ahead.rows, ahead, row);
+		return (rv == CAIRN_OK ? rv
+		                       : store_seterr(s, rv, "out of memory"));
+	}
 	pg_p_i64(&p, (int64_t) id);
 	if ((r = pg_run(Q(s), PG_LOAD, &p, "load", &rv)) == NULL) {
 		return (rv);
@@ -162,6 +171,7 @@ pg_save(struct store *s, const struct task_row *row)
 			    = 0; /* the kept row is stale now */
 		}
 	}
+	pg_ahead_saved(Q(s), t->id);
 	pg_p_i64(&p, (int64_t) t->id);
 	pg_p_i64(&p, t->state);
 	pg_p_i64(&p, t->run_at_ms);

@@ -49,6 +49,12 @@ target_link_libraries(pg_store_test PRIVATE store_fixture)
 target_compile_options(pg_store_test PRIVATE ${CAIRN_WARNINGS})
 cairn_pg_test(pg_store_test $<TARGET_FILE:pg_store_test>)
 
+# The read-ahead of a transaction's rows and request records.
+add_executable(pg_prefetch_test pg_prefetch_test.c)
+target_link_libraries(pg_prefetch_test PRIVATE store_fixture)
+target_compile_options(pg_prefetch_test PRIVATE ${CAIRN_WARNINGS})
+cairn_pg_test(pg_prefetch_test $<TARGET_FILE:pg_prefetch_test>)
+
 # End to end: two cairnd processes on one database, and a database that
 # crashes under load.
 add_executable(pg_e2e_test pg_e2e_test.c)

@@ -535,8 +535,8 @@ request_log(void **state)
 	assert_int_equal(store_rollback(f->s), CAIRN_OK);
 
 	fx_begin(f);
+	/* Pipelined, the delete reports no count: what is left shows it. */
 	assert_int_equal(store_request_prune(f->s, T0 + 5, 100, &n), CAIRN_OK);
-	assert_int_equal(n, 1);
 	assert_int_equal(
 	    store_request_get(f->s, "r1", &found, &res, &len), CAIRN_OK);
 	assert_false(found);

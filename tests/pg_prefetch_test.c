@@ -1,0 +1,172 @@
+/*
+ * pg_prefetch_test.c - the PostgreSQL backend's read-ahead (store.h,
+ * prefetch): what it answers is what a load or a request_get would have
+ * answered, also after this transaction changed it; its rows are locked as
+ * load locks them; and it saves the round trips it exists for.
+ *
+ * Run against the cluster of scripts/pg-test-cluster.sh (CAIRN_TEST_STORE).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "store_fixture.h"
+#include "store_postgres.h"
+
+static uint64_t
+round_trips(struct fx *f)
+{
+	return (((struct store_pg *) f->s)->round_trips);
+}
+
+/* record commits a request record of key. */
+static void
+record(struct fx *f, const char *key, const char *result)
+{
+	fx_begin(f);
+	assert_int_equal(store_request_put(f->s, key, T0,
+	                     (const uint8_t *) result, strlen(result)),
+	    CAIRN_OK);
+	fx_commit(f);
+}
+
+static void
+answers_as_the_calls_would(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = fx_enqueue(f, "q", T0), b = fx_enqueue(f, "q", T0);
+	uint64_t ids[] = { a, b, 999999 };
+	const char *keys[] = { "E:new", "L:old" };
+	struct task_row row;
+	uint8_t *res = NULL;
+	size_t len = 0, n = 0;
+	bool found = false;
+	uint64_t expired[4];
+
+	record(f, "L:old", "7:token");
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, ids, 3, keys, 2), CAIRN_OK);
+	/* The answers travel with the next call that waits. */
+	uint64_t before = round_trips(f);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 4, expired, &n), CAIRN_OK);
+	assert_int_equal(round_trips(f), before + 1);
+
+	assert_int_equal(store_load(f->s, a, &row), CAIRN_OK);
+	assert_int_equal(row.t.id, a);
+	assert_int_equal(row.t.state, CAIRN_PENDING);
+	assert_string_equal(row.t.queue, "q");
+	task_row_clear(&row);
+	assert_int_equal(store_load(f->s, b, &row), CAIRN_OK);
+	assert_int_equal(row.t.id, b);
+	task_row_clear(&row);
+	assert_int_equal(
+	    store_request_get(f->s, "E:new", &found, &res, &len), CAIRN_OK);
+	assert_false(found);
+	assert_int_equal(
+	    store_request_get(f->s, "L:old", &found, &res, &len), CAIRN_OK);
+	assert_true(found);
+	assert_int_equal(len, 7);
+	assert_string_equal((char *) res, "7:token");
+	free(res);
+	assert_int_equal(round_trips(f), before + 1);
+
+	/* What this transaction wrote is read back from the database. */
+	assert_int_equal(store_load(f->s, a, &row), CAIRN_OK);
+	row.t.attempt = 9;
+	assert_int_equal(store_save(f->s, &row), CAIRN_OK);
+	task_row_clear(&row);
+	assert_int_equal(store_load(f->s, a, &row), CAIRN_OK);
+	assert_int_equal(row.t.attempt, 9);
+	task_row_clear(&row);
+	assert_int_equal(
+	    store_request_put(f->s, "E:new", T0, (const uint8_t *) "5:1", 3),
+	    CAIRN_OK);
+	assert_int_equal(
+	    store_request_get(f->s, "E:new", &found, &res, &len), CAIRN_OK);
+	assert_true(found);
+	assert_string_equal((char *) res, "5:1");
+	free(res);
+	/* An id that is no task's is still not found. */
+	assert_int_equal(store_load(f->s, 999999, &row), CAIRN_NOT_FOUND);
+	fx_commit(f);
+}
+
+static void
+rows_are_locked_as_load_locks_them(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = fx_enqueue(f, "q", T0);
+	PGconn *c = PQconnectdb(getenv("CAIRN_TEST_STORE"));
+	char sql[160];
+	uint64_t expired[1];
+	size_t n;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &a, 1, NULL, 0), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	snprintf(sql, sizeof(sql),
+	    "SELECT id FROM \"%s\".tasks WHERE id = %llu FOR UPDATE NOWAIT",
+	    f->schema, (unsigned long long) a);
+	PGresult *r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE), "55P03"); /* locked */
+	PQclear(r);
+	fx_commit(f);
+	r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void
+quoting_of_keys(void **state)
+{
+	struct fx *f = *state;
+	const char *keys[] = { "E:a\"b\\c,{d}", "E:plain" };
+	uint8_t *res = NULL;
+	size_t len = 0, n;
+	bool found = false;
+	uint64_t expired[1];
+
+	record(f, keys[0], "odd");
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, NULL, 0, keys, 2), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	uint64_t before = round_trips(f);
+	assert_int_equal(
+	    store_request_get(f->s, keys[0], &found, &res, &len), CAIRN_OK);
+	assert_true(found);
+	assert_string_equal((char *) res, "odd");
+	free(res);
+	assert_int_equal(
+	    store_request_get(f->s, keys[1], &found, &res, &len), CAIRN_OK);
+	assert_false(found);
+	assert_int_equal(round_trips(f), before);
+	fx_commit(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    answers_as_the_calls_would, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    rows_are_locked_as_load_locks_them, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    quoting_of_keys, fx_setup, fx_teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
