@@ -189,7 +189,7 @@ again:
 	memset(b, 0, sizeof(*b));
 	b->store = e->cfg.store;
 	if ((rv = store_begin(b->store)) != CAIRN_OK
-	    || (rv = engine_prefetch(b->store, *list)) != CAIRN_OK
+	    || (rv = engine_prefetch(b->store, *list, now)) != CAIRN_OK
 	    || (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
 		if (msg[0] == 0 || rv == CAIRN_OK) {
 			snprintf(
@@ -218,8 +218,12 @@ again:
 			goto again;
 		}
 	}
-	rv = store_next_wakeup(b->store, now, &e->next_wakeup);
-	if (rv == CAIRN_OK) {
+	/* Once COMMIT is on its way, a failure leaves the outcome unknown. */
+	if (store_commits_with_wakeup(b->store)) {
+		b->committing = true;
+		rv = store_commit_wakeup(b->store, now, &e->next_wakeup);
+	} else if ((rv = store_next_wakeup(b->store, now, &e->next_wakeup))
+	    == CAIRN_OK) {
 		b->committing = true;
 		rv = store_commit(b->store);
 	} else {

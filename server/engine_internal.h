@@ -42,9 +42,10 @@ void engine_apply_complete(
 void engine_apply_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 
-/* engine_prefetch tells the store, right after begin, which rows and
- * request records the ops of list will read (engine_prefetch.c). */
-int engine_prefetch(struct store *s, const struct engine_op *list);
+/* engine_prefetch tells the store, right after begin, what the ops of
+ * list will read at time now (engine_prefetch.c). */
+int engine_prefetch(
+    struct store *s, const struct engine_op *list, int64_t now);
 
 /* Engine time: the configured clock, never going back (engine_guard.c). */
 struct engine_clock_guard {

@@ -1,9 +1,11 @@
 /*
  * engine_prefetch.c - telling the store, as a transaction begins, which
- * rows and request records its ops are about to read (store.h, prefetch),
- * so that a backend that pays a round trip per call reads them all in one.
+ * rows, request records and due tasks its ops are about to read (store.h,
+ * prefetch), so that a backend that pays a round trip per call reads them
+ * all in one.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine_internal.h"
 #include "lifecycle_replay.h"
@@ -54,48 +56,86 @@ has_record(const struct engine_op *op)
 	    && (op->kind == OP_ENQUEUE || op->kind == OP_LEASE));
 }
 
-int
-engine_prefetch(struct store *s, const struct engine_op *list)
+/* lease_queues is how many queues op may pick from. */
+static size_t
+lease_queues(const struct engine_op *op)
 {
-	size_t nids = 0, nkeys = 0;
+	return (op->kind == OP_LEASE ? op->in.lease.req.nqueues : 0);
+}
+
+/* add_picks adds what op may pick to the hints of *n queues. (A Complete
+ * that leases the next task picks from its task's queue: unknown yet.) */
+static void
+add_picks(const struct engine_op *op, struct store_pick_hint *picks, size_t *n)
+{
+	if (op->kind != OP_LEASE) {
+		return;
+	}
+	const struct lease_request *req = &op->in.lease.req;
+	for (size_t q = 0; q < req->nqueues; q++) {
+		size_t i = 0;
+		while (i < *n && strcmp(picks[i].queue, req->queues[q]) != 0) {
+			i++;
+		}
+		if (i == *n) {
+			picks[(*n)++] = (struct store_pick_hint) {
+				.queue = req->queues[q],
+			};
+		}
+		uint32_t sum = picks[i].max + req->max_tasks;
+		picks[i].max = sum < LC_LEASE_MAX ? sum : LC_LEASE_MAX;
+	}
+}
+
+int
+engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
+{
+	struct store_prefetch pf = { .now = now };
+	size_t nqueues = 0;
 	uint64_t *ids;
 	char(*keys)[LC_REQUEST_KEY_MAX];
 	const char **keyp;
+	struct store_pick_hint *picks;
 	int rv;
 
 	if (!store_wants_prefetch(s)) {
 		return (CAIRN_OK);
 	}
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
-		nids += task_ids(op, NULL);
-		nkeys += has_record(op) ? 1 : 0;
+		pf.nids += task_ids(op, NULL);
+		pf.nkeys += has_record(op) ? 1 : 0;
+		nqueues += lease_queues(op);
 	}
-	if (nids == 0 && nkeys == 0) {
-		return (CAIRN_OK);
-	}
-	ids = malloc((nids > 0 ? nids : 1) * sizeof(*ids));
-	keys = malloc((nkeys > 0 ? nkeys : 1) * sizeof(*keys));
-	keyp = malloc((nkeys > 0 ? nkeys : 1) * sizeof(*keyp));
-	if (ids == NULL || keys == NULL || keyp == NULL) {
+	ids = malloc((pf.nids > 0 ? pf.nids : 1) * sizeof(*ids));
+	keys = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keys));
+	keyp = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keyp));
+	picks = calloc(nqueues > 0 ? nqueues : 1, sizeof(*picks));
+	if (ids == NULL || keys == NULL || keyp == NULL || picks == NULL) {
 		/* Only a hint: every call still works without it. */
 		free(ids);
 		free(keys);
 		free(keyp);
+		free(picks);
 		return (CAIRN_OK);
 	}
-	nids = nkeys = 0;
+	pf.nids = pf.nkeys = 0;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
-		nids += task_ids(op, ids + nids);
+		pf.nids += task_ids(op, ids + pf.nids);
 		if (has_record(op)) {
-			lifecycle_request_key(keys[nkeys], sizeof(keys[0]),
+			lifecycle_request_key(keys[pf.nkeys], sizeof(keys[0]),
 			    op->kind == OP_LEASE, op->request_id);
-			keyp[nkeys] = keys[nkeys];
-			nkeys++;
+			keyp[pf.nkeys] = keys[pf.nkeys];
+			pf.nkeys++;
 		}
+		add_picks(op, picks, &pf.npicks);
 	}
-	rv = store_prefetch(s, ids, nids, keyp, nkeys);
+	pf.ids = ids;
+	pf.keys = keyp;
+	pf.picks = picks;
+	rv = store_prefetch(s, &pf);
 	free(ids);
 	free(keys);
 	free(keyp);
+	free(picks);
 	return (rv);
 }

@@ -55,6 +55,23 @@ struct task_row {
 
 struct store;
 
+/* What a transaction is about to read, at time now: the tasks it loads,
+ * the request records it looks up, and for each queue the most tasks that
+ * its leases may pick (store_ops.prefetch). */
+struct store_pick_hint {
+	const char *queue;
+	uint32_t max;
+};
+struct store_prefetch {
+	int64_t now;
+	const uint64_t *ids;
+	size_t nids;
+	const char *const *keys;
+	size_t nkeys;
+	const struct store_pick_hint *picks;
+	size_t npicks;
+};
+
 struct store_ops {
 	int version;        /* 1 */
 	const char *scheme; /* "sqlite", "postgres" */
@@ -101,6 +118,11 @@ struct store_ops {
 	/* next_wakeup sets *at to the earliest future instant at which a
 	 * PENDING task becomes due or a lease ends (TASK_TIME_NEVER: none). */
 	int (*next_wakeup)(struct store *s, int64_t now, int64_t *at);
+
+	/* commit_wakeup, when not NULL, is next_wakeup then commit in one
+	 * go, for a backend that pays a round trip per call: *at is set
+	 * when it returns CAIRN_OK. */
+	int (*commit_wakeup)(struct store *s, int64_t now, int64_t *at);
 
 	/* get returns a full task in *out (caller frees with task_free). */
 	int (*get)(struct store *s, uint64_t id, struct task **out);
@@ -152,16 +174,14 @@ struct store_ops {
 	int (*request_prune)(
 	    struct store *s, int64_t before, uint32_t limit, size_t *n);
 
-	/* prefetch is a hint, given right after begin: the transaction's
-	 * calls will load the tasks ids[0..nids) and look up the request
-	 * keys keys[0..nkeys). A backend that pays a round trip per call
-	 * reads them all in one and answers those calls from what it read
-	 * (rows locked as load locks them) until it writes them or the
-	 * transaction ends. It may defer reading the answer to its next
+	/* prefetch is a hint, given right after begin (see struct
+	 * store_prefetch). A backend that pays a round trip per call reads
+	 * it all in one and answers the calls from what it read (rows
+	 * locked as load and pick_due lock them) until this transaction
+	 * changes it or ends. It may defer reading the answer to its next
 	 * call that waits, so errors may surface there. NULL: a backend
 	 * with no use for the hint; correctness never depends on it. */
-	int (*prefetch)(struct store *s, const uint64_t *ids, size_t nids,
-	    const char *const *keys, size_t nkeys);
+	int (*prefetch)(struct store *s, const struct store_prefetch *pf);
 };
 
 /* The base that every backend handle embeds as its first member. */
@@ -315,17 +335,27 @@ store_request_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 	        : s->ops->request_prune(s, before, limit, n));
 }
 static inline bool
+store_commits_with_wakeup(const struct store *s)
+{
+	return (s->ops->commit_wakeup != NULL);
+}
+static inline int
+store_commit_wakeup(struct store *s, int64_t now, int64_t *at)
+{
+	return (s->ops->commit_wakeup(s, now, at));
+}
+static inline bool
 store_wants_prefetch(const struct store *s)
 {
 	return (s->ops->prefetch != NULL);
 }
 static inline int
-store_prefetch(struct store *s, const uint64_t *ids, size_t nids,
-    const char *const *keys, size_t nkeys)
+store_prefetch(struct store *s, const struct store_prefetch *pf)
 {
-	return (s->ops->prefetch == NULL || (nids == 0 && nkeys == 0)
+	return (s->ops->prefetch == NULL
+	            || (pf->nids == 0 && pf->nkeys == 0 && pf->npicks == 0)
 	        ? CAIRN_OK
-	        : s->ops->prefetch(s, ids, nids, keys, nkeys));
+	        : s->ops->prefetch(s, pf));
 }
 
 #endif /* CAIRN_STORE_H */

@@ -378,6 +378,37 @@ pg_commit(struct store *s)
 	return (rv);
 }
 
+/* pg_commit_wakeup sends the next wakeup's query just before COMMIT:
+ * both answers come back in the commit's round trip. */
+static int
+pg_commit_wakeup(struct store *s, int64_t now, int64_t *at)
+{
+	struct store_pg *q = Q(s);
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int rv;
+
+	pg_p_i64(&p, now);
+	if (q->conn != NULL
+	    && (rv = pg_send_kept(q, PG_NEXT_WAKEUP, &p, "next wakeup", &r))
+	        != CAIRN_OK) {
+		return (rv);
+	}
+	rv = pg_commit(s);
+	for (int i = 0; i < PG_MAX_SENT; i++) {
+		if (q->keep[i] == &r) {
+			q->keep[i]
+			    = NULL; /* never synced: the slot goes away */
+		}
+	}
+	if (rv == CAIRN_OK) {
+		/* Committed: without the answer, look again at once. */
+		*at = r != NULL ? pg_wakeup_of(r) : now;
+	}
+	PQclear(r);
+	return (rv);
+}
+
 static int
 pg_rollback(struct store *s)
 {
@@ -503,4 +534,5 @@ const struct store_ops store_postgres_ops = {
 	.request_put = pg_request_put,
 	.request_prune = pg_request_prune,
 	.prefetch = pg_prefetch,
+	.commit_wakeup = pg_commit_wakeup,
 };

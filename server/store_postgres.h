@@ -43,10 +43,26 @@ enum pg_stmt {
 	PG_COUNT_
 };
 
-#define PG_SCHEMA_VERSION 2  /* store_postgres_schema.c */
-#define PG_MAX_PARAMS     17 /* PG_SAVE */
-#define PG_ID_BLOCK       64 /* task ids taken from the sequence at once */
-#define PG_MAX_SENT       64 /* commands in the pipeline before a sync */
+#define PG_SCHEMA_VERSION 2   /* store_postgres_schema.c */
+#define PG_MAX_PARAMS     17  /* PG_SAVE */
+#define PG_ID_BLOCK       64  /* task ids taken from the sequence at once */
+#define PG_MAX_SENT       256 /* commands in the pipeline before a sync */
+
+/* Rows read whole by one statement, locked, with their ids (0 once this
+ * transaction saved the row, which makes the copy stale). */
+struct pg_kept {
+	PGresult *r;
+	uint64_t *ids;
+	int n;
+};
+
+/* The due tasks of one queue picked ahead for the leases of a batch:
+ * asked for `asked`, read (in kept) fewer only when no more were due. */
+struct pg_pool {
+	char *queue;
+	uint32_t asked;
+	struct pg_kept kept;
+};
 
 struct store_pg {
 	struct store base; /* first: the engine sees a struct store */
@@ -78,15 +94,17 @@ struct store_pg {
 	int npicked;
 	/* What prefetch read ahead for this transaction
 	 * (store_postgres_prefetch.c): whole rows, locked, with their ids
-	 * (0 once saved), and the request records found among the keys
-	 * asked for (a key is NULL once recorded in this transaction). */
+	 * (0 once saved); the request records found among the keys asked
+	 * for (a key is NULL once recorded in this transaction); and per
+	 * queue, the due tasks picked for its leases. */
 	struct {
-		PGresult *rows;
-		uint64_t *row_ids;
-		int nrows;
+		struct pg_kept rows;
 		PGresult *records;
 		char **keys;
 		size_t nkeys;
+		int64_t now;
+		struct pg_pool *pools;
+		size_t npools;
 	} ahead;
 	/* Sync points so far: each is one round trip (tests count them). */
 	uint64_t round_trips;
@@ -180,13 +198,17 @@ void pg_forget_kept(struct store_pg *q);
  * answers request_get from the prefetch: *known false when key was not
  * asked for (or was recorded since). pg_ahead_recorded marks key as
  * changed by this transaction. */
-int pg_prefetch(struct store *s, const uint64_t *ids, size_t nids,
-    const char *const *keys, size_t nkeys);
-int pg_ahead_row(struct store_pg *q, uint64_t id, int *status);
+int pg_prefetch(struct store *s, const struct store_prefetch *pf);
+int pg_ahead_row(
+    struct store_pg *q, uint64_t id, const PGresult **r, int *status);
 void pg_ahead_saved(struct store_pg *q, uint64_t id);
 int pg_ahead_record(struct store_pg *q, const char *key, bool *known,
     bool *found, uint8_t **result, size_t *len);
 void pg_ahead_recorded(struct store_pg *q, const char *key);
+/* pg_ahead_pick answers pick_due from the queue's pool when it can (then
+ * *answered is true). */
+int pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now,
+    uint32_t max, uint64_t *ids, size_t *n, bool *answered);
 
 /* Parameter builders. */
 void pg_p_i64(struct pg_params *p, int64_t v);
@@ -220,6 +242,8 @@ int pg_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
 int pg_pick_expired(
     struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n);
 int pg_next_wakeup(struct store *s, int64_t now, int64_t *at);
+/* pg_wakeup_of reads the answer of PG_NEXT_WAKEUP. */
+int64_t pg_wakeup_of(const PGresult *r);
 int pg_get(struct store *s, uint64_t id, struct task **out);
 int pg_list(struct store *s, const char *queue, cairn_state state,
     uint32_t limit, uint64_t after_id, struct task ***out, size_t *n);

@@ -2,19 +2,30 @@
  * store_postgres_prefetch.c - reading ahead what a transaction will load
  * (store.h, prefetch).
  *
- * A Complete, Heartbeat or Fail loads its task, and an Enqueue or Lease
- * with a request id looks its record up: one round trip each, one after
- * the other, while the rest of the batch waits. Prefetch sends two
- * statements for the whole batch instead, without waiting: the rows (FOR
- * UPDATE, as load locks them) and the records. Their answers arrive with
- * the next call that waits (the sweep of expired leases, at the start of
- * every transaction), so the read-ahead costs no round trip of its own.
+ * A Complete, Heartbeat or Fail loads its task, an Enqueue or Lease with
+ * a request id looks its record up, and a Lease picks due tasks: one round
+ * trip each, one after the other, while the rest of the batch waits.
+ * Prefetch sends the statements for the whole batch instead, without
+ * waiting: the rows (FOR UPDATE, as load locks them), the records, and per
+ * queue as many due tasks as the batch's leases may take (FOR UPDATE SKIP
+ * LOCKED, as pick_due). Their answers arrive with the next call that waits
+ * (the sweep of expired leases, at the start of every transaction), so the
+ * read-ahead costs no round trip of its own.
  *
  * What was read stays true until this transaction writes it: the rows are
  * locked, so only a save of ours changes one (pg_ahead_saved makes it
  * stale); a record may be added by us (pg_ahead_recorded) or by another
  * server, whose insert then makes ours fail on the key, as without the
  * read-ahead (store_postgres_requests.c).
+ *
+ * A pool answers the picks of its queue with its rows that were not saved
+ * since. Short of what a pick asks for, it answers alone when it read
+ * fewer than it asked for (nothing else was due); otherwise the pick goes
+ * to the database. So a task that the batch itself made due (enqueued, or
+ * failed for an immediate retry) is not leased by a Lease of the same
+ * batch: the two were concurrent, and the Lease may come first. A Lease
+ * that waits is woken by that task's commit and takes it in the next
+ * transaction, from the next pool, instead of paying a round trip now.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +34,59 @@
 
 #define Q(s) ((struct store_pg *) (s))
 
+static void
+kept_clear(struct pg_kept *k)
+{
+	PQclear(k->r);
+	free(k->ids);
+	memset(k, 0, sizeof(*k));
+}
+
+/* kept_index indexes the rows of k->r by id, once they arrived. */
+static void
+kept_index(struct pg_kept *k)
+{
+	if (k->r == NULL || k->ids != NULL) {
+		return;
+	}
+	int n = PQntuples(k->r);
+	if ((k->ids = calloc((size_t) n + 1, sizeof(*k->ids))) == NULL) {
+		PQclear(k->r); /* only a hint */
+		k->r = NULL;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		k->ids[i] = (uint64_t) pg_i64(k->r, i, 0, 0);
+	}
+	k->n = n;
+}
+
+static int
+kept_find(const struct pg_kept *k, uint64_t id)
+{
+	for (int i = 0; i < k->n; i++) {
+		if (k->ids[i] == id) {
+			return (i);
+		}
+	}
+	return (-1);
+}
+
 void
 pg_forget_kept(struct store_pg *q)
 {
 	pg_forget_picked(q);
-	PQclear(q->ahead.rows);
-	free(q->ahead.row_ids);
+	kept_clear(&q->ahead.rows);
 	PQclear(q->ahead.records);
 	for (size_t i = 0; i < q->ahead.nkeys; i++) {
 		free(q->ahead.keys[i]);
 	}
 	free(q->ahead.keys);
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		free(q->ahead.pools[i].queue);
+		kept_clear(&q->ahead.pools[i].kept);
+	}
+	free(q->ahead.pools);
 	memset(&q->ahead, 0, sizeof(q->ahead));
 }
 
@@ -109,9 +162,35 @@ remember_keys(struct store_pg *q, const char *const *keys, size_t n)
 	return (CAIRN_OK);
 }
 
+/* send_pools sends a pick of the due tasks of every hinted queue. */
+static int
+send_pools(struct store_pg *q, const struct store_prefetch *pf)
+{
+	int rv = CAIRN_OK;
+
+	if ((q->ahead.pools = calloc(pf->npicks, sizeof(*q->ahead.pools)))
+	    == NULL) {
+		return (CAIRN_OK); /* only a hint */
+	}
+	for (size_t i = 0; i < pf->npicks && rv == CAIRN_OK; i++) {
+		struct pg_pool *pool = &q->ahead.pools[i];
+		struct pg_params p = { 0 };
+		if ((pool->queue = strdup(pf->picks[i].queue)) == NULL) {
+			break;
+		}
+		pool->asked = pf->picks[i].max;
+		q->ahead.npools = i + 1;
+		pg_p_text(&p, pool->queue);
+		pg_p_i64(&p, pf->now);
+		pg_p_i64(&p, pool->asked);
+		rv = pg_send_kept(
+		    q, PG_PICK_DUE, &p, "pick due", &pool->kept.r);
+	}
+	return (rv);
+}
+
 int
-pg_prefetch(struct store *s, const uint64_t *ids, size_t nids,
-    const char *const *keys, size_t nkeys)
+pg_prefetch(struct store *s, const struct store_prefetch *pf)
 {
 	struct store_pg *q = Q(s);
 	struct pg_params p = { 0 };
@@ -119,18 +198,19 @@ pg_prefetch(struct store *s, const uint64_t *ids, size_t nids,
 	int rv = CAIRN_OK;
 
 	pg_forget_kept(q);
-	if (nids > 0) {
-		if ((lit = ids_literal(ids, nids)) == NULL) {
+	q->ahead.now = pf->now;
+	if (pf->nids > 0) {
+		if ((lit = ids_literal(pf->ids, pf->nids)) == NULL) {
 			return (CAIRN_OK); /* only a hint */
 		}
 		pg_p_text(&p, lit);
 		rv = pg_send_kept(
-		    q, PG_LOAD_MANY, &p, "prefetch rows", &q->ahead.rows);
+		    q, PG_LOAD_MANY, &p, "prefetch rows", &q->ahead.rows.r);
 		free(lit);
 	}
-	if (rv == CAIRN_OK && nkeys > 0) {
-		if (remember_keys(q, keys, nkeys) != CAIRN_OK
-		    || (lit = keys_literal(keys, nkeys)) == NULL) {
+	if (rv == CAIRN_OK && pf->nkeys > 0) {
+		if (remember_keys(q, pf->keys, pf->nkeys) != CAIRN_OK
+		    || (lit = keys_literal(pf->keys, pf->nkeys)) == NULL) {
 			pg_forget_kept(q);
 			return (CAIRN_OK);
 		}
@@ -139,6 +219,9 @@ pg_prefetch(struct store *s, const uint64_t *ids, size_t nids,
 		rv = pg_send_kept(q, PG_REQUEST_GET_MANY, &p,
 		    "prefetch request records", &q->ahead.records);
 		free(lit);
+	}
+	if (rv == CAIRN_OK && pf->npicks > 0) {
+		rv = send_pools(q, pf);
 	}
 	return (rv);
 }
@@ -159,32 +242,28 @@ ready(struct store_pg *q)
 			return (rv);
 		}
 	}
-	if (q->ahead.rows != NULL && q->ahead.row_ids == NULL) {
-		int n = PQntuples(q->ahead.rows);
-		if ((q->ahead.row_ids
-		        = calloc((size_t) n + 1, sizeof(uint64_t)))
-		    == NULL) {
-			PQclear(q->ahead.rows); /* only a hint */
-			q->ahead.rows = NULL;
-			return (CAIRN_OK);
-		}
-		for (int i = 0; i < n; i++) {
-			q->ahead.row_ids[i]
-			    = (uint64_t) pg_i64(q->ahead.rows, i, 0, 0);
-		}
-		q->ahead.nrows = n;
+	kept_index(&q->ahead.rows);
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		kept_index(&q->ahead.pools[i].kept);
 	}
 	return (CAIRN_OK);
 }
 
 int
-pg_ahead_row(struct store_pg *q, uint64_t id, int *status)
+pg_ahead_row(struct store_pg *q, uint64_t id, const PGresult **r, int *status)
 {
+	int i;
+
 	if ((*status = ready(q)) != CAIRN_OK) {
 		return (-1);
 	}
-	for (int i = 0; i < q->ahead.nrows; i++) {
-		if (q->ahead.row_ids[i] == id) {
+	if ((i = kept_find(&q->ahead.rows, id)) >= 0) {
+		*r = q->ahead.rows.r;
+		return (i);
+	}
+	for (size_t p = 0; p < q->ahead.npools; p++) {
+		if ((i = kept_find(&q->ahead.pools[p].kept, id)) >= 0) {
+			*r = q->ahead.pools[p].kept.r;
 			return (i);
 		}
 	}
@@ -194,11 +273,56 @@ pg_ahead_row(struct store_pg *q, uint64_t id, int *status)
 void
 pg_ahead_saved(struct store_pg *q, uint64_t id)
 {
-	for (int i = 0; i < q->ahead.nrows; i++) {
-		if (q->ahead.row_ids[i] == id) {
-			q->ahead.row_ids[i] = 0;
+	int i;
+
+	if ((i = kept_find(&q->ahead.rows, id)) >= 0) {
+		q->ahead.rows.ids[i] = 0;
+	}
+	for (size_t p = 0; p < q->ahead.npools; p++) {
+		if ((i = kept_find(&q->ahead.pools[p].kept, id)) >= 0) {
+			q->ahead.pools[p].kept.ids[i] = 0;
 		}
 	}
+}
+
+static struct pg_pool *
+pool_of(struct store_pg *q, const char *queue)
+{
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		if (strcmp(q->ahead.pools[i].queue, queue) == 0) {
+			return (&q->ahead.pools[i]);
+		}
+	}
+	return (NULL);
+}
+
+int
+pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now, uint32_t max,
+    uint64_t *ids, size_t *n, bool *answered)
+{
+	struct pg_pool *pool = pool_of(q, queue);
+	size_t got = 0;
+	int rv;
+
+	*answered = false;
+	if (pool == NULL || now != q->ahead.now) {
+		return (CAIRN_OK);
+	}
+	if ((rv = ready(q)) != CAIRN_OK || pool->kept.r == NULL) {
+		return (rv); /* not answered: the caller asks itself */
+	}
+	for (int i = 0; i < pool->kept.n && got < max; i++) {
+		if (pool->kept.ids[i] != 0) {
+			ids[got++] = pool->kept.ids[i];
+		}
+	}
+	/* Short of max, the pool knows the rest only if it saw all that
+	 * was due. */
+	if (got == max || (uint32_t) pool->kept.n < pool->asked) {
+		*n = got;
+		*answered = true;
+	}
+	return (CAIRN_OK);
 }
 
 /* asked returns the index of key among the keys asked for, or -1. */

@@ -372,7 +372,6 @@ int
 pg_next_wakeup(struct store *s, int64_t now, int64_t *at)
 {
 	struct pg_params p = { 0 };
-	int64_t due, deadline;
 	PGresult *r;
 	int rv;
 
@@ -381,9 +380,16 @@ pg_next_wakeup(struct store *s, int64_t now, int64_t *at)
 	    == NULL) {
 		return (rv);
 	}
-	due = pg_i64(r, 0, 0, TASK_TIME_NEVER);
-	deadline = pg_i64(r, 0, 1, TASK_TIME_NEVER);
+	*at = pg_wakeup_of(r);
 	PQclear(r);
-	*at = due < deadline ? due : deadline;
 	return (CAIRN_OK);
+}
+
+int64_t
+pg_wakeup_of(const PGresult *r)
+{
+	int64_t due = pg_i64(r, 0, 0, TASK_TIME_NEVER);
+	int64_t deadline = pg_i64(r, 0, 1, TASK_TIME_NEVER);
+
+	return (due < deadline ? due : deadline);
 }

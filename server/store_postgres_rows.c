@@ -137,12 +137,13 @@ pg_load(struct store *s, uint64_t id, struct task_row *row)
 			        : store_seterr(s, rv, "out of memory"));
 		}
 	}
-	int ahead = pg_ahead_row(Q(s), id, &rv);
+	const PGresult *kept = NULL;
+	int ahead = pg_ahead_row(Q(s), id, &kept, &rv);
 	if (rv != CAIRN_OK) {
 		return (rv);
 	}
 	if (ahead >= 0) {
-		rv = pg_read_row(Q(s)->ahead.rows, ahead, row);
+		rv = pg_read_row(kept, ahead, row);
 		return (rv == CAIRN_OK ? rv
 		                       : store_seterr(s, rv, "out of memory"));
 	}
@@ -279,7 +280,12 @@ pg_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
     uint64_t *ids, size_t *n)
 {
 	struct pg_params p = { 0 };
+	bool answered;
+	int rv = pg_ahead_pick(Q(s), queue, now, max, ids, n, &answered);
 
+	if (rv != CAIRN_OK || answered) {
+		return (rv);
+	}
 	pg_p_text(&p, queue);
 	pg_p_i64(&p, now);
 	pg_p_i64(&p, max);

@@ -392,6 +392,17 @@ allowed(int st)
 	return (st == CAIRN_UNAVAILABLE || st == CAIRN_DEADLINE_EXCEEDED);
 }
 
+/* unexpected counts an answer that no fault explains, and prints the
+ * first of each load. */
+static void
+unexpected(struct load *l, const char *call, int st, cairn_client *c)
+{
+	if (l->unexpected++ == 0) {
+		print_message("load %d: unexpected %s: %s: %s\n", l->id, call,
+		    cairn_strerror(st), cairn_client_errmsg(c));
+	}
+}
+
 static void *
 produce(void *arg)
 {
@@ -414,7 +425,7 @@ produce(void *arg)
 			l->refused++;
 			sleep_ms(20);
 		} else {
-			l->unexpected++;
+			unexpected(l, "enqueue", st, c);
 		}
 	}
 	cairn_client_close(c);
@@ -438,8 +449,11 @@ consume(void *arg)
 		size_t n = 0;
 		int st = cairn_lease(c, &q, 1, &o, &t, &n);
 		if (st != CAIRN_OK) {
-			l->refused += allowed(st);
-			l->unexpected += !allowed(st);
+			if (allowed(st)) {
+				l->refused++;
+			} else {
+				unexpected(l, "lease", st, c);
+			}
 			sleep_ms(20);
 			continue;
 		}
@@ -458,7 +472,7 @@ consume(void *arg)
 			if (st == CAIRN_OK) {
 				l->completed[l->ncompleted++] = t[i]->id;
 			} else {
-				l->unexpected++;
+				unexpected(l, "complete", st, c);
 			}
 		}
 		cairn_tasks_free(t, n);

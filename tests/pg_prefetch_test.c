@@ -1,8 +1,9 @@
 /*
  * pg_prefetch_test.c - the PostgreSQL backend's read-ahead (store.h,
- * prefetch): what it answers is what a load or a request_get would have
- * answered, also after this transaction changed it; its rows are locked as
- * load locks them; and it saves the round trips it exists for.
+ * prefetch): what it answers is what a load, a request_get or a pick would
+ * have answered, also after this transaction changed it; its rows are
+ * locked as load locks them; and it saves the round trips it exists for,
+ * as does a commit that brings the next wakeup (commit_wakeup).
  *
  * Run against the cluster of scripts/pg-test-cluster.sh (CAIRN_TEST_STORE).
  */
@@ -51,7 +52,9 @@ answers_as_the_calls_would(void **state)
 
 	record(f, "L:old", "7:token");
 	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, ids, 3, keys, 2), CAIRN_OK);
+	struct store_prefetch pf
+	    = { .now = T0, .ids = ids, .nids = 3, .keys = keys, .nkeys = 2 };
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
 	/* The answers travel with the next call that waits. */
 	uint64_t before = round_trips(f);
 	assert_int_equal(
@@ -110,7 +113,8 @@ rows_are_locked_as_load_locks_them(void **state)
 
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, &a, 1, NULL, 0), CAIRN_OK);
+	struct store_prefetch pf = { .now = T0, .ids = &a, .nids = 1 };
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
 	assert_int_equal(
 	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
 	snprintf(sql, sizeof(sql),
@@ -140,7 +144,8 @@ quoting_of_keys(void **state)
 
 	record(f, keys[0], "odd");
 	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, NULL, 0, keys, 2), CAIRN_OK);
+	struct store_prefetch pf = { .now = T0, .keys = keys, .nkeys = 2 };
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
 	assert_int_equal(
 	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
 	uint64_t before = round_trips(f);
@@ -156,6 +161,128 @@ quoting_of_keys(void **state)
 	fx_commit(f);
 }
 
+/* begin_with_pool begins a transaction whose leases of q may take max. */
+static void
+begin_with_pool(struct fx *f, uint32_t max)
+{
+	struct store_pick_hint hint = { .queue = "q", .max = max };
+	struct store_prefetch pf = { .now = T0, .picks = &hint, .npicks = 1 };
+	uint64_t expired[1];
+	size_t n;
+
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+}
+
+/* lease_in leases up to max tasks of q inside the open transaction. */
+static size_t
+lease_in(struct fx *f, uint32_t max, struct task ***out)
+{
+	const char *queues[] = { "q" };
+	struct lease_request req = { .queues = queues,
+		.nqueues = 1,
+		.max_tasks = max,
+		.worker_id = "w" };
+	size_t n = 0;
+
+	assert_int_equal(
+	    lifecycle_lease(f->s, &req, T0, out, &n, f->msg), CAIRN_OK);
+	return (n);
+}
+
+static void
+pool_answers_leases(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = fx_enqueue(f, "q", T0), b = fx_enqueue(f, "q", T0);
+	struct task **t1 = NULL, **t2 = NULL, **t3 = NULL;
+
+	begin_with_pool(f, 3);
+	uint64_t before = round_trips(f);
+	/* Two leases share the pool, each task once, in lease order. */
+	assert_int_equal(lease_in(f, 1, &t1), 1);
+	assert_int_equal(t1[0]->id, a);
+	assert_int_equal(lease_in(f, 1, &t2), 1);
+	assert_int_equal(t2[0]->id, b);
+	/* It read fewer than it asked for: nothing else is due. */
+	assert_int_equal(lease_in(f, 1, &t3), 0);
+	assert_int_equal(round_trips(f), before);
+	fx_commit(f);
+	assert_int_equal(fx_state_of(f, a), CAIRN_ACTIVE);
+	assert_int_equal(fx_state_of(f, b), CAIRN_ACTIVE);
+	task_array_free(t1, 1);
+	task_array_free(t2, 1);
+	free(t3);
+}
+
+static void
+pool_leaves_what_the_batch_enqueued_to_the_next(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = fx_enqueue(f, "q", T0), c = 0;
+	struct task **t1 = NULL, **t2 = NULL, **t3 = NULL;
+	struct task_spec sp = fx_spec("q", "late");
+	bool created;
+
+	begin_with_pool(f, 2);
+	assert_int_equal(
+	    lifecycle_enqueue(f->s, &sp, 1, T0, &c, &created, f->msg),
+	    CAIRN_OK);
+	assert_int_equal(lease_in(f, 1, &t1), 1);
+	assert_int_equal(t1[0]->id, a);
+	/* Concurrent with the enqueue, this lease may come first. */
+	assert_int_equal(lease_in(f, 1, &t2), 0);
+	fx_commit(f);
+	/* The next transaction's pool holds it. */
+	begin_with_pool(f, 1);
+	assert_int_equal(lease_in(f, 1, &t3), 1);
+	assert_int_equal(t3[0]->id, c);
+	fx_commit(f);
+	task_array_free(t1, 1);
+	free(t2);
+	task_array_free(t3, 1);
+}
+
+static void
+pool_short_of_max_asks_the_database(void **state)
+{
+	struct fx *f = *state;
+	struct task **t = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		fx_enqueue(f, "q", T0);
+	}
+	/* The pool took 2 of 3: a lease of 3 must still get all three. */
+	begin_with_pool(f, 2);
+	assert_int_equal(lease_in(f, 3, &t), 3);
+	fx_commit(f);
+	task_array_free(t, 3);
+}
+
+static void
+commit_brings_the_next_wakeup(void **state)
+{
+	struct fx *f = *state;
+	struct task_spec sp = fx_spec("q", "later");
+	uint64_t id;
+	bool created;
+	int64_t at = 0;
+
+	sp.run_at_ms = T0 + 5000;
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_enqueue(f->s, &sp, 1, T0, &id, &created, f->msg),
+	    CAIRN_OK);
+	uint64_t before = round_trips(f);
+	assert_true(store_commits_with_wakeup(f->s));
+	assert_int_equal(store_commit_wakeup(f->s, T0, &at), CAIRN_OK);
+	assert_int_equal(round_trips(f), before + 1);
+	assert_int_equal(at, T0 + 5000);
+	assert_int_equal(fx_state_of(f, id), CAIRN_PENDING); /* committed */
+}
+
 int
 main(void)
 {
@@ -166,6 +293,16 @@ main(void)
 		    rows_are_locked_as_load_locks_them, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    quoting_of_keys, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    pool_answers_leases, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    commit_brings_the_next_wakeup, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    pool_leaves_what_the_batch_enqueued_to_the_next, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    pool_short_of_max_asks_the_database, fx_setup,
+		    fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
