@@ -1,5 +1,6 @@
 /*
- * engine.c - the engine thread: group commit, parked long-polls, timers.
+ * engine.c - the engine thread: group commit and timers (the parked
+ * long-polls are in engine_park.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,10 +33,8 @@ struct engine {
 	struct engine_clock_guard guard;
 
 	/* Engine thread only: */
-	struct engine_op *parked_leases; /* FIFO */
-	struct engine_op *parked_awaits;
-	struct engine_op *woken; /* retried in the next transaction */
-	int64_t next_wakeup;     /* a task comes due or a lease ends */
+	struct engine_parking park;
+	int64_t next_wakeup; /* a task comes due or a lease ends */
 	int64_t next_prune;
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */
@@ -84,18 +83,6 @@ engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
 	b->due[b->ndue++].count = n;
 }
 
-static void
-list_push(struct engine_op **list, struct engine_op *op)
-{
-	struct engine_op **p = list;
-
-	while (*p != NULL) {
-		p = &(*p)->next;
-	}
-	op->next = NULL;
-	*p = op;
-}
-
 /* is_fault tells a storage fault (abort the transaction) from a refusal
  * that changed nothing (answer it and go on). */
 static bool
@@ -114,13 +101,6 @@ is_fault(int status)
 }
 
 static void
-answer(struct engine_op *op)
-{
-	op->next = NULL;
-	op->done(op);
-}
-
-static void
 answer_all_with(struct engine_op *list, int status, const char *msg)
 {
 	while (list != NULL) {
@@ -129,7 +109,7 @@ answer_all_with(struct engine_op *list, int status, const char *msg)
 		list->status = status;
 		snprintf(list->msg, sizeof(list->msg), "%.*s",
 		    (int) sizeof(list->msg) - 1, msg);
-		answer(list);
+		engine_answer(list);
 		list = next;
 	}
 }
@@ -205,7 +185,7 @@ again:
 			store_rollback(b->store);
 			*p = op->next;
 			log_warn("request failed in storage: %s", op->msg);
-			answer(op);
+			engine_answer(op);
 			for (struct engine_op *o = *list; o != NULL;
 			     o = o->next) {
 				engine_op_clear(o);
@@ -235,98 +215,6 @@ again:
 	return (rv);
 }
 
-/* should_park says whether op found nothing and still has time to wait. */
-static bool
-should_park(const struct engine_op *op, int64_t now, bool stopping)
-{
-	if (stopping || op->status != CAIRN_OK || op->wait_until <= now) {
-		return (false);
-	}
-	if (op->kind == OP_LEASE) {
-		return (op->out.tasks.n == 0);
-	}
-	return (op->kind == OP_AWAIT && !op->out.one.done);
-}
-
-/* wake moves parked ops that the committed batch may satisfy to woken. */
-static void
-wake(struct engine *e, struct engine_batch *b)
-{
-	struct engine_op **p = &e->parked_leases;
-
-	while (*p != NULL && (b->ndue > 0 || b->due_overflow)) {
-		struct engine_op *op = *p;
-		bool hit = b->due_overflow;
-		for (size_t q = 0; q < op->in.lease.req.nqueues && !hit; q++) {
-			for (size_t i = 0; i < b->ndue; i++) {
-				if (b->due[i].count > 0
-				    && strcmp(b->due[i].queue,
-				           op->in.lease.req.queues[q])
-				        == 0) {
-					uint32_t k
-					    = op->in.lease.req.max_tasks;
-					b->due[i].count -= k < b->due[i].count
-					    ? k
-					    : b->due[i].count;
-					hit = true;
-					break;
-				}
-			}
-		}
-		if (hit) {
-			*p = op->next;
-			list_push(&e->woken, op);
-		} else {
-			p = &op->next;
-		}
-	}
-	if (b->terminal_changed) {
-		while (e->parked_awaits != NULL) {
-			struct engine_op *op = e->parked_awaits;
-			e->parked_awaits = op->next;
-			list_push(&e->woken, op);
-		}
-	}
-}
-
-/* settle answers or parks every op of a committed batch. */
-static void
-settle(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
-{
-	uint64_t parked = 0;
-
-	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
-		parked++;
-	}
-	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
-		parked++;
-	}
-	while (list != NULL) {
-		struct engine_op *next = list->next;
-		bool park = should_park(list, now, stopping);
-		if (park && e->cfg.max_parked > 0
-		    && parked >= e->cfg.max_parked) {
-			/* Each parked op holds a server context: past the
-			 * limit, refuse rather than leave none to others. */
-			engine_op_clear(list);
-			list->status = CAIRN_RESOURCE_EXHAUSTED;
-			snprintf(list->msg, sizeof(list->msg),
-			    "too many long-polls waiting (%u); retry later",
-			    e->cfg.max_parked);
-			answer(list);
-		} else if (park) {
-			parked++;
-			engine_op_clear(list);
-			list_push(list->kind == OP_LEASE ? &e->parked_leases
-			                                 : &e->parked_awaits,
-			    list);
-		} else {
-			answer(list);
-		}
-		list = next;
-	}
-}
-
 /* log_failure logs a failed transaction, at most once per 10 s while the
  * store stays down, so that an outage does not flood the log. */
 static void
@@ -350,16 +238,8 @@ log_failure(struct engine *e, int64_t now, const char *msg)
 static void
 count_parked(struct engine *e)
 {
-	uint64_t n = 0;
-
-	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
-		n++;
-	}
-	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
-		n++;
-	}
 	pthread_mutex_lock(&e->mu);
-	e->counters.parked = n;
+	e->counters.parked = e->park.leases.n + e->park.awaits.n;
 	pthread_mutex_unlock(&e->mu);
 }
 
@@ -427,39 +307,9 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 		    text);
 		return;
 	}
-	settle(e, list, now, stopping);
-	wake(e, &b);
+	engine_park_settle(&e->park, list, now, stopping);
+	engine_park_wake(&e->park, &b);
 	count_parked(e);
-}
-
-/* expire_waits answers parked ops whose wait has ended. Leases answer
- * empty at once; awaits go through one more read. */
-static void
-expire_waits(struct engine *e, int64_t now, bool stopping)
-{
-	struct engine_op **p = &e->parked_leases;
-
-	while (*p != NULL) {
-		struct engine_op *op = *p;
-		if (op->wait_until <= now || stopping) {
-			*p = op->next;
-			op->status = CAIRN_OK;
-			answer(op);
-		} else {
-			p = &op->next;
-		}
-	}
-	p = &e->parked_awaits;
-	while (*p != NULL) {
-		struct engine_op *op = *p;
-		if (op->wait_until <= now || stopping) {
-			*p = op->next;
-			op->wait_until = 0;
-			list_push(&e->woken, op);
-		} else {
-			p = &op->next;
-		}
-	}
 }
 
 static int64_t
@@ -468,13 +318,7 @@ next_timer(struct engine *e)
 	int64_t t
 	    = e->next_wakeup < e->next_prune ? e->next_wakeup : e->next_prune;
 
-	for (struct engine_op *o = e->parked_leases; o; o = o->next) {
-		t = o->wait_until < t ? o->wait_until : t;
-	}
-	for (struct engine_op *o = e->parked_awaits; o; o = o->next) {
-		t = o->wait_until < t ? o->wait_until : t;
-	}
-	return (t);
+	return (engine_park_next_timer(&e->park, t));
 }
 
 /* wait_for_work sleeps until an op arrives, a timer is due, or a kick.
@@ -482,7 +326,7 @@ next_timer(struct engine *e)
 static void
 wait_for_work(struct engine *e)
 {
-	while (e->head == NULL && e->woken == NULL && !e->stopping
+	while (e->head == NULL && e->park.woken.head == NULL && !e->stopping
 	    && !e->kicked) {
 		int64_t now = engine_now(e);
 		int64_t until = next_timer(e);
@@ -503,10 +347,10 @@ wait_for_work(struct engine *e)
 	}
 }
 
-/* take_incoming moves up to max_batch submitted ops onto *list and starts
+/* take_incoming moves up to max_batch submitted ops onto list and starts
  * the wait of long-polls. Called with mu held. */
 static void
-take_incoming(struct engine *e, struct engine_op **list, int64_t now)
+take_incoming(struct engine *e, struct engine_list *list, int64_t now)
 {
 	uint32_t n = 0;
 
@@ -518,7 +362,7 @@ take_incoming(struct engine *e, struct engine_op **list, int64_t now)
 		                                    : 0;
 		wait = wait > e->cfg.max_wait_ms ? e->cfg.max_wait_ms : wait;
 		op->wait_until = wait > 0 ? now + wait : 0;
-		list_push(list, op);
+		engine_list_push(list, op);
 	}
 	if (e->head == NULL) {
 		e->tail = NULL;
@@ -535,8 +379,8 @@ engine_main(void *arg)
 		wait_for_work(e);
 		bool stopping = e->stopping;
 		int64_t now = engine_now(e);
-		struct engine_op *list = e->woken;
-		e->woken = NULL;
+		struct engine_list list = { 0 };
+		engine_list_append(&list, &e->park.woken);
 		e->kicked = false;
 		take_incoming(e, &list, now);
 		bool more = e->head != NULL;
@@ -544,32 +388,20 @@ engine_main(void *arg)
 		memset(&e->notified, 0, sizeof(e->notified));
 		pthread_mutex_unlock(&e->mu);
 
-		wake(e, &notified);
-
+		engine_park_wake(&e->park, &notified);
 		if (now >= e->next_wakeup) {
 			/* A delayed task came due or a lease ended. */
-			while (e->parked_leases != NULL) {
-				struct engine_op *op = e->parked_leases;
-				e->parked_leases = op->next;
-				list_push(&list, op);
-			}
+			engine_park_wake_leases(&e->park);
 			e->next_wakeup = TASK_TIME_NEVER;
 		}
-		expire_waits(e, now, stopping);
-		if (e->woken != NULL) {
-			struct engine_op *w = e->woken;
-			e->woken = NULL;
-			while (w != NULL) {
-				struct engine_op *next = w->next;
-				list_push(&list, w);
-				w = next;
-			}
-		}
-		run_batch(e, list, now, stopping);
+		engine_park_expire(&e->park, now, stopping);
+		engine_list_append(&list, &e->park.woken);
+		run_batch(e, engine_list_take(&list), now, stopping);
 
 		pthread_mutex_lock(&e->mu);
-		if (stopping && !more && e->head == NULL && e->woken == NULL
-		    && e->parked_leases == NULL && e->parked_awaits == NULL) {
+		if (stopping && !more && e->head == NULL
+		    && e->park.woken.n + e->park.leases.n + e->park.awaits.n
+		        == 0) {
 			break;
 		}
 	}
@@ -603,6 +435,7 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	if (e->cfg.max_batch == 0) {
 		e->cfg.max_batch = 1024;
 	}
+	e->park.max = e->cfg.max_parked;
 	e->next_wakeup = 0; /* look at the store once at start */
 	e->next_prune = 0;
 	engine_clock_guard_init(&e->guard);

@@ -42,6 +42,46 @@ void engine_apply_complete(
 void engine_apply_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 
+/* engine_answer hands op its answer (done is called once). */
+static inline void
+engine_answer(struct engine_op *op)
+{
+	op->next = NULL;
+	op->done(op);
+}
+
+/* A list of ops in order, with its length (engine_park.c). */
+struct engine_list {
+	struct engine_op *head, *tail;
+	size_t n;
+};
+void engine_list_push(struct engine_list *l, struct engine_op *op);
+/* engine_list_take empties l and returns its ops, linked by next. */
+struct engine_op *engine_list_take(struct engine_list *l);
+/* engine_list_append moves every op of from to the end of l. */
+void engine_list_append(struct engine_list *l, struct engine_list *from);
+
+/* Parked long-polls (engine_park.c); the engine thread's only. */
+struct engine_parking {
+	struct engine_list leases; /* in arrival order */
+	struct engine_list awaits;
+	struct engine_list woken; /* applied again in the next transaction */
+	uint32_t max;             /* leases + awaits at most; 0: no limit */
+};
+/* engine_park_settle answers each op of a committed list, or parks those
+ * that found nothing and may still wait (refused past max). */
+void engine_park_settle(struct engine_parking *pk, struct engine_op *list,
+    int64_t now, bool stopping);
+/* engine_park_wake moves to woken the parked ops that b may satisfy;
+ * engine_park_wake_leases moves every parked lease (a timer fired). */
+void engine_park_wake(struct engine_parking *pk, struct engine_batch *b);
+void engine_park_wake_leases(struct engine_parking *pk);
+/* engine_park_expire ends the waits that are over (all when stopping). */
+void engine_park_expire(struct engine_parking *pk, int64_t now, bool stopping);
+/* engine_park_next_timer returns the earlier of t and the end of the first
+ * wait to end. */
+int64_t engine_park_next_timer(const struct engine_parking *pk, int64_t t);
+
 /* engine_prefetch tells the store, right after begin, what the ops of
  * list will read at time now (engine_prefetch.c). */
 int engine_prefetch(
