@@ -48,12 +48,20 @@ task_ids(const struct engine_op *op, uint64_t *ids)
 	}
 }
 
-/* has_record says whether op looks up its request id's record. */
+/* leases_next says whether op is a Complete that leases the next task. */
 static bool
-has_record(const struct engine_op *op)
+leases_next(const struct engine_op *op)
 {
-	return (op->request_id != NULL
-	    && (op->kind == OP_ENQUEUE || op->kind == OP_LEASE));
+	return (op->kind == OP_COMPLETE && op->in.touch.lease_next);
+}
+
+/* has_record says whether op looks up its request id's record, and under
+ * a Lease's key (a Complete that leases records as a Lease). */
+static bool
+has_record(const struct engine_op *op, bool *lease)
+{
+	*lease = op->kind == OP_LEASE || leases_next(op);
+	return (op->request_id != NULL && (op->kind == OP_ENQUEUE || *lease));
 }
 
 /* lease_queues is how many queues op may pick from. */
@@ -101,10 +109,15 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	if (!store_wants_prefetch(s)) {
 		return (CAIRN_OK);
 	}
+	bool lease;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
 		pf.nids += task_ids(op, NULL);
-		pf.nkeys += has_record(op) ? 1 : 0;
+		pf.nkeys += has_record(op, &lease) ? 1 : 0;
 		nqueues += lease_queues(op);
+		pf.unknown_picks += leases_next(op) ? 1 : 0;
+	}
+	if (pf.unknown_picks > LC_LEASE_MAX) {
+		pf.unknown_picks = LC_LEASE_MAX;
 	}
 	ids = malloc((pf.nids > 0 ? pf.nids : 1) * sizeof(*ids));
 	keys = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keys));
@@ -121,9 +134,9 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	pf.nids = pf.nkeys = 0;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
 		pf.nids += task_ids(op, ids + pf.nids);
-		if (has_record(op)) {
+		if (has_record(op, &lease)) {
 			lifecycle_request_key(keys[pf.nkeys], sizeof(keys[0]),
-			    op->kind == OP_LEASE, op->request_id);
+			    lease, op->request_id);
 			keyp[pf.nkeys] = keys[pf.nkeys];
 			pf.nkeys++;
 		}

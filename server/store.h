@@ -57,7 +57,8 @@ struct store;
 
 /* What a transaction is about to read, at time now: the tasks it loads,
  * the request records it looks up, and for each queue the most tasks that
- * its leases may pick (store_ops.prefetch). */
+ * its leases may pick, plus those of queues it cannot name yet
+ * (store_ops.prefetch). */
 struct store_pick_hint {
 	const char *queue;
 	uint32_t max;
@@ -70,6 +71,9 @@ struct store_prefetch {
 	size_t nkeys;
 	const struct store_pick_hint *picks;
 	size_t npicks;
+	/* Tasks that picks of queues not known yet may take (a Complete
+	 * that leases the next task of its task's queue). */
+	uint32_t unknown_picks;
 };
 
 struct store_ops {
@@ -353,7 +357,8 @@ static inline int
 store_prefetch(struct store *s, const struct store_prefetch *pf)
 {
 	return (s->ops->prefetch == NULL
-	            || (pf->nids == 0 && pf->nkeys == 0 && pf->npicks == 0)
+	            || (pf->nids == 0 && pf->nkeys == 0 && pf->npicks == 0
+	                && pf->unknown_picks == 0)
 	        ? CAIRN_OK
 	        : s->ops->prefetch(s, pf));
 }

@@ -105,6 +105,7 @@ struct store_pg {
 		int64_t now;
 		struct pg_pool *pools;
 		size_t npools;
+		uint32_t spare; /* more to pick for queues named late */
 	} ahead;
 	/* Sync points so far: each is one round trip (tests count them). */
 	uint64_t round_trips;
@@ -209,6 +210,11 @@ void pg_ahead_recorded(struct store_pg *q, const char *key);
  * *answered is true). */
 int pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now,
     uint32_t max, uint64_t *ids, size_t *n, bool *answered);
+/* pg_ahead_open_pool, for a queue without a pool while the prefetch said
+ * that picks of unnamed queues will come, picks max and that many more
+ * now, as the queue's pool (*opened true). */
+int pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
+    uint32_t max, bool *opened);
 
 /* Parameter builders. */
 void pg_p_i64(struct pg_params *p, int64_t v);

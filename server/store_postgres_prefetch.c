@@ -26,6 +26,10 @@
  * batch: the two were concurrent, and the Lease may come first. A Lease
  * that waits is woken by that task's commit and takes it in the next
  * transaction, from the next pool, instead of paying a round trip now.
+ *
+ * The queue of a Complete that leases the next task is its task's, which
+ * the prefetch cannot name: the first such pick of a queue takes as many
+ * more as the batch has of them, and keeps them as that queue's pool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +203,7 @@ pg_prefetch(struct store *s, const struct store_prefetch *pf)
 
 	pg_forget_kept(q);
 	q->ahead.now = pf->now;
+	q->ahead.spare = pf->unknown_picks;
 	if (pf->nids > 0) {
 		if ((lit = ids_literal(pf->ids, pf->nids)) == NULL) {
 			return (CAIRN_OK); /* only a hint */
@@ -386,4 +391,46 @@ pg_ahead_recorded(struct store_pg *q, const char *key)
 		free(q->ahead.keys[i]);
 		q->ahead.keys[i] = NULL;
 	}
+}
+
+int
+pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
+    uint32_t max, bool *opened)
+{
+	struct pg_params p = { 0 };
+	struct pg_pool *pools, *pool;
+	int rv;
+
+	*opened = false;
+	if (q->ahead.spare == 0 || now != q->ahead.now
+	    || pool_of(q, queue) != NULL) {
+		return (CAIRN_OK);
+	}
+	/* Answers still on their way are written into the pools: let them
+	 * arrive before the array moves. */
+	if ((rv = ready(q)) != CAIRN_OK) {
+		return (rv);
+	}
+	pools
+	    = realloc(q->ahead.pools, (q->ahead.npools + 1) * sizeof(*pools));
+	if (pools == NULL) {
+		return (CAIRN_OK); /* only a hint */
+	}
+	q->ahead.pools = pools;
+	pool = &pools[q->ahead.npools];
+	memset(pool, 0, sizeof(*pool));
+	if ((pool->queue = strdup(queue)) == NULL) {
+		return (CAIRN_OK);
+	}
+	pool->asked = max + q->ahead.spare;
+	q->ahead.npools++;
+	pg_p_text(&p, queue);
+	pg_p_i64(&p, now);
+	pg_p_i64(&p, pool->asked);
+	pool->kept.r = pg_run(q, PG_PICK_DUE, &p, "pick due", &rv);
+	if (rv == CAIRN_OK) {
+		kept_index(&pool->kept);
+		*opened = true;
+	}
+	return (rv);
 }

@@ -280,11 +280,21 @@ pg_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
     uint64_t *ids, size_t *n)
 {
 	struct pg_params p = { 0 };
-	bool answered;
+	bool answered, opened;
 	int rv = pg_ahead_pick(Q(s), queue, now, max, ids, n, &answered);
 
 	if (rv != CAIRN_OK || answered) {
 		return (rv);
+	}
+	rv = pg_ahead_open_pool(Q(s), queue, now, max, &opened);
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	if (opened) {
+		rv = pg_ahead_pick(Q(s), queue, now, max, ids, n, &answered);
+		if (rv != CAIRN_OK || answered) {
+			return (rv);
+		}
 	}
 	pg_p_text(&p, queue);
 	pg_p_i64(&p, now);

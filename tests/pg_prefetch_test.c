@@ -262,6 +262,32 @@ pool_short_of_max_asks_the_database(void **state)
 }
 
 static void
+late_queues_share_one_pick(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = fx_enqueue(f, "q", T0), b = fx_enqueue(f, "q", T0);
+	struct task **t1 = NULL, **t2 = NULL;
+	uint64_t expired[1];
+	size_t n;
+	/* Two Completes that lease their next task: queues unknown yet. */
+	struct store_prefetch pf = { .now = T0, .unknown_picks = 2 };
+
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	uint64_t before = round_trips(f);
+	assert_int_equal(lease_in(f, 1, &t1), 1);
+	assert_int_equal(lease_in(f, 1, &t2), 1);
+	assert_int_equal(round_trips(f), before + 1);
+	assert_int_equal(t1[0]->id, a);
+	assert_int_equal(t2[0]->id, b);
+	fx_commit(f);
+	task_array_free(t1, 1);
+	task_array_free(t2, 1);
+}
+
+static void
 commit_brings_the_next_wakeup(void **state)
 {
 	struct fx *f = *state;
@@ -297,6 +323,8 @@ main(void)
 		    pool_answers_leases, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    commit_brings_the_next_wakeup, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    late_queues_share_one_pick, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    pool_leaves_what_the_batch_enqueued_to_the_next, fx_setup,
 		    fx_teardown),
