@@ -103,4 +103,23 @@ bool cairn__event_from_pb(cairn_event *out, const Cairn__V1__Event *pb);
 cairn_state cairn__state_from_pb(Cairn__V1__TaskState s);
 Cairn__V1__TaskState cairn__state_to_pb(cairn_state s);
 
+/*
+ * reply.c: what several rpcs send and read alike. cairn__pb_array
+ * allocates, in one zeroed block that one free() releases, n pointers
+ * followed by the n messages of size bytes they point to: the shape of a
+ * repeated field. It returns the pointers, NULL when memory ran out.
+ * cairn__reply_count fails (with CAIRN_INTERNAL) unless a batch reply has
+ * one result per item sent.
+ */
+void *cairn__pb_array(size_t n, size_t size);
+int cairn__reply_count(cairn_client *c, size_t got, size_t want);
+/* cairn__leased_from_pb copies a leased task (lt->task must be there) with
+ * its lease; NULL only when memory ran out. */
+cairn_task *cairn__leased_from_pb(const Cairn__V1__LeasedTask *lt);
+
+/* rpc_work.c: the worker id of a lease, opts->worker_id or else
+ * "host:pid" written into buf. opts may be NULL. */
+const char *cairn__worker_id(
+    const cairn_lease_options *opts, char *buf, size_t len);
+
 #endif /* CAIRN_INTERNAL_H */

@@ -29,6 +29,24 @@ task_out(cairn_client *c, const char *method, const Cairn__V1__Task *pb,
 	return (CAIRN_OK);
 }
 
+/*
+ * task_reply finishes the rpcs that answer with one task (Retry, Get,
+ * Await): it converts pb, the task of reply m, into *out and frees m.
+ * When out is NULL the task is not wanted and not looked at.
+ */
+static int
+task_reply(cairn_client *c, const char *method, ProtobufCMessage *m,
+    const Cairn__V1__Task *pb, cairn_task **out)
+{
+	int rv = CAIRN_OK;
+
+	if (out != NULL) {
+		rv = task_out(c, method, pb, out);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (rv);
+}
+
 int
 cairn_cancel(cairn_client *c, uint64_t id, cairn_state *state)
 {
@@ -57,7 +75,6 @@ cairn_retry(cairn_client *c, uint64_t id, cairn_task **task)
 {
 	Cairn__V1__RetryRequest req = CAIRN__V1__RETRY_REQUEST__INIT;
 	ProtobufCMessage *m;
-	cairn_task *t = NULL;
 	int rv;
 
 	if (c == NULL) {
@@ -68,15 +85,8 @@ cairn_retry(cairn_client *c, uint64_t id, cairn_task **task)
 	    != CAIRN_OK) {
 		return (rv);
 	}
-	if (task != NULL) {
-		rv = task_out(
-		    c, "Retry", ((Cairn__V1__RetryResponse *) m)->task, &t);
-	}
-	protobuf_c_message_free_unpacked(m, NULL);
-	if (rv == CAIRN_OK && task != NULL) {
-		*task = t;
-	}
-	return (rv);
+	return (task_reply(
+	    c, "Retry", m, ((Cairn__V1__RetryResponse *) m)->task, task));
 }
 
 int
@@ -84,7 +94,6 @@ cairn_get(cairn_client *c, uint64_t id, cairn_task **task)
 {
 	Cairn__V1__GetRequest req = CAIRN__V1__GET_REQUEST__INIT;
 	ProtobufCMessage *m;
-	cairn_task *t = NULL;
 	int rv;
 
 	if (c == NULL) {
@@ -98,12 +107,8 @@ cairn_get(cairn_client *c, uint64_t id, cairn_task **task)
 	if ((rv = cairn__call(c, "Get", &req.base, 0, 0, &m)) != CAIRN_OK) {
 		return (rv);
 	}
-	rv = task_out(c, "Get", ((Cairn__V1__GetResponse *) m)->task, &t);
-	protobuf_c_message_free_unpacked(m, NULL);
-	if (rv == CAIRN_OK) {
-		*task = t;
-	}
-	return (rv);
+	return (task_reply(
+	    c, "Get", m, ((Cairn__V1__GetResponse *) m)->task, task));
 }
 
 int
@@ -197,7 +202,7 @@ cairn_await(cairn_client *c, uint64_t id, int64_t wait_ms, cairn_task **task,
 	Cairn__V1__AwaitRequest req = CAIRN__V1__AWAIT_REQUEST__INIT;
 	Cairn__V1__AwaitResponse *resp;
 	ProtobufCMessage *m;
-	cairn_task *t = NULL;
+	bool d;
 	int rv;
 
 	if (c == NULL) {
@@ -214,14 +219,11 @@ cairn_await(cairn_client *c, uint64_t id, int64_t wait_ms, cairn_task **task,
 		return (rv);
 	}
 	resp = (Cairn__V1__AwaitResponse *) m;
-	rv = task_out(c, "Await", resp->task, &t);
-	if (rv == CAIRN_OK) {
-		*task = t;
-		if (done != NULL) {
-			*done = resp->done;
-		}
+	d = resp->done; /* task_reply frees resp */
+	if ((rv = task_reply(c, "Await", m, resp->task, task)) == CAIRN_OK
+	    && done != NULL) {
+		*done = d;
 	}
-	protobuf_c_message_free_unpacked(m, NULL);
 	return (rv);
 }
 

@@ -5,38 +5,69 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 #define NOMEM(c, what)                                                        \
 	cairn__fail((c), CAIRN_RESOURCE_EXHAUSTED, "out of memory %s", (what))
 
-/* item_status maps a per-item code from the wire to a status. */
+/*
+ * item_check checks item i of a batch: its lease's token, and its data
+ * (named name in the message) unless that is empty. fn is the public
+ * function, for the message.
+ */
 static int
-item_status(Cairn__V1__Code code)
+item_check(cairn_client *c, const char *fn, size_t i, const char *lease_token,
+    const void *data, size_t len, const char *name)
 {
-	int status = (int) code;
-
-	return (status < 0 || status > CAIRN_UNAUTHENTICATED ? CAIRN_UNKNOWN
-	                                                     : status);
+	if (lease_token == NULL || (data == NULL && len > 0)) {
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "%s: item %zu: lease_token or %s is NULL", fn, i, name));
+	}
+	return (CAIRN_OK);
 }
 
-/* note_refusal keeps the first refused item's message as the thread's
- * errmsg, so that the caller can say why. */
-static void
-note_refusal(cairn_client *c, bool *noted, uint64_t id, const char *msg)
+/*
+ * item_status maps the code of task id's result to a status. The first
+ * refused item's message becomes the thread's errmsg, so that the caller
+ * can say why; *noted says whether one was kept.
+ */
+static int
+item_status(cairn_client *c, bool *noted, uint64_t id, Cairn__V1__Code code,
+    const char *msg)
 {
+	int status = (int) code;
 	char text[512];
 
-	if (*noted) {
-		return;
+	if (status < 0 || status > CAIRN_UNAUTHENTICATED) {
+		status = CAIRN_UNKNOWN;
 	}
-	snprintf(text, sizeof(text), "task %llu: %s", (unsigned long long) id,
-	    msg != NULL && msg[0] != '\0' ? msg : "refused");
-	cairn__errmsg_set(c->id, text);
-	*noted = true;
+	if (status != CAIRN_OK && !*noted) {
+		snprintf(text, sizeof(text), "task %llu: %s",
+		    (unsigned long long) id,
+		    msg != NULL && msg[0] != '\0' ? msg : "refused");
+		cairn__errmsg_set(c->id, text);
+		*noted = true;
+	}
+	return (status);
+}
+
+/* complete_results copies a CompleteBatch reply into statuses. */
+static int
+complete_results(cairn_client *c, const Cairn__V1__CompleteBatchResponse *r,
+    const cairn_completion *items, size_t n, int *statuses)
+{
+	bool noted = false;
+	int rv;
+
+	if ((rv = cairn__reply_count(c, r->n_results, n)) != CAIRN_OK) {
+		return (rv);
+	}
+	for (size_t i = 0; i < n; i++) {
+		statuses[i] = item_status(c, &noted, items[i].id,
+		    r->results[i]->code, r->results[i]->message);
+	}
+	return (CAIRN_OK);
 }
 
 int
@@ -45,10 +76,8 @@ cairn_complete_batch(
 {
 	Cairn__V1__CompleteBatchRequest req
 	    = CAIRN__V1__COMPLETE_BATCH_REQUEST__INIT;
-	Cairn__V1__CompleteBatchResponse *resp;
-	Cairn__V1__CompleteRequest *pbs = NULL, **ptrs = NULL;
+	Cairn__V1__CompleteRequest **ptrs;
 	ProtobufCMessage *m;
-	bool noted = false;
 	int rv;
 
 	if (c == NULL) {
@@ -58,52 +87,34 @@ cairn_complete_batch(
 		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
 		    "cairn_complete_batch: no items or no statuses"));
 	}
-	if ((pbs = calloc(n, sizeof(*pbs))) == NULL
-	    || (ptrs = calloc(n, sizeof(*ptrs))) == NULL) {
-		rv = NOMEM(c, "building a CompleteBatch request");
-		goto out;
+	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL) {
+		return (NOMEM(c, "building a CompleteBatch request"));
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].lease_token == NULL
-		    || (items[i].result == NULL && items[i].result_len > 0)) {
-			rv = cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-			    "cairn_complete_batch: item %zu: lease_token or "
-			    "result is NULL",
-			    i);
+		const cairn_completion *x = &items[i];
+		if ((rv = item_check(c, "cairn_complete_batch", i,
+		         x->lease_token, x->result, x->result_len, "result"))
+		    != CAIRN_OK) {
 			goto out;
 		}
-		cairn__v1__complete_request__init(&pbs[i]);
-		pbs[i].id = items[i].id;
-		pbs[i].lease_token = (char *) items[i].lease_token;
-		pbs[i].result.data = (uint8_t *) items[i].result;
-		pbs[i].result.len = items[i].result_len;
-		ptrs[i] = &pbs[i];
+		cairn__v1__complete_request__init(ptrs[i]);
+		ptrs[i]->id = x->id;
+		ptrs[i]->lease_token = (char *) x->lease_token;
+		ptrs[i]->result.data = (uint8_t *) x->result;
+		ptrs[i]->result.len = x->result_len;
 	}
 	req.n_tasks = n;
 	req.tasks = ptrs;
 	rv = cairn__call(
 	    c, "CompleteBatch", &req.base, 0, CAIRN__MUTATING, &m);
-	if (rv != CAIRN_OK) {
-		goto out;
+	if (rv == CAIRN_OK) {
+		rv = complete_results(c,
+		    (Cairn__V1__CompleteBatchResponse *) m, items, n,
+		    statuses);
+		protobuf_c_message_free_unpacked(m, NULL);
 	}
-	resp = (Cairn__V1__CompleteBatchResponse *) m;
-	if (resp->n_results != n) {
-		rv = cairn__fail(c, CAIRN_INTERNAL,
-		    "server answered %zu results for %zu tasks",
-		    resp->n_results, n);
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			statuses[i] = item_status(resp->results[i]->code);
-			if (statuses[i] != CAIRN_OK) {
-				note_refusal(c, &noted, items[i].id,
-				    resp->results[i]->message);
-			}
-		}
-	}
-	protobuf_c_message_free_unpacked(m, NULL);
 out:
 	free(ptrs);
-	free(pbs);
 	return (rv);
 }
 
@@ -113,20 +124,17 @@ heartbeat_results(cairn_client *c, const Cairn__V1__HeartbeatBatchResponse *r,
     cairn_heartbeat_item *items, size_t n)
 {
 	bool noted = false;
+	int rv;
 
-	if (r->n_results != n) {
-		return (cairn__fail(c, CAIRN_INTERNAL,
-		    "server answered %zu results for %zu tasks", r->n_results,
-		    n));
+	if ((rv = cairn__reply_count(c, r->n_results, n)) != CAIRN_OK) {
+		return (rv);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const Cairn__V1__HeartbeatBatchResult *x = r->results[i];
-		items[i].status = item_status(x->code);
+		items[i].status
+		    = item_status(c, &noted, items[i].id, x->code, x->message);
 		items[i].cancel_requested = x->cancel_requested;
 		items[i].deadline_ms = x->deadline_ms;
-		if (items[i].status != CAIRN_OK) {
-			note_refusal(c, &noted, items[i].id, x->message);
-		}
 	}
 	return (CAIRN_OK);
 }
@@ -136,7 +144,7 @@ cairn_heartbeat_batch(cairn_client *c, cairn_heartbeat_item *items, size_t n)
 {
 	Cairn__V1__HeartbeatBatchRequest req
 	    = CAIRN__V1__HEARTBEAT_BATCH_REQUEST__INIT;
-	Cairn__V1__HeartbeatRequest *pbs = NULL, **ptrs = NULL;
+	Cairn__V1__HeartbeatRequest **ptrs;
 	ProtobufCMessage *m;
 	int rv;
 
@@ -147,27 +155,22 @@ cairn_heartbeat_batch(cairn_client *c, cairn_heartbeat_item *items, size_t n)
 		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
 		    "cairn_heartbeat_batch: no items"));
 	}
-	if ((pbs = calloc(n, sizeof(*pbs))) == NULL
-	    || (ptrs = calloc(n, sizeof(*ptrs))) == NULL) {
-		rv = NOMEM(c, "building a HeartbeatBatch request");
-		goto out;
+	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL) {
+		return (NOMEM(c, "building a HeartbeatBatch request"));
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].lease_token == NULL
-		    || (items[i].details == NULL
-		        && items[i].details_len > 0)) {
-			rv = cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-			    "cairn_heartbeat_batch: item %zu: lease_token or "
-			    "details is NULL",
-			    i);
+		const cairn_heartbeat_item *x = &items[i];
+		if ((rv = item_check(c, "cairn_heartbeat_batch", i,
+		         x->lease_token, x->details, x->details_len,
+		         "details"))
+		    != CAIRN_OK) {
 			goto out;
 		}
-		cairn__v1__heartbeat_request__init(&pbs[i]);
-		pbs[i].id = items[i].id;
-		pbs[i].lease_token = (char *) items[i].lease_token;
-		pbs[i].details.data = (uint8_t *) items[i].details;
-		pbs[i].details.len = items[i].details_len;
-		ptrs[i] = &pbs[i];
+		cairn__v1__heartbeat_request__init(ptrs[i]);
+		ptrs[i]->id = x->id;
+		ptrs[i]->lease_token = (char *) x->lease_token;
+		ptrs[i]->details.data = (uint8_t *) x->details;
+		ptrs[i]->details.len = x->details_len;
 	}
 	req.n_tasks = n;
 	req.tasks = ptrs;
@@ -180,7 +183,6 @@ cairn_heartbeat_batch(cairn_client *c, cairn_heartbeat_item *items, size_t n)
 	}
 out:
 	free(ptrs);
-	free(pbs);
 	return (rv);
 }
 
@@ -198,13 +200,8 @@ next_task(cairn_client *c, const Cairn__V1__LeasedTask *lt, cairn_task **out)
 		return (cairn__fail(c, CAIRN_INTERNAL,
 		    "Complete reply from %s with an empty next task", c->url));
 	}
-	if ((t = cairn__task_from_pb(lt->task)) == NULL
-	    || (t->lease_token = strdup(lt->lease_token)) == NULL) {
-		cairn_task_free(t);
+	if ((t = cairn__leased_from_pb(lt)) == NULL) {
 		return (NOMEM(c, "reading a Complete reply"));
-	}
-	if (lt->deadline_ms != 0) {
-		t->lease_deadline_ms = lt->deadline_ms;
 	}
 	*out = t;
 	return (CAIRN_OK);
@@ -217,7 +214,7 @@ cairn_complete_next(cairn_client *c, uint64_t id, const char *lease_token,
 {
 	Cairn__V1__CompleteRequest req = CAIRN__V1__COMPLETE_REQUEST__INIT;
 	ProtobufCMessage *m;
-	char worker[300], host[256];
+	char worker[300];
 	int rv;
 
 	if (c == NULL) {
@@ -229,23 +226,13 @@ cairn_complete_next(cairn_client *c, uint64_t id, const char *lease_token,
 		    "cairn_complete_next: lease_token, result or next is "
 		    "NULL"));
 	}
-	if (opts == NULL || opts->worker_id == NULL) {
-		/* As cairn_lease: "host:pid" finds the process. */
-		if (gethostname(host, sizeof(host)) != 0) {
-			strcpy(host, "unknown");
-		}
-		host[sizeof(host) - 1] = '\0';
-		snprintf(
-		    worker, sizeof(worker), "%s:%ld", host, (long) getpid());
-	}
 	req.id = id;
 	req.lease_token = (char *) lease_token;
 	req.result.data = (uint8_t *) result;
 	req.result.len = result_len;
 	req.lease_next = true;
-	req.worker_id = opts != NULL && opts->worker_id != NULL
-	    ? (char *) opts->worker_id
-	    : worker;
+	req.worker_id
+	    = (char *) cairn__worker_id(opts, worker, sizeof(worker));
 	req.lease_timeout_ms = opts != NULL ? opts->lease_timeout_ms : 0;
 	rv = cairn__call(c, "Complete", &req.base, 0, CAIRN__MUTATING, &m);
 	if (rv != CAIRN_OK) {

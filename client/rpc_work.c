@@ -78,7 +78,6 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 {
 	Cairn__V1__EnqueueRequest req = CAIRN__V1__ENQUEUE_REQUEST__INIT;
 	Cairn__V1__EnqueueResponse *resp;
-	Cairn__V1__TaskSpec *pbs = NULL;
 	Cairn__V1__TaskSpec **ptrs = NULL;
 	Cairn__V1__RetryPolicy *retries = NULL;
 	ProtobufCMessage *m;
@@ -90,15 +89,13 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 	if ((rv = enqueue_check(c, specs, n, results)) != CAIRN_OK) {
 		return (rv);
 	}
-	if ((pbs = calloc(n, sizeof(*pbs))) == NULL
-	    || (ptrs = calloc(n, sizeof(*ptrs))) == NULL
+	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL
 	    || (retries = calloc(n, sizeof(*retries))) == NULL) {
 		rv = NOMEM(c, "building an Enqueue request");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		spec_to_pb(&specs[i], &pbs[i], &retries[i]);
-		ptrs[i] = &pbs[i];
+		spec_to_pb(&specs[i], ptrs[i], &retries[i]);
 	}
 	req.n_tasks = n;
 	req.tasks = ptrs;
@@ -107,11 +104,7 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 		goto out;
 	}
 	resp = (Cairn__V1__EnqueueResponse *) m;
-	if (resp->n_results != n) {
-		rv = cairn__fail(c, CAIRN_INTERNAL,
-		    "server answered %zu results for %zu tasks",
-		    resp->n_results, n);
-	} else {
+	if ((rv = cairn__reply_count(c, resp->n_results, n)) == CAIRN_OK) {
 		for (size_t i = 0; i < n; i++) {
 			results[i].id = resp->results[i]->id;
 			results[i].created = resp->results[i]->created;
@@ -121,22 +114,25 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 out:
 	free(retries);
 	free(ptrs);
-	free(pbs);
 	return (rv);
 }
 
-/* default_worker writes "host:pid", which is what an operator looking at
- * a task's history needs to find the process. */
-static void
-default_worker(char *buf, size_t len)
+const char *
+cairn__worker_id(const cairn_lease_options *opts, char *buf, size_t len)
 {
 	char host[256];
 
+	if (opts != NULL && opts->worker_id != NULL) {
+		return (opts->worker_id);
+	}
+	/* "host:pid" is what an operator looking at a task's history needs
+	 * to find the process. */
 	if (gethostname(host, sizeof(host)) != 0) {
 		strcpy(host, "unknown");
 	}
 	host[sizeof(host) - 1] = '\0';
 	snprintf(buf, len, "%s:%ld", host, (long) getpid());
+	return (buf);
 }
 
 /* leased_to_tasks converts the reply of Lease into *out (n + 1 slots). */
@@ -157,14 +153,9 @@ leased_to_tasks(
 			return (cairn__fail(c, CAIRN_INTERNAL,
 			    "Lease reply from %s without a task", c->url));
 		}
-		if ((v[i] = cairn__task_from_pb(lt->task)) == NULL
-		    || (v[i]->lease_token = strdup(lt->lease_token)) == NULL) {
-			cairn_tasks_free(v, i + 1);
+		if ((v[i] = cairn__leased_from_pb(lt)) == NULL) {
+			cairn_tasks_free(v, i);
 			return (NOMEM(c, "reading a Lease reply"));
-		}
-		/* The lease's own deadline is the one that counts. */
-		if (lt->deadline_ms != 0) {
-			v[i]->lease_deadline_ms = lt->deadline_ms;
 		}
 	}
 	*out = v;
@@ -213,15 +204,12 @@ cairn_lease(cairn_client *c, const char *const *queues, size_t nqueues,
 	if (opts == NULL) {
 		opts = &defaults;
 	}
-	if (opts->worker_id == NULL) {
-		default_worker(worker, sizeof(worker));
-	}
 	req.queues = (char **) queues;
 	req.n_queues = nqueues;
 	req.max_tasks = opts->max_tasks;
 	req.wait_ms = opts->wait_ms;
 	req.worker_id
-	    = opts->worker_id != NULL ? (char *) opts->worker_id : worker;
+	    = (char *) cairn__worker_id(opts, worker, sizeof(worker));
 	req.lease_timeout_ms = opts->lease_timeout_ms;
 
 	/* The long-poll's wait adds to the call's time budget. */
@@ -240,6 +228,26 @@ cairn_lease(cairn_client *c, const char *const *queues, size_t nqueues,
 	return (rv);
 }
 
+/*
+ * token_check checks what Heartbeat, Complete and Fail are given alike:
+ * the lease's token, and data (named name in the message) unless it is
+ * empty. fn is the public function, for the message.
+ */
+static int
+token_check(cairn_client *c, const char *fn, const char *lease_token,
+    const void *data, size_t len, const char *name)
+{
+	if (lease_token == NULL) {
+		return (cairn__fail(
+		    c, CAIRN_INVALID_ARGUMENT, "%s: lease_token is NULL", fn));
+	}
+	if (data == NULL && len > 0) {
+		return (cairn__fail(
+		    c, CAIRN_INVALID_ARGUMENT, "%s: %s is NULL", fn, name));
+	}
+	return (CAIRN_OK);
+}
+
 int
 cairn_heartbeat(cairn_client *c, uint64_t id, const char *lease_token,
     const void *details, size_t details_len, bool *cancel_requested,
@@ -253,13 +261,10 @@ cairn_heartbeat(cairn_client *c, uint64_t id, const char *lease_token,
 	if (c == NULL) {
 		return (CAIRN_INVALID_ARGUMENT);
 	}
-	if (lease_token == NULL) {
-		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "cairn_heartbeat: lease_token is NULL"));
-	}
-	if (details == NULL && details_len > 0) {
-		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "cairn_heartbeat: details is NULL"));
+	if ((rv = token_check(c, "cairn_heartbeat", lease_token, details,
+	         details_len, "details"))
+	    != CAIRN_OK) {
+		return (rv);
 	}
 	req.id = id;
 	req.lease_token = (char *) lease_token;
@@ -292,13 +297,10 @@ cairn_complete(cairn_client *c, uint64_t id, const char *lease_token,
 	if (c == NULL) {
 		return (CAIRN_INVALID_ARGUMENT);
 	}
-	if (lease_token == NULL) {
-		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "cairn_complete: lease_token is NULL"));
-	}
-	if (result == NULL && result_len > 0) {
-		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "cairn_complete: result is NULL"));
+	if ((rv = token_check(c, "cairn_complete", lease_token, result,
+	         result_len, "result"))
+	    != CAIRN_OK) {
+		return (rv);
 	}
 	req.id = id;
 	req.lease_token = (char *) lease_token;
@@ -326,9 +328,9 @@ cairn_fail(cairn_client *c, uint64_t id, const char *lease_token,
 	if (c == NULL) {
 		return (CAIRN_INVALID_ARGUMENT);
 	}
-	if (lease_token == NULL) {
-		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "cairn_fail: lease_token is NULL"));
+	if ((rv = token_check(c, "cairn_fail", lease_token, NULL, 0, NULL))
+	    != CAIRN_OK) {
+		return (rv);
 	}
 	req.id = id;
 	req.lease_token = (char *) lease_token;
