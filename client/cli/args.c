@@ -1,6 +1,7 @@
 /*
- * args.c - command-line parsing for the commands: options, positional
- * arguments, numbers and durations, and the one-line error reports.
+ * args.c - command-line parsing for the commands: their tables of options,
+ * positional arguments, numbers and durations, the one-line error reports,
+ * and reading the file an option names.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,9 @@ option_name(const struct option *longopts, int val, char **argv, int at)
 	return (at > 0 ? argv[at] : "?");
 }
 
-int
+/* cli_opt returns the command's next option (its code in longopts), -1 at
+ * the end of the options, or CLI_STOP after --help or a usage error. */
+static int
 cli_opt(struct cli_state *cli, int argc, char **argv,
     const struct option *longopts)
 {
@@ -35,9 +38,6 @@ cli_opt(struct cli_state *cli, int argc, char **argv,
 		switch (ch) {
 		case 1:
 			cli->pos[cli->npos++] = optarg;
-			break;
-		case OPT_JSON:
-			cli->json = true;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -144,7 +144,7 @@ arg_duration(
 	return (true);
 }
 
-bool
+static bool
 arg_u64(struct cli_state *cli, const char *flag, const char *text,
     uint64_t max, uint64_t *out)
 {
@@ -169,7 +169,7 @@ bad:
 	return (false);
 }
 
-bool
+static bool
 arg_u32(
     struct cli_state *cli, const char *flag, const char *text, uint32_t *out)
 {
@@ -182,7 +182,7 @@ arg_u32(
 	return (true);
 }
 
-bool
+static bool
 arg_i32(
     struct cli_state *cli, const char *flag, const char *text, int32_t *out)
 {
@@ -206,7 +206,7 @@ bad:
 	return (false);
 }
 
-bool
+static bool
 arg_double(
     struct cli_state *cli, const char *flag, const char *text, double *out)
 {
@@ -229,7 +229,7 @@ bad:
 	return (false);
 }
 
-bool
+static bool
 arg_id(struct cli_state *cli, const char *text, uint64_t *id)
 {
 	unsigned long long v;
@@ -246,6 +246,130 @@ arg_id(struct cli_state *cli, const char *text, uint64_t *id)
 	cli->status = cli_usage(
 	    cli, "'%s' is not a task id (a positive integer)", text);
 	return (false);
+}
+
+/* arg_state parses the name of a task state. */
+static bool
+arg_state(struct cli_state *cli, const char *flag, const char *text,
+    cairn_state *out)
+{
+	bool ok = cairn_state_parse(text, out);
+
+	if (!ok) {
+		cli->status = cli_usage(cli,
+		    "%s: unknown state '%s' (pending, active, succeeded, "
+		    "failed, canceled)",
+		    flag, text);
+	}
+	return (ok);
+}
+
+/* arg_range parses an integer from f->min to f->max; a number below the
+ * minimum gets a message of its own, since "from 0" would be wrong. */
+static bool
+arg_range(struct cli_state *cli, const char *flag, const char *text,
+    const struct cli_flag *f)
+{
+	if (!arg_u64(cli, flag, text, f->max, f->u64)) {
+		return (false);
+	}
+	if (*f->u64 < f->min) {
+		cli->status = cli_usage(cli, "%s: from %llu to %llu", flag,
+		    (unsigned long long) f->min, (unsigned long long) f->max);
+		return (false);
+	}
+	return (true);
+}
+
+/* flag_set stores the value of the option whose code is ch (see
+ * cli_parse); false after a usage error. */
+static bool
+flag_set(struct cli_state *cli, const struct cli_flag *flags, int ch,
+    const char *text)
+{
+	const struct cli_flag *f = &flags[ch - OPT_FIRST_COMMAND_OPTION];
+	char flag[64];
+
+	/* The messages name the option as it is written. */
+	snprintf(flag, sizeof(flag), "--%s", f->name);
+	if (f->set != NULL) {
+		*f->set = true;
+		return (true);
+	}
+	if (f->text != NULL) {
+		*f->text = text;
+		return (true);
+	}
+	if (f->ms != NULL) {
+		return (arg_duration(cli, flag, text, f->ms));
+	}
+	if (f->u64 != NULL) {
+		return (arg_range(cli, flag, text, f));
+	}
+	if (f->u32 != NULL) {
+		return (arg_u32(cli, flag, text, f->u32));
+	}
+	if (f->i32 != NULL) {
+		return (arg_i32(cli, flag, text, f->i32));
+	}
+	if (f->num != NULL) {
+		return (arg_double(cli, flag, text, f->num));
+	}
+	return (arg_state(cli, flag, text, f->state));
+}
+
+bool
+cli_parse(
+    struct cli_state *cli, int argc, char **argv, const struct cli_flag *flags)
+{
+	const struct cli_flag json_only[]
+	    = { { "json", .set = &cli->json }, { NULL } };
+	struct option *longopts;
+	size_t n = 0;
+	int ch;
+
+	if (flags == NULL) {
+		flags = json_only;
+	}
+	while (flags[n].name != NULL) {
+		n++;
+	}
+	/* getopt_long wants its own table: the flags, whose codes are their
+	 * indexes past OPT_FIRST_COMMAND_OPTION, then --help. */
+	if ((longopts = calloc(n + 2, sizeof(*longopts))) == NULL) {
+		cli->status = cli_error("out of memory");
+		return (false);
+	}
+	for (size_t i = 0; i < n; i++) {
+		longopts[i].name = flags[i].name;
+		longopts[i].has_arg
+		    = flags[i].set != NULL ? no_argument : required_argument;
+		longopts[i].val = OPT_FIRST_COMMAND_OPTION + (int) i;
+	}
+	longopts[n] = (struct option) { "help", no_argument, NULL, OPT_HELP };
+	while ((ch = cli_opt(cli, argc, argv, longopts)) >= 0) {
+		if (!flag_set(cli, flags, ch, optarg)) {
+			ch = CLI_STOP;
+			break;
+		}
+	}
+	free(longopts);
+	return (ch != CLI_STOP);
+}
+
+bool
+cli_task_id(struct cli_state *cli, uint64_t *id)
+{
+	return (cli_positional(cli, 1, 1, "task ID")
+	    && arg_id(cli, cli->pos[0], id));
+}
+
+bool
+cli_id_command(struct cli_state *cli, int argc, char **argv,
+    const struct cli_flag *flags, uint64_t *id)
+{
+	return (cli_parse(cli, argc, argv, flags) && cli_task_id(cli, id)
+	    && cli_connect(cli));
 }
 
 bool
@@ -295,25 +419,4 @@ fail:
 	}
 	free(p);
 	return (false);
-}
-
-/* Options of the commands that take only --json and --help. */
-const struct option cli_plain_opts[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-bool
-cli_id_command(struct cli_state *cli, int argc, char **argv, uint64_t *id)
-{
-	int ch;
-
-	while ((ch = cli_opt(cli, argc, argv, cli_plain_opts)) >= 0) { }
-	if (ch == CLI_STOP || !cli_positional(cli, 1, 1, "task ID")
-	    || !arg_id(cli, cli->pos[0], id)) {
-		return (false);
-	}
-	cli->status = cli_connect(cli);
-	return (cli->status == EXIT_OK);
 }

@@ -31,7 +31,8 @@ enum {
 	OPT_FIRST_COMMAND_OPTION,
 };
 
-/* Returned by cli_opt when the command must return cli->status now. */
+/* Returned by an option loop when the program must exit with
+ * cli->status. */
 #define CLI_STOP (-2)
 
 struct cli_state;
@@ -53,7 +54,7 @@ struct cli_state {
 	bool json;
 	const struct cli_cmd *cmd;
 	cairn_client *client;
-	int status; /* set with CLI_STOP */
+	int status; /* set with CLI_STOP, or a false return */
 
 	/* Positional arguments of the command being parsed. */
 	char **pos;
@@ -61,25 +62,47 @@ struct cli_state {
 };
 
 /*
- * cli_opt returns the command's next option (its code in longopts), -1 at
- * the end of the options, or CLI_STOP after --help (status 0) or a usage
- * error (status 2, already reported). --json and --help are handled here
- * and must be in longopts; positional arguments are collected in cli->pos.
+ * A command's options are a table of struct cli_flag, ending with { NULL },
+ * each naming a long option and the variable its value goes to, as in
+ * { "wait", .ms = &wait }. Exactly one pointer is set; its type says how
+ * the value is read, and lets the compiler check the variable's.
  */
-int cli_opt(struct cli_state *cli, int argc, char **argv,
-    const struct option *longopts);
+struct cli_flag {
+	const char *name;   /* without the leading "--" */
+	bool *set;          /* takes no value: set to true */
+	const char **text;  /* the value as given */
+	int64_t *ms;        /* a duration: 500ms, 30s, 5m, 2h */
+	uint64_t *u64;      /* an integer from min to max */
+	uint64_t min, max;  /* (u64 only) */
+	uint32_t *u32;      /* a 32-bit unsigned integer */
+	int32_t *i32;       /* a 32-bit integer */
+	double *num;        /* a number, not negative */
+	cairn_state *state; /* a task state's name */
+};
+
+/*
+ * cli_parse reads the command's options into the variables of flags, each
+ * as it comes, so that the first bad one is the one reported, and collects
+ * the positional arguments in cli->pos. flags NULL: the only option is
+ * --json. --help and -h print the command's help. False when the command
+ * must end now with cli->status: 0 after --help, 2 after a usage error
+ * (already reported).
+ */
+bool cli_parse(struct cli_state *cli, int argc, char **argv,
+    const struct cli_flag *flags);
 
 /* cli_usage reports a usage error in one line and returns EXIT_USAGE. */
 int cli_usage(struct cli_state *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The options of commands that take only --json and --help. */
-extern const struct option cli_plain_opts[];
+/* cli_task_id reads the one positional argument, a task ID; false after
+ * a usage error, with cli->status set. */
+bool cli_task_id(struct cli_state *cli, uint64_t *id);
 
-/* cli_id_command parses `CMD ID [--json]` and connects; false when the
- * command must end now with cli->status. */
-bool cli_id_command(
-    struct cli_state *cli, int argc, char **argv, uint64_t *id);
+/* cli_id_command parses `CMD ID [OPTIONS]` (flags as in cli_parse) and
+ * connects; false when the command must end now with cli->status. */
+bool cli_id_command(struct cli_state *cli, int argc, char **argv,
+    const struct cli_flag *flags, uint64_t *id);
 
 /* cli_error reports a failure in one line and returns EXIT_CALL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -87,23 +110,14 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_call_failed reports the failed call's status and message. */
 int cli_call_failed(struct cli_state *cli, int status);
 
-/* cli_connect opens cli->client; on failure reports and returns
- * EXIT_CALL. */
-int cli_connect(struct cli_state *cli);
+/* cli_connect opens cli->client; on failure it reports, sets cli->status
+ * to EXIT_CALL and returns false. */
+bool cli_connect(struct cli_state *cli);
 
-/* Parsers for option values; each reports a usage error naming the flag
- * and returns false. */
+/* arg_duration parses a duration given to flag; on error it reports a
+ * usage error naming the flag and returns false. */
 bool arg_duration(
     struct cli_state *cli, const char *flag, const char *text, int64_t *ms);
-bool arg_u64(struct cli_state *cli, const char *flag, const char *text,
-    uint64_t max, uint64_t *out);
-bool arg_u32(
-    struct cli_state *cli, const char *flag, const char *text, uint32_t *out);
-bool arg_i32(
-    struct cli_state *cli, const char *flag, const char *text, int32_t *out);
-bool arg_double(
-    struct cli_state *cli, const char *flag, const char *text, double *out);
-bool arg_id(struct cli_state *cli, const char *text, uint64_t *id);
 
 /* cli_positional checks the count of positional arguments, between min
  * and max (max < 0: any), and reports a usage error otherwise. */

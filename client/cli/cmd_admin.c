@@ -39,7 +39,7 @@ cancel_run(struct cli_state *cli, int argc, char **argv)
 	uint64_t id;
 	int rv;
 
-	if (!cli_id_command(cli, argc, argv, &id)) {
+	if (!cli_id_command(cli, argc, argv, NULL, &id)) {
 		return (cli->status);
 	}
 	if ((rv = cairn_cancel(cli->client, id, &state)) != CAIRN_OK) {
@@ -47,11 +47,9 @@ cancel_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_string(&j, "state", cairn_state_name(state));
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else if (state == CAIRN_ACTIVE) {
 		puts("active (cancel requested: the worker learns it on its "
 		     "next heartbeat)");
@@ -79,7 +77,7 @@ retry_run(struct cli_state *cli, int argc, char **argv)
 	uint64_t id;
 	int rv;
 
-	if (!cli_id_command(cli, argc, argv, &id)) {
+	if (!cli_id_command(cli, argc, argv, NULL, &id)) {
 		return (cli->status);
 	}
 	if ((rv = cairn_retry(cli->client, id, &t)) != CAIRN_OK) {
@@ -109,7 +107,7 @@ get_run(struct cli_state *cli, int argc, char **argv)
 	uint64_t id;
 	int rv;
 
-	if (!cli_id_command(cli, argc, argv, &id)) {
+	if (!cli_id_command(cli, argc, argv, NULL, &id)) {
 		return (cli->status);
 	}
 	if ((rv = cairn_get(cli->client, id, &t)) != CAIRN_OK) {
@@ -141,14 +139,11 @@ ping_run(struct cli_state *cli, int argc, char **argv)
 	char *version;
 	char when[64];
 	double rtt;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, cli_plain_opts)) >= 0) { }
-	if (ch == CLI_STOP || !cli_positional(cli, 0, 0, "")) {
+	if (!cli_parse(cli, argc, argv, NULL) || !cli_positional(cli, 0, 0, "")
+	    || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	rv = cairn_ping(cli->client, &server_time, &version);
@@ -160,14 +155,12 @@ ping_run(struct cli_state *cli, int argc, char **argv)
 	    + (double) (b.tv_nsec - a.tv_nsec) / 1e6;
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_int(&j, "server_time_ms", server_time);
 		json_kv_string(&j, "version", version);
 		json_key(&j, "round_trip_ms");
 		json_double(&j, rtt);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		fmt_time(server_time, when, sizeof(when));
 		printf("%-12s %s\n", "server:", cli->server);

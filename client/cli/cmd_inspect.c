@@ -26,79 +26,27 @@ static const char list_help[]
       "  --all       follow the pages to the end\n"
       "  --json      print {\"tasks\": [...], \"next_after_id\": N}\n";
 
-enum {
-	LS_STATE = OPT_FIRST_COMMAND_OPTION,
-	LS_LIMIT,
-	LS_AFTER,
-	LS_ALL,
-};
-
-static const struct option list_opts[] = {
-	{ "state", required_argument, NULL, LS_STATE },
-	{ "limit", required_argument, NULL, LS_LIMIT },
-	{ "after", required_argument, NULL, LS_AFTER },
-	{ "all", no_argument, NULL, LS_ALL },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct list_args {
-	cairn_state state;
-	uint32_t limit;
-	uint64_t after;
-	bool all;
-};
-
-static bool
-list_parse(struct cli_state *cli, int argc, char **argv, struct list_args *a)
-{
-	int ch;
-
-	while ((ch = cli_opt(cli, argc, argv, list_opts)) >= 0) {
-		bool ok = true;
-		switch (ch) {
-		case LS_STATE:
-			if (!cairn_state_parse(optarg, &a->state)) {
-				cli->status = cli_usage(cli,
-				    "--state: unknown state '%s' (pending, "
-				    "active, succeeded, failed, canceled)",
-				    optarg);
-				return (false);
-			}
-			break;
-		case LS_LIMIT:
-			ok = arg_u32(cli, "--limit", optarg, &a->limit);
-			break;
-		case LS_AFTER:
-			ok = arg_u64(
-			    cli, "--after", optarg, UINT64_MAX, &a->after);
-			break;
-		case LS_ALL:
-			a->all = true;
-			break;
-		}
-		if (!ok) {
-			return (false);
-		}
-	}
-	return (ch != CLI_STOP && cli_positional(cli, 1, 1, "QUEUE"));
-}
-
 static int
 list_run(struct cli_state *cli, int argc, char **argv)
 {
-	struct list_args a = { .state = CAIRN_STATE_ANY };
+	cairn_state state = CAIRN_STATE_ANY;
+	uint32_t limit = 0;
+	uint64_t after = 0, next;
+	bool all = false, first = true;
+	const struct cli_flag flags[] = {
+		{ "state", .state = &state },
+		{ "limit", .u32 = &limit },
+		{ "after", .u64 = &after, .max = UINT64_MAX },
+		{ "all", .set = &all },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	struct json j;
-	uint64_t next;
-	bool first = true;
 	int rv;
 
-	if (!list_parse(cli, argc, argv, &a)) {
+	if (!cli_parse(cli, argc, argv, flags)
+	    || !cli_positional(cli, 1, 1, "QUEUE") || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	/* Pages are printed as they come, so --all needs no memory for the
 	 * whole queue; a failure midway still ends with one error line. */
@@ -107,8 +55,8 @@ list_run(struct cli_state *cli, int argc, char **argv)
 		cairn_task **tasks;
 		size_t n;
 
-		rv = cairn_list(cli->client, cli->pos[0], a.state, a.limit,
-		    a.after, &tasks, &n, &next);
+		rv = cairn_list(cli->client, cli->pos[0], state, limit, after,
+		    &tasks, &n, &next);
 		if (rv != CAIRN_OK) {
 			return (cli_call_failed(cli, rv));
 		}
@@ -125,14 +73,13 @@ list_run(struct cli_state *cli, int argc, char **argv)
 		}
 		cairn_tasks_free(tasks, n);
 		first = false;
-		a.after = next;
-	} while (a.all && next != 0);
+		after = next;
+	} while (all && next != 0);
 
 	if (cli->json) {
 		json_end_array(&j);
 		json_kv_uint(&j, "next_after_id", next);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else if (next != 0) {
 		printf("(more: cairn list %s --after %" PRIu64 ")\n",
 		    cli->pos[0], next);
@@ -160,14 +107,11 @@ stats_run(struct cli_state *cli, int argc, char **argv)
 {
 	cairn_queue_stats *s;
 	size_t n;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, cli_plain_opts)) >= 0) { }
-	if (ch == CLI_STOP || !cli_positional(cli, 0, 1, "QUEUE")) {
+	if (!cli_parse(cli, argc, argv, NULL)
+	    || !cli_positional(cli, 0, 1, "QUEUE") || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	rv = cairn_stats(
 	    cli->client, cli->npos > 0 ? cli->pos[0] : NULL, &s, &n);
@@ -176,16 +120,14 @@ stats_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_key(&j, "queues");
 		json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
 			json_stats(&j, &s[i]);
 		}
 		json_end_array(&j);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		print_stats_table(s, n);
 	}
@@ -212,7 +154,7 @@ history_run(struct cli_state *cli, int argc, char **argv)
 	size_t n;
 	int rv;
 
-	if (!cli_id_command(cli, argc, argv, &id)) {
+	if (!cli_id_command(cli, argc, argv, NULL, &id)) {
 		return (cli->status);
 	}
 	if ((rv = cairn_history(cli->client, id, &ev, &n)) != CAIRN_OK) {
@@ -220,16 +162,14 @@ history_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_key(&j, "events");
 		json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
 			json_event(&j, &ev[i]);
 		}
 		json_end_array(&j);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		print_events_table(ev, n);
 	}
@@ -271,29 +211,19 @@ mono_ms(void)
 static int
 await_run(struct cli_state *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "wait", required_argument, NULL, OPT_FIRST_COMMAND_OPTION },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
 	int64_t wait = -1, end, chunk;
+	const struct cli_flag flags[] = {
+		{ "wait", .ms = &wait },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	cairn_task *t = NULL;
 	uint64_t id;
 	bool done = false;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, opts)) >= 0) {
-		if (!arg_duration(cli, "--wait", optarg, &wait)) {
-			return (cli->status);
-		}
-	}
-	if (ch == CLI_STOP || !cli_positional(cli, 1, 1, "task ID")
-	    || !arg_id(cli, cli->pos[0], &id)) {
+	if (!cli_id_command(cli, argc, argv, flags, &id)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	end = wait >= 0 ? mono_ms() + wait : INT64_MAX;
 	for (;;) {
@@ -311,13 +241,11 @@ await_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_key(&j, "task");
 		json_task(&j, t);
 		json_kv_bool(&j, "done", done);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		print_task(t);
 	}

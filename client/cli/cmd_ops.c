@@ -52,30 +52,6 @@ static const char work_help[]
       "Example:\n"
       "  cairn work thumbnails --concurrency 4 -- ./make-thumbnail.sh\n";
 
-enum {
-	K_CONCURRENCY = OPT_FIRST_COMMAND_OPTION,
-	K_WAIT,
-	K_LEASE_TIMEOUT,
-	K_HEARTBEAT,
-	K_KILL_AFTER,
-	K_MAX_OUTPUT,
-	K_MAX_TASKS,
-	K_WORKER_ID,
-};
-
-static const struct option work_opts[] = {
-	{ "concurrency", required_argument, NULL, K_CONCURRENCY },
-	{ "wait", required_argument, NULL, K_WAIT },
-	{ "lease-timeout", required_argument, NULL, K_LEASE_TIMEOUT },
-	{ "heartbeat", required_argument, NULL, K_HEARTBEAT },
-	{ "kill-after", required_argument, NULL, K_KILL_AFTER },
-	{ "max-output", required_argument, NULL, K_MAX_OUTPUT },
-	{ "max-tasks", required_argument, NULL, K_MAX_TASKS },
-	{ "worker-id", required_argument, NULL, K_WORKER_ID },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 /* The stop signals are blocked in every thread and taken here, so that
  * the worker's calls are never interrupted. */
 struct signals {
@@ -124,55 +100,26 @@ static bool
 work_args(struct cli_state *cli, int argc, char **argv,
     cairn_worker_options *o, struct shell *sh)
 {
-	uint64_t v;
-	int ch;
+	/* Ranged flags fill a uint64_t; these two are narrower in o and sh. */
+	uint64_t concurrency = o->concurrency, max_output = sh->max_output;
+	const struct cli_flag flags[] = {
+		{ "concurrency", .u64 = &concurrency, .min = 1, .max = 1024 },
+		{ "wait", .ms = &o->poll_wait_ms },
+		{ "lease-timeout", .ms = &o->lease_timeout_ms },
+		{ "heartbeat", .ms = &o->heartbeat_ms },
+		{ "kill-after", .ms = &sh->kill_after_ms },
+		{ "max-output", .u64 = &max_output, .max = 1u << 30 },
+		{ "max-tasks", .u64 = &o->max_tasks, .max = UINT32_MAX },
+		{ "worker-id", .text = &o->worker_id },
+		{ NULL },
+	};
 
-	while ((ch = cli_opt(cli, argc, argv, work_opts)) >= 0) {
-		bool ok = true;
-		switch (ch) {
-		case K_CONCURRENCY:
-			ok = arg_u64(cli, "--concurrency", optarg, 1024, &v)
-			    && v > 0;
-			o->concurrency = (unsigned) v;
-			break;
-		case K_WAIT:
-			ok = arg_duration(
-			    cli, "--wait", optarg, &o->poll_wait_ms);
-			break;
-		case K_LEASE_TIMEOUT:
-			ok = arg_duration(cli, "--lease-timeout", optarg,
-			    &o->lease_timeout_ms);
-			break;
-		case K_HEARTBEAT:
-			ok = arg_duration(
-			    cli, "--heartbeat", optarg, &o->heartbeat_ms);
-			break;
-		case K_KILL_AFTER:
-			ok = arg_duration(
-			    cli, "--kill-after", optarg, &sh->kill_after_ms);
-			break;
-		case K_MAX_OUTPUT:
-			ok = arg_u64(
-			    cli, "--max-output", optarg, 1u << 30, &v);
-			sh->max_output = (size_t) v;
-			break;
-		case K_MAX_TASKS:
-			ok = arg_u64(cli, "--max-tasks", optarg, UINT32_MAX,
-			    &o->max_tasks);
-			break;
-		case K_WORKER_ID:
-			o->worker_id = optarg;
-			break;
-		}
-		if (!ok) {
-			if (cli->status == EXIT_OK) {
-				cli->status = cli_usage(
-				    cli, "--concurrency: from 1 to 1024");
-			}
-			return (false);
-		}
+	if (!cli_parse(cli, argc, argv, flags)) {
+		return (false);
 	}
-	return (ch != CLI_STOP && cli_positional(cli, 1, 1, "QUEUE"));
+	o->concurrency = (unsigned) concurrency;
+	sh->max_output = (size_t) max_output;
+	return (cli_positional(cli, 1, 1, "QUEUE"));
 }
 
 static int
@@ -208,9 +155,9 @@ work_run(struct cli_state *cli, int argc, char **argv)
 	sigaddset(&sigs.set, SIGINT);
 	sigaddset(&sigs.set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs.set, NULL);
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
+	if (!cli_connect(cli)) {
 		free(sh.path);
-		return (rv);
+		return (cli->status);
 	}
 	if ((rv = cairn_worker_new(
 	         &sigs.w, cli->client, &o, shellwork_handler, &sh))
@@ -247,32 +194,22 @@ static const char backup_help[]
       "  --wait DUR  give up waiting after DUR (default 1h)\n"
       "  --json      print {\"path\": ..., \"bytes\": N}\n";
 
-static const struct option backup_opts[] = {
-	{ "wait", required_argument, NULL, K_WAIT },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 static int
 backup_run(struct cli_state *cli, int argc, char **argv)
 {
 	int64_t wait = 0;
+	const struct cli_flag flags[] = {
+		{ "wait", .ms = &wait },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	uint64_t bytes = 0;
 	char *path = NULL;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, backup_opts)) >= 0) {
-		if (ch == K_WAIT
-		    && !arg_duration(cli, "--wait", optarg, &wait)) {
-			return (cli->status);
-		}
-	}
-	if (ch == CLI_STOP || !cli_positional(cli, 1, 1, "FILE")) {
+	if (!cli_parse(cli, argc, argv, flags)
+	    || !cli_positional(cli, 1, 1, "FILE") || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	rv = cairn_backup(cli->client, cli->pos[0], wait, &path, &bytes);
 	if (rv != CAIRN_OK) {
@@ -280,12 +217,10 @@ backup_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_string(&j, "path", path);
 		json_kv_uint(&j, "bytes", bytes);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		printf("%s (%" PRIu64 " bytes, integrity ok)\n", path, bytes);
 	}

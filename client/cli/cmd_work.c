@@ -46,87 +46,46 @@ static const char enqueue_help[]
       "  cairn enqueue emails --payload '{\"to\": \"ana@example.com\"}' "
       "--key signup-42\n";
 
-enum {
-	E_PAYLOAD = OPT_FIRST_COMMAND_OPTION,
-	E_PAYLOAD_FILE,
-	E_PRIORITY,
-	E_DELAY,
-	E_RUN_AT,
-	E_MAX_ATTEMPTS,
-	E_HEARTBEAT,
-	E_START_TO_CLOSE,
-	E_KEY,
-	E_RETRY_INITIAL,
-	E_RETRY_MULT,
-	E_RETRY_MAX,
-};
-
-static const struct option enqueue_opts[] = {
-	{ "payload", required_argument, NULL, E_PAYLOAD },
-	{ "payload-file", required_argument, NULL, E_PAYLOAD_FILE },
-	{ "priority", required_argument, NULL, E_PRIORITY },
-	{ "delay", required_argument, NULL, E_DELAY },
-	{ "run-at-ms", required_argument, NULL, E_RUN_AT },
-	{ "max-attempts", required_argument, NULL, E_MAX_ATTEMPTS },
-	{ "heartbeat-timeout", required_argument, NULL, E_HEARTBEAT },
-	{ "start-to-close", required_argument, NULL, E_START_TO_CLOSE },
-	{ "key", required_argument, NULL, E_KEY },
-	{ "retry-initial", required_argument, NULL, E_RETRY_INITIAL },
-	{ "retry-multiplier", required_argument, NULL, E_RETRY_MULT },
-	{ "retry-max", required_argument, NULL, E_RETRY_MAX },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* enqueue_option applies one option to spec; false on a usage error. */
+/* enqueue_args reads the options into s and the payload's source, and
+ * checks the positional arguments; false: exit with cli->status. */
 static bool
-enqueue_option(struct cli_state *cli, int ch, cairn_task_spec *s,
-    const char **payload_text, const char **payload_file)
+enqueue_args(struct cli_state *cli, int argc, char **argv, cairn_task_spec *s,
+    const char **text, const char **file)
 {
-	uint64_t u;
+	uint64_t run_at = 0; /* signed in s, but never negative */
+	const struct cli_flag flags[] = {
+		{ "payload", .text = text },
+		{ "payload-file", .text = file },
+		{ "priority", .i32 = &s->priority },
+		{ "delay", .ms = &s->delay_ms },
+		{ "run-at-ms", .u64 = &run_at, .max = INT64_MAX },
+		{ "max-attempts", .u32 = &s->max_attempts },
+		{ "heartbeat-timeout", .ms = &s->heartbeat_timeout_ms },
+		{ "start-to-close", .ms = &s->start_to_close_timeout_ms },
+		{ "key", .text = &s->idempotency_key },
+		{ "retry-initial", .ms = &s->retry_initial_backoff_ms },
+		{ "retry-multiplier", .num = &s->retry_multiplier },
+		{ "retry-max", .ms = &s->retry_max_backoff_ms },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 
-	switch (ch) {
-	case E_PAYLOAD:
-		*payload_text = optarg;
-		return (true);
-	case E_PAYLOAD_FILE:
-		*payload_file = optarg;
-		return (true);
-	case E_PRIORITY:
-		return (arg_i32(cli, "--priority", optarg, &s->priority));
-	case E_DELAY:
-		return (arg_duration(cli, "--delay", optarg, &s->delay_ms));
-	case E_RUN_AT:
-		if (!arg_u64(cli, "--run-at-ms", optarg, INT64_MAX, &u)) {
-			return (false);
-		}
-		s->run_at_ms = (int64_t) u;
-		return (true);
-	case E_MAX_ATTEMPTS:
-		return (
-		    arg_u32(cli, "--max-attempts", optarg, &s->max_attempts));
-	case E_HEARTBEAT:
-		return (arg_duration(cli, "--heartbeat-timeout", optarg,
-		    &s->heartbeat_timeout_ms));
-	case E_START_TO_CLOSE:
-		return (arg_duration(cli, "--start-to-close", optarg,
-		    &s->start_to_close_timeout_ms));
-	case E_KEY:
-		s->idempotency_key = optarg;
-		return (true);
-	case E_RETRY_INITIAL:
-		return (arg_duration(cli, "--retry-initial", optarg,
-		    &s->retry_initial_backoff_ms));
-	case E_RETRY_MULT:
-		return (arg_double(
-		    cli, "--retry-multiplier", optarg, &s->retry_multiplier));
-	case E_RETRY_MAX:
-		return (arg_duration(
-		    cli, "--retry-max", optarg, &s->retry_max_backoff_ms));
-	default:
-		return (true);
+	if (!cli_parse(cli, argc, argv, flags)
+	    || !cli_positional(cli, 1, 2, "QUEUE")) {
+		return (false);
 	}
+	s->run_at_ms = (int64_t) run_at;
+	if (cli->npos == 2 && strcmp(cli->pos[1], "-") != 0) {
+		cli->status
+		    = cli_usage(cli, "unexpected argument '%s'", cli->pos[1]);
+		return (false);
+	}
+	if ((*text != NULL) + (*file != NULL) + (cli->npos == 2) > 1) {
+		cli->status = cli_usage(cli,
+		    "give the payload once: --payload, --payload-file or -");
+		return (false);
+	}
+	return (true);
 }
 
 static int
@@ -137,24 +96,10 @@ enqueue_run(struct cli_state *cli, int argc, char **argv)
 	const char *text = NULL, *file = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, enqueue_opts)) >= 0) {
-		if (!enqueue_option(cli, ch, &spec, &text, &file)) {
-			return (cli->status);
-		}
-	}
-	if (ch == CLI_STOP || !cli_positional(cli, 1, 2, "QUEUE")) {
+	if (!enqueue_args(cli, argc, argv, &spec, &text, &file)) {
 		return (cli->status);
-	}
-	if (cli->npos == 2 && strcmp(cli->pos[1], "-") != 0) {
-		return (
-		    cli_usage(cli, "unexpected argument '%s'", cli->pos[1]));
-	}
-	if ((text != NULL) + (file != NULL) + (cli->npos == 2) > 1) {
-		return (cli_usage(cli,
-		    "give the payload once: --payload, "
-		    "--payload-file or -"));
 	}
 	spec.queue = cli->pos[0];
 	if (cli->npos == 2 || file != NULL) {
@@ -168,9 +113,9 @@ enqueue_run(struct cli_state *cli, int argc, char **argv)
 		spec.payload_len = strlen(text);
 	}
 
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
+	if (!cli_connect(cli)) {
 		free(buf);
-		return (rv);
+		return (cli->status);
 	}
 	rv = cairn_enqueue(cli->client, &spec, 1, &res);
 	free(buf);
@@ -179,12 +124,10 @@ enqueue_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_uint(&j, "id", res.id);
 		json_kv_bool(&j, "created", res.created);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		printf("%" PRIu64 "%s\n", res.id,
 		    res.created ? "" : " (existing)");
@@ -219,23 +162,6 @@ static const char lease_help[]
       "  --json            print an array of {\"task\": {...}, "
       "\"lease_token\": ...,\n"
       "                    \"deadline_ms\": ...}\n";
-
-enum {
-	L_MAX = OPT_FIRST_COMMAND_OPTION,
-	L_WAIT,
-	L_LEASE_TIME,
-	L_WORKER,
-};
-
-static const struct option lease_opts[] = {
-	{ "max", required_argument, NULL, L_MAX },
-	{ "wait", required_argument, NULL, L_WAIT },
-	{ "lease-time", required_argument, NULL, L_LEASE_TIME },
-	{ "worker", required_argument, NULL, L_WORKER },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
 
 static void
 lease_print(struct cli_state *cli, cairn_task *const *tasks, size_t n)
@@ -287,37 +213,21 @@ static int
 lease_run(struct cli_state *cli, int argc, char **argv)
 {
 	cairn_lease_options opts = { 0 };
+	const struct cli_flag flags[] = {
+		{ "max", .u32 = &opts.max_tasks },
+		{ "wait", .ms = &opts.wait_ms },
+		{ "lease-time", .ms = &opts.lease_timeout_ms },
+		{ "worker", .text = &opts.worker_id },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	cairn_task **tasks;
 	size_t n;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, lease_opts)) >= 0) {
-		bool ok = true;
-		switch (ch) {
-		case L_MAX:
-			ok = arg_u32(cli, "--max", optarg, &opts.max_tasks);
-			break;
-		case L_WAIT:
-			ok = arg_duration(
-			    cli, "--wait", optarg, &opts.wait_ms);
-			break;
-		case L_LEASE_TIME:
-			ok = arg_duration(cli, "--lease-time", optarg,
-			    &opts.lease_timeout_ms);
-			break;
-		case L_WORKER:
-			opts.worker_id = optarg;
-			break;
-		}
-		if (!ok) {
-			return (cli->status);
-		}
-	}
-	if (ch == CLI_STOP || !cli_positional(cli, 1, -1, "QUEUE")) {
+	if (!cli_parse(cli, argc, argv, flags)
+	    || !cli_positional(cli, 1, -1, "QUEUE") || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	rv = cairn_lease(cli->client, (const char *const *) cli->pos,
 	    (size_t) cli->npos, &opts, &tasks, &n);

@@ -11,27 +11,16 @@
 
 /* ---- heartbeat, complete, fail ----------------------------------------- */
 
-enum {
-	W_TOKEN = OPT_FIRST_COMMAND_OPTION,
-	W_DETAILS,
-	W_RESULT,
-	W_RESULT_FILE,
-	W_ERROR,
-	W_NO_RETRY,
-	W_RETRY_DELAY,
-};
-
-/* worker_args reads ID and --token, which the three commands share. */
+/* worker_args parses the command line of one of the three commands, which
+ * share ID and --token (the variable of flags at token). */
 static bool
-worker_args(struct cli_state *cli, const char *token, uint64_t *id)
+worker_args(struct cli_state *cli, int argc, char **argv,
+    const struct cli_flag *flags, const char *const *token, uint64_t *id)
 {
-	if (!cli_positional(cli, 1, 1, "task ID")) {
+	if (!cli_parse(cli, argc, argv, flags) || !cli_task_id(cli, id)) {
 		return (false);
 	}
-	if (!arg_id(cli, cli->pos[0], id)) {
-		return (false);
-	}
-	if (token == NULL) {
+	if (*token == NULL) {
 		cli->status = cli_usage(cli,
 		    "--token is required: the lease token printed by "
 		    "'cairn lease'");
@@ -55,36 +44,25 @@ static const char heartbeat_help[]
       "  --json          print {\"cancel_requested\": ..., \"deadline_ms\": "
       "...}\n";
 
-static const struct option heartbeat_opts[] = {
-	{ "token", required_argument, NULL, W_TOKEN },
-	{ "details", required_argument, NULL, W_DETAILS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 static int
 heartbeat_run(struct cli_state *cli, int argc, char **argv)
 {
 	const char *token = NULL, *details = NULL;
+	const struct cli_flag flags[] = {
+		{ "token", .text = &token },
+		{ "details", .text = &details },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	bool cancel;
 	int64_t deadline;
 	uint64_t id;
 	char when[64];
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, heartbeat_opts)) >= 0) {
-		if (ch == W_TOKEN) {
-			token = optarg;
-		} else if (ch == W_DETAILS) {
-			details = optarg;
-		}
-	}
-	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+	if (!worker_args(cli, argc, argv, flags, &token, &id)
+	    || !cli_connect(cli)) {
 		return (cli->status);
-	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
 	}
 	rv = cairn_heartbeat(cli->client, id, token, details,
 	    details != NULL ? strlen(details) : 0, &cancel, &deadline);
@@ -93,12 +71,10 @@ heartbeat_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_bool(&j, "cancel_requested", cancel);
 		json_kv_int(&j, "deadline_ms", deadline);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 		return (EXIT_OK);
 	}
 	fmt_time(deadline, when, sizeof(when));
@@ -128,34 +104,23 @@ static const char complete_help[]
       "stdin)\n"
       "  --json              print {\"id\": N, \"state\": \"succeeded\"}\n";
 
-static const struct option complete_opts[] = {
-	{ "token", required_argument, NULL, W_TOKEN },
-	{ "result", required_argument, NULL, W_RESULT },
-	{ "result-file", required_argument, NULL, W_RESULT_FILE },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 static int
 complete_run(struct cli_state *cli, int argc, char **argv)
 {
 	const char *token = NULL, *text = NULL, *file = NULL;
+	const struct cli_flag flags[] = {
+		{ "token", .text = &token },
+		{ "result", .text = &text },
+		{ "result-file", .text = &file },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	uint64_t id;
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, complete_opts)) >= 0) {
-		if (ch == W_TOKEN) {
-			token = optarg;
-		} else if (ch == W_RESULT) {
-			text = optarg;
-		} else if (ch == W_RESULT_FILE) {
-			file = optarg;
-		}
-	}
-	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+	if (!worker_args(cli, argc, argv, flags, &token, &id)) {
 		return (cli->status);
 	}
 	if (text != NULL && file != NULL) {
@@ -168,10 +133,12 @@ complete_run(struct cli_state *cli, int argc, char **argv)
 	if (text != NULL) {
 		len = strlen(text);
 	}
-	if ((rv = cli_connect(cli)) == EXIT_OK) {
+	if (cli_connect(cli)) {
 		rv = cairn_complete(cli->client, id, token,
 		    buf != NULL ? (const void *) buf : text, len);
 		rv = rv == CAIRN_OK ? EXIT_OK : cli_call_failed(cli, rv);
+	} else {
+		rv = cli->status;
 	}
 	free(buf);
 	if (rv != EXIT_OK) {
@@ -179,12 +146,10 @@ complete_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_uint(&j, "id", id);
 		json_kv_string(&j, "state", cairn_state_name(CAIRN_SUCCEEDED));
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else {
 		puts(cairn_state_name(CAIRN_SUCCEEDED));
 	}
@@ -211,58 +176,40 @@ static const char fail_help[]
       "  --retry-delay DUR  next attempt after DUR instead of the backoff\n"
       "  --json             print {\"state\": ..., \"run_at_ms\": ...}\n";
 
-static const struct option fail_opts[] = {
-	{ "token", required_argument, NULL, W_TOKEN },
-	{ "error", required_argument, NULL, W_ERROR },
-	{ "no-retry", no_argument, NULL, W_NO_RETRY },
-	{ "retry-delay", required_argument, NULL, W_RETRY_DELAY },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 static int
 fail_run(struct cli_state *cli, int argc, char **argv)
 {
 	const char *token = NULL, *error = NULL;
-	bool retryable = true;
+	bool no_retry = false;
 	int64_t delay = 0, run_at;
+	const struct cli_flag flags[] = {
+		{ "token", .text = &token },
+		{ "error", .text = &error },
+		{ "no-retry", .set = &no_retry },
+		{ "retry-delay", .ms = &delay },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
 	cairn_state state;
 	uint64_t id;
 	char when[64];
-	int ch, rv;
+	int rv;
 
-	while ((ch = cli_opt(cli, argc, argv, fail_opts)) >= 0) {
-		if (ch == W_TOKEN) {
-			token = optarg;
-		} else if (ch == W_ERROR) {
-			error = optarg;
-		} else if (ch == W_NO_RETRY) {
-			retryable = false;
-		} else if (ch == W_RETRY_DELAY
-		    && !arg_duration(cli, "--retry-delay", optarg, &delay)) {
-			return (cli->status);
-		}
-	}
-	if (ch == CLI_STOP || !worker_args(cli, token, &id)) {
+	if (!worker_args(cli, argc, argv, flags, &token, &id)
+	    || !cli_connect(cli)) {
 		return (cli->status);
 	}
-	if ((rv = cli_connect(cli)) != EXIT_OK) {
-		return (rv);
-	}
 	rv = cairn_fail(
-	    cli->client, id, token, error, retryable, delay, &state, &run_at);
+	    cli->client, id, token, error, !no_retry, delay, &state, &run_at);
 	if (rv != CAIRN_OK) {
 		return (cli_call_failed(cli, rv));
 	}
 	if (cli->json) {
 		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j);
+		json_begin_doc(&j, stdout);
 		json_kv_string(&j, "state", cairn_state_name(state));
 		json_kv_int(&j, "run_at_ms", run_at);
-		json_end_object(&j);
-		json_end(&j);
+		json_end_doc(&j);
 	} else if (state == CAIRN_PENDING) {
 		fmt_time(run_at, when, sizeof(when));
 		printf("%s (next attempt at %s)\n", cairn_state_name(state),

@@ -329,3 +329,17 @@ json_end(struct json *j)
 {
 	fputc('\n', j->f);
 }
+
+void
+json_begin_doc(struct json *j, FILE *f)
+{
+	json_init(j, f);
+	json_begin_object(j);
+}
+
+void
+json_end_doc(struct json *j)
+{
+	json_end_object(j);
+	json_end(j);
+}

@@ -57,6 +57,12 @@ void json_kv_bytes(
 /* json_end finishes the document with a newline. */
 void json_end(struct json *j);
 
+/* The document most commands print is one object: json_begin_doc is
+ * json_init and json_begin_object, json_end_doc json_end_object and
+ * json_end. */
+void json_begin_doc(struct json *j, FILE *f);
+void json_end_doc(struct json *j);
+
 /* base64_len is the length of the encoding of n bytes, without the NUL. */
 size_t base64_len(size_t n);
 

@@ -97,7 +97,7 @@ find_command(const char *name)
 	return (NULL);
 }
 
-int
+bool
 cli_connect(struct cli_state *cli)
 {
 	cairn_client_options opts = {
@@ -115,9 +115,10 @@ cli_connect(struct cli_state *cli)
 	rv = cairn_client_open(
 	    &cli->client, cli->server, &opts, err, sizeof(err));
 	if (rv != CAIRN_OK) {
-		return (cli_error("%s: %s", cairn_strerror(rv), err));
+		cli->status = cli_error("%s: %s", cairn_strerror(rv), err);
+		return (false);
 	}
-	return (EXIT_OK);
+	return (true);
 }
 
 /* help_command implements `cairn help [COMMAND]`. */

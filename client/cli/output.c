@@ -3,6 +3,7 @@
  * people, and JSON with the proto's field names for programs.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -226,6 +227,30 @@ print_task_table(cairn_task *const *tasks, size_t n, bool header)
 	}
 }
 
+/* The counts of cairn_queue_stats, listed once for the table's columns and
+ * the JSON members, in their order. */
+static const struct {
+	const char *name;   /* the JSON member */
+	const char *column; /* the table's header */
+	size_t offset;      /* of the uint64_t in cairn_queue_stats */
+} stats_counts[] = {
+	{ "pending", "PENDING", offsetof(cairn_queue_stats, pending) },
+	{ "active", "ACTIVE", offsetof(cairn_queue_stats, active) },
+	{ "succeeded", "SUCCEEDED", offsetof(cairn_queue_stats, succeeded) },
+	{ "failed", "FAILED", offsetof(cairn_queue_stats, failed) },
+	{ "canceled", "CANCELED", offsetof(cairn_queue_stats, canceled) },
+	{ "due", "DUE", offsetof(cairn_queue_stats, due) },
+};
+#define NSTATS_COUNTS (sizeof(stats_counts) / sizeof(stats_counts[0]))
+
+static uint64_t
+stats_count(const cairn_queue_stats *s, size_t i)
+{
+	const char *p = (const char *) s + stats_counts[i].offset;
+
+	return (*(const uint64_t *) (const void *) p);
+}
+
 void
 print_stats_table(const cairn_queue_stats *s, size_t n)
 {
@@ -236,16 +261,18 @@ print_stats_table(const cairn_queue_stats *s, size_t n)
 		int len = (int) strlen(s[i].queue);
 		w = len > w ? len : w;
 	}
-	printf("%-*s  %9s  %9s  %9s  %9s  %9s  %9s  %s\n", w, "QUEUE",
-	    "PENDING", "ACTIVE", "SUCCEEDED", "FAILED", "CANCELED", "DUE",
-	    "OLDEST_DUE");
+	printf("%-*s", w, "QUEUE");
+	for (size_t c = 0; c < NSTATS_COUNTS; c++) {
+		printf("  %9s", stats_counts[c].column);
+	}
+	puts("  OLDEST_DUE");
 	for (size_t i = 0; i < n; i++) {
 		fmt_duration(s[i].oldest_due_age_ms, age, sizeof(age));
-		printf("%-*s  %9" PRIu64 "  %9" PRIu64 "  %9" PRIu64
-		       "  %9" PRIu64 "  %9" PRIu64 "  %9" PRIu64 "  %s\n",
-		    w, s[i].queue, s[i].pending, s[i].active, s[i].succeeded,
-		    s[i].failed, s[i].canceled, s[i].due,
-		    s[i].due > 0 ? age : "-");
+		printf("%-*s", w, s[i].queue);
+		for (size_t c = 0; c < NSTATS_COUNTS; c++) {
+			printf("  %9" PRIu64, stats_count(&s[i], c));
+		}
+		printf("  %s\n", s[i].due > 0 ? age : "-");
 	}
 }
 
@@ -305,12 +332,9 @@ json_stats(struct json *j, const cairn_queue_stats *s)
 {
 	json_begin_object(j);
 	json_kv_string(j, "queue", s->queue);
-	json_kv_uint(j, "pending", s->pending);
-	json_kv_uint(j, "active", s->active);
-	json_kv_uint(j, "succeeded", s->succeeded);
-	json_kv_uint(j, "failed", s->failed);
-	json_kv_uint(j, "canceled", s->canceled);
-	json_kv_uint(j, "due", s->due);
+	for (size_t c = 0; c < NSTATS_COUNTS; c++) {
+		json_kv_uint(j, stats_counts[c].name, stats_count(s, c));
+	}
 	json_kv_int(j, "oldest_due_age_ms", s->oldest_due_age_ms);
 	json_end_object(j);
 }
