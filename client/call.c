@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "internal.h"
+#include "random.h"
 
 /* nng_duration is a 32-bit count of milliseconds. */
 #define CALL_MAX_MS (INT32_MAX / 2)
@@ -54,15 +54,8 @@ request_id(char out[33])
 		b[i] = (uint8_t) ms;
 		ms >>= 8;
 	}
-	while (got < sizeof(b)) {
-		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return (false);
-		}
-		got += (size_t) n;
+	if (!cairn__random_bytes(b + got, sizeof(b) - got)) {
+		return (false);
 	}
 	for (size_t i = 0; i < sizeof(b); i++) {
 		out[2 * i] = hex[b[i] >> 4];

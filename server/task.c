@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "random.h"
 #include "task.h"
 
 void
@@ -126,29 +126,12 @@ void
 task_token_new(char buf[TASK_TOKEN_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	/* The kernel's random bytes, taken 4 KiB at a time rather than one
-	 * system call per lease; each byte serves one token only. */
-	static _Thread_local uint8_t pool[4096];
-	static _Thread_local size_t left;
 	uint8_t raw[TASK_TOKEN_LEN / 2];
 
-	if (left < sizeof(raw)) {
-		size_t got = 0;
-		while (got < sizeof(pool)) {
-			ssize_t r
-			    = getrandom(pool + got, sizeof(pool) - got, 0);
-			if (r > 0) {
-				got += (size_t) r;
-			} else if (r < 0 && errno != EINTR) {
-				abort(); /* no entropy source: tokens would be
-				            guessable, refuse to run */
-			}
-		}
-		left = sizeof(pool);
+	if (!cairn__random_bytes(raw, sizeof(raw))) {
+		abort(); /* no entropy source: tokens would be guessable,
+		            refuse to run */
 	}
-	memcpy(raw, pool + sizeof(pool) - left, sizeof(raw));
-	memset(pool + sizeof(pool) - left, 0, sizeof(raw));
-	left -= sizeof(raw);
 	for (size_t i = 0; i < sizeof(raw); i++) {
 		buf[2 * i] = hex[raw[i] >> 4];
 		buf[2 * i + 1] = hex[raw[i] & 15];
