@@ -47,6 +47,16 @@ endforeach()
 add_executable(crash_harness ${DUR}/crash_harness.c ${DUR}/crash_load.c
 	${DUR}/crash_check.c)
 target_link_libraries(crash_harness PRIVATE dur_util)
+if(TARGET PkgConfig::LIBPQ)
+	# Also on PostgreSQL: tests/CMakeLists.postgres.cmake runs it.
+	target_sources(crash_harness PRIVATE ${DUR}/crash_check_pg.c)
+	target_compile_definitions(crash_harness PRIVATE CRASH_WITH_POSTGRES)
+	target_link_libraries(crash_harness PRIVATE PkgConfig::LIBPQ)
+endif()
+if(COMMAND cairn_pg_test)
+	cairn_pg_test(crash_kill_postgres $<TARGET_FILE:crash_harness>
+		--fault kill)
+endif()
 target_compile_options(crash_harness PRIVATE ${CAIRN_WARNINGS})
 # The checker must catch what it looks for: histories made by hand.
 add_executable(crash_check_test ${DUR}/crash_check_test.c

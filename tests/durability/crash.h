@@ -123,6 +123,24 @@ void history_fail_unknown(struct history *h, uint64_t id, const char *token);
 uint64_t check_store(struct history *h, const struct dsrv *s, bool final,
     struct counts *c, int64_t *oldest_lost);
 
+/* The store's view of one task (crash_check.c). */
+struct crash_row {
+	uint64_t id;
+	int state;
+	int attempt;
+	char result[48];
+};
+
+/* crash_rows_pg reads every task of a PostgreSQL store (uri, schema) in
+ * id order, and with final the duplicate counts into c
+ * (crash_check_pg.c); NULL when it cannot. */
+struct crash_row *crash_rows_pg(const char *uri, const char *schema,
+    bool final, struct counts *c, size_t *n);
+
+/* crash_use_postgres makes check_store read the PostgreSQL store at uri,
+ * schema, instead of the server's SQLite file. */
+void crash_use_postgres(const char *uri, const char *schema);
+
 /* check_history finds the invariants that the history alone shows. */
 void check_history(struct history *h, struct counts *c);
 

@@ -152,12 +152,29 @@ cmp_u64(const void *a, const void *b)
 }
 
 /* The store's view: every task's id, state, attempt and result. */
-struct row {
-	uint64_t id;
-	int state;
-	int attempt;
-	char result[48];
-};
+#define row crash_row
+
+/* A PostgreSQL store instead of the SQLite file (crash_use_postgres). */
+static const char *pg_uri, *pg_schema;
+
+void
+crash_use_postgres(const char *uri, const char *schema)
+{
+	pg_uri = uri;
+	pg_schema = schema;
+}
+
+#ifndef CRASH_WITH_POSTGRES
+struct crash_row *
+crash_rows_pg(const char *uri, const char *schema, bool final,
+    struct counts *c, size_t *n)
+{
+	(void) uri, (void) schema, (void) final, (void) c;
+	*n = 0;
+	fprintf(stderr, "crash_check: built without libpq\n");
+	return (NULL);
+}
+#endif
 
 static int
 cmp_row(const void *a, const void *b)
@@ -218,14 +235,22 @@ check_store(struct history *h, const struct dsrv *s, bool final,
 	uint64_t lost = 0;
 
 	*oldest_lost = 0;
-	if (sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READWRITE, NULL)
+	if (pg_uri != NULL) {
+		db = NULL;
+		rows = crash_rows_pg(pg_uri, pg_schema, final, c, &n);
+		if (rows == NULL) {
+			c->integrity_failures++;
+			return (0);
+		}
+	} else if (sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READWRITE, NULL)
 	    != SQLITE_OK) {
 		c->integrity_failures++;
 		sqlite3_close(db);
 		return (0);
+	} else {
+		sqlite3_busy_timeout(db, 5000);
+		rows = load_rows(db, &n);
 	}
-	sqlite3_busy_timeout(db, 5000);
-	rows = load_rows(db, &n);
 	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < h->nenq; i++) {
 		key.id = h->enq[i].id;
@@ -258,7 +283,7 @@ check_store(struct history *h, const struct dsrv *s, bool final,
 	for (size_t i = 0; final && i < n; i++) {
 		c->over_attempts += rows[i].attempt > CRASH_MAX_ATTEMPTS;
 	}
-	if (final) {
+	if (final && db != NULL) {
 		c->dup_keys = scalar(db,
 		    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE "
 		    "idempotency_key IS NOT NULL GROUP BY queue, "

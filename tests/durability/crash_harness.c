@@ -11,7 +11,9 @@
  * in even rounds and a random part in odd ones. --early-ack makes the
  * server answer before COMMIT (cairnd-faultfs). --expect-loss is for the
  * negative controls: the run passes only if acknowledged work was lost.
- * CAIRN_CRASH_ROUNDS overrides --rounds, for longer runs by hand.
+ * CAIRN_CRASH_ROUNDS overrides --rounds, for longer runs by hand. With
+ * CAIRN_TEST_STORE a postgres:// URI, cairnd runs on PostgreSQL (kill
+ * only).
  * Exit status 0 when the verdict is as expected.
  */
 #include <signal.h>
@@ -89,6 +91,9 @@ write_ctl(struct dsrv *s, const struct opts *o, int cut_random)
 static bool
 integrity_ok(const struct dsrv *s)
 {
+	if (strncmp(s->store, "postgres", 8) == 0) {
+		return (true); /* PostgreSQL checks its own pages */
+	}
 	char *v = dsrv_sql(s, "PRAGMA integrity_check");
 	bool ok = v != NULL && strcmp(v, "ok") == 0;
 
@@ -225,12 +230,29 @@ main(int argc, char **argv)
 	if (parse(&o, argc, argv) != 0) {
 		return (2);
 	}
-	const char *args[]
-	    = { "--durability", o.durability, "--log-level", "warn", NULL };
+	const char *args[] = { "--durability", o.durability, "--log-level",
+		"warn", NULL, NULL, NULL };
 	bool use_faultfs = o.cut || o.early_ack;
 	if (dsrv_init(&s, use_faultfs ? "CAIRND_FAULTFS" : "CAIRND", "tcp")
 	    != 0) {
 		return (2);
+	}
+	/* On PostgreSQL (CAIRN_TEST_STORE), in a schema of its own; kill
+	 * only: the power cut and the early answer are SQLite's. */
+	const char *pg = getenv("CAIRN_TEST_STORE");
+	char schema[64];
+	if (pg != NULL && strncmp(pg, "postgres", 8) == 0) {
+		if (use_faultfs) {
+			fprintf(stderr,
+			    "crash_harness: PostgreSQL: --fault "
+			    "kill only\n");
+			return (2);
+		}
+		snprintf(schema, sizeof(schema), "crash_%d", (int) getpid());
+		snprintf(s.store, sizeof(s.store), "%s", pg);
+		args[4] = "--pg-schema";
+		args[5] = schema;
+		crash_use_postgres(pg, schema);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand(o.seed);
