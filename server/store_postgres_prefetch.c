@@ -402,9 +402,11 @@ pg_ahead_record(struct store_pg *q, const char *key, bool *known, bool *found,
 void
 pg_ahead_recorded(struct store_pg *q, const char *key)
 {
-	ssize_t i = asked(q, key);
+	ssize_t i;
 
-	if (i >= 0) {
+	/* Every copy: two requests of a batch may carry one id (a resend),
+	 * and the second must then find the first's record. */
+	while ((i = asked(q, key)) >= 0) {
 		free(q->ahead.keys[i]);
 		q->ahead.keys[i] = NULL;
 	}

@@ -133,6 +133,36 @@ rows_are_locked_as_load_locks_them(void **state)
 }
 
 static void
+a_key_asked_twice_is_recorded_once(void **state)
+{
+	struct fx *f = *state;
+	const char *keys[] = { "E:same", "E:same" };
+	struct store_prefetch pf = { .now = T0, .keys = keys, .nkeys = 2 };
+	uint8_t *res = NULL;
+	size_t len = 0, n;
+	bool found = true;
+	uint64_t expired[1];
+
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	assert_int_equal(
+	    store_request_get(f->s, "E:same", &found, &res, &len), CAIRN_OK);
+	assert_false(found);
+	assert_int_equal(
+	    store_request_put(f->s, "E:same", T0, (const uint8_t *) "9:1", 3),
+	    CAIRN_OK);
+	/* The resend in the same batch finds the first one's record. */
+	assert_int_equal(
+	    store_request_get(f->s, "E:same", &found, &res, &len), CAIRN_OK);
+	assert_true(found);
+	assert_string_equal((char *) res, "9:1");
+	free(res);
+	fx_commit(f);
+}
+
+static void
 quoting_of_keys(void **state)
 {
 	struct fx *f = *state;
@@ -319,6 +349,8 @@ main(void)
 		    rows_are_locked_as_load_locks_them, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    quoting_of_keys, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    a_key_asked_twice_is_recorded_once, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    pool_answers_leases, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
