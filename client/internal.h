@@ -18,6 +18,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "cairn.h"
+#include "pb_array.h"
 #include "cairn.pb-c.h"
 
 /* Per-call timeout when the options give none. */
@@ -104,14 +105,10 @@ cairn_state cairn__state_from_pb(Cairn__V1__TaskState s);
 Cairn__V1__TaskState cairn__state_to_pb(cairn_state s);
 
 /*
- * reply.c: what several rpcs send and read alike. cairn__pb_array
- * allocates, in one zeroed block that one free() releases, n pointers
- * followed by the n messages of size bytes they point to: the shape of a
- * repeated field. It returns the pointers, NULL when memory ran out.
- * cairn__reply_count fails (with CAIRN_INTERNAL) unless a batch reply has
- * one result per item sent.
+ * reply.c: what several rpcs send and read alike (and pb_array.h, shared
+ * with the server). cairn__reply_count fails (with CAIRN_INTERNAL) unless
+ * a batch reply has one result per item sent.
  */
-void *cairn__pb_array(size_t n, size_t size);
 int cairn__reply_count(cairn_client *c, size_t got, size_t want);
 /* cairn__leased_from_pb copies a leased task (lt->task must be there) with
  * its lease; NULL only when memory ran out. */

@@ -2,32 +2,10 @@
  * reply.c - what several rpcs share in the messages they send and read:
  * the repeated fields of batches, and the tasks that a lease hands out.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-void *
-cairn__pb_array(size_t n, size_t size)
-{
-	void **p;
-	char *first;
-
-	/* As calloc(n, size) would, refuse a size that does not fit. */
-	if (n > (SIZE_MAX - 1) / (sizeof(*p) + size)) {
-		return (NULL);
-	}
-	if ((p = calloc(1, n * (sizeof(*p) + size) + 1)) == NULL) {
-		return (NULL);
-	}
-	/* The messages follow the pointers, so they stay 8-byte aligned. */
-	first = (char *) (p + n);
-	for (size_t i = 0; i < n; i++) {
-		p[i] = first + i * size;
-	}
-	return (p);
-}
 
 int
 cairn__reply_count(cairn_client *c, size_t got, size_t want)

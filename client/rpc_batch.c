@@ -76,7 +76,7 @@ cairn_complete_batch(
 {
 	Cairn__V1__CompleteBatchRequest req
 	    = CAIRN__V1__COMPLETE_BATCH_REQUEST__INIT;
-	Cairn__V1__CompleteRequest **ptrs;
+	Cairn__V1__CompleteRequest **ptrs = NULL;
 	ProtobufCMessage *m;
 	int rv;
 
@@ -87,7 +87,7 @@ cairn_complete_batch(
 		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
 		    "cairn_complete_batch: no items or no statuses"));
 	}
-	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL) {
+	if (cairn__pb_array(n, sizeof(**ptrs), (void ***) &ptrs) == NULL) {
 		return (NOMEM(c, "building a CompleteBatch request"));
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -144,7 +144,7 @@ cairn_heartbeat_batch(cairn_client *c, cairn_heartbeat_item *items, size_t n)
 {
 	Cairn__V1__HeartbeatBatchRequest req
 	    = CAIRN__V1__HEARTBEAT_BATCH_REQUEST__INIT;
-	Cairn__V1__HeartbeatRequest **ptrs;
+	Cairn__V1__HeartbeatRequest **ptrs = NULL;
 	ProtobufCMessage *m;
 	int rv;
 
@@ -155,7 +155,7 @@ cairn_heartbeat_batch(cairn_client *c, cairn_heartbeat_item *items, size_t n)
 		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
 		    "cairn_heartbeat_batch: no items"));
 	}
-	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL) {
+	if (cairn__pb_array(n, sizeof(**ptrs), (void ***) &ptrs) == NULL) {
 		return (NOMEM(c, "building a HeartbeatBatch request"));
 	}
 	for (size_t i = 0; i < n; i++) {

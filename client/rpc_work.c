@@ -89,7 +89,7 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 	if ((rv = enqueue_check(c, specs, n, results)) != CAIRN_OK) {
 		return (rv);
 	}
-	if ((ptrs = cairn__pb_array(n, sizeof(**ptrs))) == NULL
+	if (cairn__pb_array(n, sizeof(**ptrs), (void ***) &ptrs) == NULL
 	    || (retries = calloc(n, sizeof(*retries))) == NULL) {
 		rv = NOMEM(c, "building an Enqueue request");
 		goto out;

@@ -89,7 +89,7 @@ complete_batch_done(struct engine_op *op)
 	}
 	Cairn__V1__BatchResult **ptrs = NULL;
 	Cairn__V1__BatchResult *res
-	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	    = cairn__pb_array(n, sizeof(*res), (void ***) &ptrs);
 	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
@@ -157,7 +157,7 @@ heartbeat_batch_done(struct engine_op *op)
 	}
 	Cairn__V1__HeartbeatBatchResult **ptrs = NULL;
 	Cairn__V1__HeartbeatBatchResult *res
-	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	    = cairn__pb_array(n, sizeof(*res), (void ***) &ptrs);
 	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,

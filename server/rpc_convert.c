@@ -52,28 +52,11 @@ rpc_task_to_pb(const struct task *t, struct pb_task *pb)
 	m->finished_at_ms = t->finished_ms;
 }
 
-void *
-rpc_pb_array(size_t n, size_t size, void ***ptrs)
-{
-	/* The messages follow the pointers, so they stay 8-byte aligned. */
-	void **p = calloc(1, n * (sizeof(void *) + size) + 1);
-
-	if (p == NULL) {
-		return (NULL);
-	}
-	char *first = (char *) (p + n);
-	for (size_t i = 0; i < n; i++) {
-		p[i] = first + i * size;
-	}
-	*ptrs = p;
-	return (first);
-}
-
 Cairn__V1__Task **
 rpc_tasks_to_pb(struct task *const *tasks, size_t n)
 {
 	void **ptrs = NULL;
-	struct pb_task *bodies = rpc_pb_array(n, sizeof(*bodies), &ptrs);
+	struct pb_task *bodies = cairn__pb_array(n, sizeof(*bodies), &ptrs);
 
 	if (bodies == NULL) {
 		return (NULL);

@@ -68,7 +68,7 @@ enqueue_done(struct engine_op *op)
 	}
 	Cairn__V1__EnqueueResult **ptrs = NULL;
 	Cairn__V1__EnqueueResult *res
-	    = rpc_pb_array(n, sizeof(*res), (void ***) &ptrs);
+	    = cairn__pb_array(n, sizeof(*res), (void ***) &ptrs);
 	if (res == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
@@ -156,7 +156,7 @@ lease_done(struct engine_op *op)
 	Cairn__V1__Task **tasks = rpc_tasks_to_pb(op->out.tasks.tasks, n);
 	Cairn__V1__LeasedTask **ptrs = NULL;
 	Cairn__V1__LeasedTask *lt
-	    = rpc_pb_array(n, sizeof(*lt), (void ***) &ptrs);
+	    = cairn__pb_array(n, sizeof(*lt), (void ***) &ptrs);
 	if (tasks == NULL || lt == NULL) {
 		free(tasks);
 		free(ptrs);

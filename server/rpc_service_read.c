@@ -171,7 +171,7 @@ stats_done(struct engine_op *op)
 	}
 	Cairn__V1__QueueStats **ptrs = NULL;
 	Cairn__V1__QueueStats *qs
-	    = rpc_pb_array(n, sizeof(*qs), (void ***) &ptrs);
+	    = cairn__pb_array(n, sizeof(*qs), (void ***) &ptrs);
 	if (qs == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
@@ -220,7 +220,8 @@ history_done(struct engine_op *op)
 		return;
 	}
 	Cairn__V1__Event **ptrs = NULL;
-	Cairn__V1__Event *ev = rpc_pb_array(n, sizeof(*ev), (void ***) &ptrs);
+	Cairn__V1__Event *ev
+	    = cairn__pb_array(n, sizeof(*ev), (void ***) &ptrs);
 	if (ev == NULL) {
 		free(ptrs);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
