@@ -83,23 +83,6 @@ engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
 	b->due[b->ndue++].count = n;
 }
 
-/* is_fault tells a storage fault (abort the transaction) from a refusal
- * that changed nothing (answer it and go on). */
-static bool
-is_fault(int status)
-{
-	switch (status) {
-	case CAIRN_OK:
-	case CAIRN_NOT_FOUND:
-	case CAIRN_FAILED_PRECONDITION:
-	case CAIRN_INVALID_ARGUMENT:
-	case CAIRN_ALREADY_EXISTS:
-		return (false);
-	default:
-		return (true);
-	}
-}
-
 static void
 answer_all_with(struct engine_op *list, int status, const char *msg)
 {
@@ -181,7 +164,7 @@ again:
 	for (struct engine_op **p = list; *p != NULL; p = &(*p)->next) {
 		struct engine_op *op = *p;
 		engine_apply(b, op, now);
-		if (is_fault(op->status)) {
+		if (engine_is_fault(op->status)) {
 			store_rollback(b->store);
 			*p = op->next;
 			log_warn("request failed in storage: %s", op->msg);

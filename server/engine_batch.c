@@ -10,23 +10,6 @@
 #include "engine_internal.h"
 #include "lifecycle_replay.h"
 
-/* item_is_fault tells a storage fault from a refusal that changed nothing,
- * as the engine's transaction does for whole ops. */
-static bool
-item_is_fault(int status)
-{
-	switch (status) {
-	case CAIRN_OK:
-	case CAIRN_NOT_FOUND:
-	case CAIRN_FAILED_PRECONDITION:
-	case CAIRN_INVALID_ARGUMENT:
-	case CAIRN_ALREADY_EXISTS:
-		return (false);
-	default:
-		return (true);
-	}
-}
-
 void
 engine_apply_complete(
     struct engine_batch *b, struct engine_op *op, int64_t now)
@@ -72,7 +55,7 @@ engine_apply_batch(struct engine_batch *b, struct engine_op *op, int64_t now)
 			    it->token, it->data, it->len, now,
 			    &it->cancel_requested, &it->deadline, it->msg);
 		}
-		if (item_is_fault(it->status)) {
+		if (engine_is_fault(it->status)) {
 			op->status = it->status;
 			snprintf(op->msg, sizeof(op->msg), "task %llu: %.200s",
 			    (unsigned long long) it->id, it->msg);

@@ -42,6 +42,24 @@ void engine_apply_complete(
 void engine_apply_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 
+/* engine_is_fault tells a storage fault (roll the transaction back) from a
+ * refusal that changed nothing (answer it and go on), for whole ops and
+ * for the items of a batch alike. */
+static inline bool
+engine_is_fault(int status)
+{
+	switch (status) {
+	case CAIRN_OK:
+	case CAIRN_NOT_FOUND:
+	case CAIRN_FAILED_PRECONDITION:
+	case CAIRN_INVALID_ARGUMENT:
+	case CAIRN_ALREADY_EXISTS:
+		return (false);
+	default:
+		return (true);
+	}
+}
+
 /* engine_answer hands op its answer (done is called once). */
 static inline void
 engine_answer(struct engine_op *op)
