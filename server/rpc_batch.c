@@ -76,6 +76,25 @@ status_text(struct touch_item *it)
 	return (it->status == CAIRN_OK ? "" : it->msg);
 }
 
+/* results begins the reply to a batch: NULL when the request was answered
+ * already (the engine's error, or no memory for the n results of size
+ * bytes; what says what took effect all the same). */
+static void *
+results(
+    struct rpc_ctx *c, size_t n, size_t size, void ***ptrs, const char *what)
+{
+	void *first;
+
+	if (rpc_done_error(c)) {
+		return (NULL);
+	}
+	if ((first = cairn__pb_array(n, size, ptrs)) == NULL) {
+		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
+		    "out of memory; the %s took effect", what);
+	}
+	return (first);
+}
+
 static void
 complete_batch_done(struct engine_op *op)
 {
@@ -84,16 +103,10 @@ complete_batch_done(struct engine_op *op)
 	    = CAIRN__V1__COMPLETE_BATCH_RESPONSE__INIT;
 	size_t n = op->in.batch.n;
 
-	if (rpc_done_error(c)) {
-		return;
-	}
 	Cairn__V1__BatchResult **ptrs = NULL;
 	Cairn__V1__BatchResult *res
-	    = cairn__pb_array(n, sizeof(*res), (void ***) &ptrs);
+	    = results(c, n, sizeof(*res), (void ***) &ptrs, "completions");
 	if (res == NULL) {
-		free(ptrs);
-		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
-		    "out of memory; the completions took effect");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -152,16 +165,10 @@ heartbeat_batch_done(struct engine_op *op)
 	    = CAIRN__V1__HEARTBEAT_BATCH_RESPONSE__INIT;
 	size_t n = op->in.batch.n;
 
-	if (rpc_done_error(c)) {
-		return;
-	}
 	Cairn__V1__HeartbeatBatchResult **ptrs = NULL;
 	Cairn__V1__HeartbeatBatchResult *res
-	    = cairn__pb_array(n, sizeof(*res), (void ***) &ptrs);
+	    = results(c, n, sizeof(*res), (void ***) &ptrs, "heartbeats");
 	if (res == NULL) {
-		free(ptrs);
-		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
-		    "out of memory; the heartbeats took effect");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
