@@ -395,12 +395,7 @@ pg_commit_wakeup(struct store *s, int64_t now, int64_t *at)
 		return (rv);
 	}
 	rv = pg_commit(s);
-	for (int i = 0; i < PG_MAX_SENT; i++) {
-		if (q->keep[i] == &r) {
-			q->keep[i]
-			    = NULL; /* never synced: the slot goes away */
-		}
-	}
+	pg_unkeep(q, &r); /* if never synced: the slot goes away */
 	if (rv == CAIRN_OK) {
 		/* Committed: without the answer, look again at once. */
 		*at = r != NULL ? pg_wakeup_of(r) : now;

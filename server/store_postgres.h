@@ -185,6 +185,9 @@ void pg_lost(struct store_pg *q, const char *why);
  * PQclear) in *slot; *slot stays NULL when it failed. */
 int pg_send_kept(struct store_pg *q, enum pg_stmt which,
     const struct pg_params *p, const char *what, PGresult **slot);
+/* pg_unkeep drops the next sync's pointer to slot: whoever owned it wants
+ * that answer no more (the answer is then read and dropped). */
+void pg_unkeep(struct store_pg *q, PGresult **slot);
 
 /* pg_forget_picked drops the rows kept by the last pick; pg_forget_kept
  * drops those and whatever prefetch read (at the end of every

@@ -265,6 +265,16 @@ pg_send_kept(struct store_pg *q, enum pg_stmt which, const struct pg_params *p,
 	return (rv);
 }
 
+void
+pg_unkeep(struct store_pg *q, PGresult **slot)
+{
+	for (int i = 0; i < PG_MAX_SENT; i++) {
+		if (q->keep[i] == slot) {
+			q->keep[i] = NULL;
+		}
+	}
+}
+
 int
 pg_defer(struct store_pg *q, enum pg_stmt which, const struct pg_params *p,
     const char *what)

@@ -76,26 +76,14 @@ kept_find(const struct pg_kept *k, uint64_t id)
 	return (-1);
 }
 
-/* unkeep drops the sync's pointer to slot, whose answer, if it is still
- * on its way, nobody wants any more. */
-static void
-unkeep(struct store_pg *q, PGresult **slot)
-{
-	for (int i = 0; i < PG_MAX_SENT; i++) {
-		if (q->keep[i] == slot) {
-			q->keep[i] = NULL;
-		}
-	}
-}
-
 void
 pg_forget_kept(struct store_pg *q)
 {
 	pg_forget_picked(q);
-	unkeep(q, &q->ahead.rows.r);
-	unkeep(q, &q->ahead.records);
+	pg_unkeep(q, &q->ahead.rows.r);
+	pg_unkeep(q, &q->ahead.records);
 	for (size_t i = 0; i < q->ahead.npools; i++) {
-		unkeep(q, &q->ahead.pools[i].kept.r);
+		pg_unkeep(q, &q->ahead.pools[i].kept.r);
 	}
 	kept_clear(&q->ahead.rows);
 	PQclear(q->ahead.records);
