@@ -164,6 +164,13 @@ again:
 	for (struct engine_op **p = list; *p != NULL; p = &(*p)->next) {
 		struct engine_op *op = *p;
 		engine_apply(b, op, now);
+		if (!engine_is_fault(op->status)
+		    && (rv = store_flush(b->store)) != CAIRN_OK) {
+			/* Its writes could not be sent: as if it failed. */
+			op->status = rv;
+			snprintf(op->msg, sizeof(op->msg), "%s",
+			    store_errmsg(b->store));
+		}
 		if (engine_is_fault(op->status)) {
 			store_rollback(b->store);
 			*p = op->next;

@@ -186,6 +186,13 @@ struct store_ops {
 	 * call that waits, so errors may surface there. NULL: a backend
 	 * with no use for the hint; correctness never depends on it. */
 	int (*prefetch)(struct store *s, const struct store_prefetch *pf);
+
+	/* flush is called when the engine has applied a request: a backend
+	 * that gathers writes to send many rows in one statement sends
+	 * them now, while the engine goes on. A failure means the writes
+	 * are lost and the transaction cannot commit. NULL: nothing is
+	 * ever gathered. */
+	int (*flush)(struct store *s);
 };
 
 /* The base that every backend handle embeds as its first member. */
@@ -353,6 +360,12 @@ store_wants_prefetch(const struct store *s)
 {
 	return (s->ops->prefetch != NULL);
 }
+static inline int
+store_flush(struct store *s)
+{
+	return (s->ops->flush != NULL ? s->ops->flush(s) : CAIRN_OK);
+}
+
 static inline int
 store_prefetch(struct store *s, const struct store_prefetch *pf)
 {

@@ -119,6 +119,58 @@ const char *const pg_sql[PG_COUNT_] = {
 	                 "id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
 	[PG_REQUEST_GET_MANY] = "SELECT key, result FROM requests WHERE "
 	                        "key = ANY($1::text[])",
+	/* The gathered forms of PG_INSERT_ID, PG_SAVE and PG_ADD_EVENT: the
+	 * same parameters, each an array with a value per row
+	 * (store_postgres_gather.c); numbers come as text, as they do to
+	 * the single-row statements. */
+	[PG_INSERT_MANY]
+	= "INSERT INTO tasks (id, queue, payload, priority, state, run_at, "
+	  "attempt, max_attempts, backoff_initial, backoff_multiplier, "
+	  "backoff_max, heartbeat_timeout, start_to_close, "
+	  "idempotency_key, created_at, updated_at, event_seq) "
+	  "SELECT id::bigint, queue, payload, priority::integer, 1, "
+	  "run_at::bigint, 0, max_attempts::bigint, "
+	  "backoff_initial::bigint, backoff_multiplier::double precision, "
+	  "backoff_max::bigint, heartbeat_timeout::bigint, "
+	  "start_to_close::bigint, idempotency_key, created_at::bigint, "
+	  "created_at::bigint, 1 FROM unnest($1::text[], $2::bytea[], "
+	  "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+	  "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
+	  "$13::text[]) AS v(queue, payload, priority, run_at, "
+	  "max_attempts, backoff_initial, backoff_multiplier, backoff_max, "
+	  "heartbeat_timeout, start_to_close, idempotency_key, created_at, "
+	  "id)",
+	/* The rows are found through the primary key by = ANY, whatever
+	 * plan the join gets. */
+	[PG_SAVE_MANY]
+	= "UPDATE tasks AS t SET state = v.state::smallint, "
+	  "run_at = v.run_at::bigint, attempt = v.attempt::bigint, "
+	  "details = v.details, result = v.result, "
+	  "last_error = v.last_error, "
+	  "cancel_requested = v.cancel_requested::boolean, "
+	  "worker_id = v.worker_id, lease_token = v.lease_token, "
+	  "lease_deadline = v.lease_deadline::bigint, "
+	  "updated_at = v.updated_at::bigint, "
+	  "finished_at = v.finished_at::bigint, "
+	  "lease_timeout = v.lease_timeout::bigint, "
+	  "attempt_deadline = v.attempt_deadline::bigint, "
+	  "lease_outcome = v.lease_outcome::smallint, "
+	  "event_seq = v.event_seq::bigint "
+	  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+	  "$5::bytea[], $6::bytea[], $7::text[], $8::text[], $9::text[], "
+	  "$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+	  "$15::text[], $16::text[], $17::text[]) AS v(id, state, run_at, "
+	  "attempt, details, result, last_error, cancel_requested, "
+	  "worker_id, lease_token, lease_deadline, updated_at, finished_at, "
+	  "lease_timeout, attempt_deadline, lease_outcome, event_seq) "
+	  "WHERE t.id = ANY($1::text[]::bigint[]) AND t.id = v.id::bigint",
+	[PG_ADD_EVENT_MANY]
+	= "INSERT INTO events (task_id, seq, at, kind, attempt, worker_id, "
+	  "message) SELECT task_id::bigint, seq::bigint, at::bigint, kind, "
+	  "attempt::bigint, worker_id, message FROM unnest($1::text[], "
+	  "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+	  "$7::text[]) AS v(task_id, seq, at, kind, attempt, worker_id, "
+	  "message)",
 };
 
 #define Q(s) ((struct store_pg *) (s))
@@ -332,6 +384,7 @@ pg_begin(struct store *s)
 	int rv;
 
 	pg_forget_kept(q);
+	pg_gather_drop(q); /* of a transaction that did not end well */
 	if (q->conn != NULL && !idle(q)) {
 		/* Left open by a failed commit: discard it. */
 		control(q, "ROLLBACK", NULL, 0);
@@ -404,12 +457,21 @@ pg_commit_wakeup(struct store *s, int64_t now, int64_t *at)
 	return (rv);
 }
 
+/* pg_flush_op: the engine ended a request; send what it gathered while
+ * the engine goes on with the next. */
+static int
+pg_flush_op(struct store *s)
+{
+	return (pg_flush(Q(s)));
+}
+
 static int
 pg_rollback(struct store *s)
 {
 	struct store_pg *q = Q(s);
 
 	pg_forget_kept(q);
+	pg_gather_drop(q);
 	if (q->conn == NULL || idle(q)) {
 		return (CAIRN_OK); /* nothing open, or the server dropped it */
 	}
@@ -432,6 +494,7 @@ pg_close(struct store *s)
 		return;
 	}
 	pg_forget_kept(q);
+	pg_gather_free(q);
 	PQfinish(q->conn);
 	free(q->uri);
 	free(q->schema);
@@ -530,4 +593,5 @@ const struct store_ops store_postgres_ops = {
 	.request_prune = pg_request_prune,
 	.prefetch = pg_prefetch,
 	.commit_wakeup = pg_commit_wakeup,
+	.flush = pg_flush_op,
 };

@@ -40,13 +40,17 @@ enum pg_stmt {
 	PG_REQUEST_PRUNE,
 	PG_LOAD_MANY,
 	PG_REQUEST_GET_MANY,
+	PG_INSERT_MANY,
+	PG_SAVE_MANY,
+	PG_ADD_EVENT_MANY,
 	PG_COUNT_
 };
 
-#define PG_SCHEMA_VERSION 2   /* store_postgres_schema.c */
-#define PG_MAX_PARAMS     17  /* PG_SAVE */
-#define PG_ID_BLOCK       64  /* task ids taken from the sequence at once */
-#define PG_MAX_SENT       256 /* commands in the pipeline before a sync */
+#define PG_SCHEMA_VERSION  2   /* store_postgres_schema.c */
+#define PG_MAX_PARAMS      17  /* PG_SAVE */
+#define PG_ID_BLOCK        64  /* task ids taken from the sequence at once */
+#define PG_MAX_SENT        256 /* commands in the pipeline before a sync */
+#define PG_GATHER_MAX_ROWS 256 /* rows of one kind sent as one statement */
 
 /* Rows read whole by one statement, locked, with their ids (0 once this
  * transaction saved the row, which makes the copy stale). */
@@ -62,6 +66,32 @@ struct pg_pool {
 	char *queue;
 	uint32_t asked;
 	struct pg_kept kept;
+};
+
+/* Writes that need no answer, gathered per kind until they are sent as
+ * one statement (store_postgres_gather.c). */
+enum pg_gather_kind {
+	PG_GATHER_INSERT, /* keyless inserts */
+	PG_GATHER_SAVE,
+	PG_GATHER_EVENT,
+	PG_GATHER_COUNT_
+};
+
+/* One parameter's values: a binary array whose header is written when
+ * it is sent, then per row a length (-1: NULL) and the bytes. */
+struct pg_column {
+	char *buf;
+	size_t len, cap;
+};
+
+struct pg_gather {
+	int rows;
+	size_t bytes;
+	struct pg_column cols[PG_MAX_PARAMS];
+	uint64_t *ids; /* the task of each row */
+	size_t idcap;
+	char *scratch; /* a single row's text values, NUL-terminated */
+	size_t scratch_cap;
 };
 
 struct store_pg {
@@ -107,6 +137,10 @@ struct store_pg {
 		size_t npools;
 		uint32_t spare; /* more to pick for queues named late */
 	} ahead;
+	/* Writes gathered, not sent yet; flushing while they are sent. */
+	struct pg_gather gather[PG_GATHER_COUNT_];
+	bool flushing;
+	uint64_t many_sent; /* statements of many rows (tests count them) */
 	/* Sync points so far: each is one round trip (tests count them). */
 	uint64_t round_trips;
 	/* Where pg_sync leaves the result of a command sent with
@@ -188,6 +222,19 @@ int pg_send_kept(struct store_pg *q, enum pg_stmt which,
 /* pg_unkeep drops the next sync's pointer to slot: whoever owned it wants
  * that answer no more (the answer is then read and dropped). */
 void pg_unkeep(struct store_pg *q, PGresult **slot);
+
+/* Gathered writes (store_postgres_gather.c). pg_gather adds the
+ * parameters of a keyless insert, a save or an event (of task id) to
+ * those of its kind; pg_flush sends all that is gathered (pg_send and
+ * pg_sync call it first, so nothing is sent or read ahead of them);
+ * pg_gather_drop forgets them (rollback, lost connection); pg_gathered
+ * says whether any wait; pg_gather_free releases the buffers. */
+int pg_gather(struct store_pg *q, enum pg_gather_kind kind, uint64_t id,
+    const struct pg_params *p);
+int pg_flush(struct store_pg *q);
+void pg_gather_drop(struct store_pg *q);
+bool pg_gathered(const struct store_pg *q);
+void pg_gather_free(struct store_pg *q);
 
 /* pg_forget_picked drops the rows kept by the last pick; pg_forget_kept
  * drops those and whatever prefetch read (at the end of every

@@ -42,6 +42,7 @@ pg_lost(struct store_pg *q, const char *why)
 	PQfinish(q->conn);
 	q->conn = NULL;
 	q->sent = 0;
+	pg_gather_drop(q);
 	memset(q->keep, 0, sizeof(q->keep));
 	atomic_store(&q->backend_pid, 0);
 	pg_forget_kept(q);
@@ -146,6 +147,11 @@ pg_send(struct store_pg *q, int which, const char *sql,
 	if (q->conn == NULL) {
 		return (store_seterr(&q->base, CAIRN_UNAVAILABLE,
 		    "postgres: %s: not connected (%s)", what, q->lost));
+	}
+	/* Gathered writes go first: whatever follows may read them. */
+	int rv = pg_flush(q);
+	if (rv != CAIRN_OK) {
+		return (rv);
 	}
 	if (sql != NULL) {
 		ok = PQsendQueryParams(

@@ -1,8 +1,9 @@
 /*
  * store_postgres_rows.c - the PostgreSQL backend's row-level writes and
  * picks. Each call is one prepared statement (insert with a taken key is
- * two), inside the engine's open transaction; save and add_event are
- * deferred (pipelined) and checked by the next call that waits.
+ * two), inside the engine's open transaction; save, add_event and a
+ * keyless insert are gathered (store_postgres_gather.c), sent pipelined
+ * and checked by the next call that waits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,8 @@ pg_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	pg_p_i64(&p, now);
 	pg_p_i64(&p, new_id);
 	if (spec->idempotency_key == NULL) {
-		if ((rv = pg_defer(Q(s), PG_INSERT_ID, &p, "insert")) == 0) {
+		rv = pg_gather(Q(s), PG_GATHER_INSERT, (uint64_t) new_id, &p);
+		if (rv == CAIRN_OK) {
 			*id = (uint64_t) new_id;
 			*created = true;
 		}
@@ -212,7 +214,7 @@ pg_save(struct store *s, const struct task_row *row)
 	}
 	pg_p_i64(&p, row->outcome);
 	pg_p_i64(&p, row->event_seq);
-	return (pg_defer(Q(s), PG_SAVE, &p, "save"));
+	return (pg_gather(Q(s), PG_GATHER_SAVE, t->id, &p));
 }
 
 int
@@ -228,7 +230,7 @@ pg_add_event(
 	pg_p_i64(&p, ev->attempt);
 	pg_p_text(&p, ev->worker_id);
 	pg_p_text(&p, ev->message);
-	return (pg_defer(Q(s), PG_ADD_EVENT, &p, "add event"));
+	return (pg_gather(Q(s), PG_GATHER_EVENT, id, &p));
 }
 
 /* collect_ids runs a statement whose first column is a task id and writes

@@ -21,6 +21,13 @@ if(TARGET cairnd)
 			$<TARGET_FILE:cairn-bench> $<TARGET_FILE:cairnd>)
 	set_tests_properties(bench_smoke PROPERTIES TIMEOUT 120)
 endif()
+# The same through a cairnd on PostgreSQL (CMakeLists.postgres.cmake):
+# the batch rpcs send their rows gathered (store_postgres_gather.c).
+if(TARGET cairnd AND COMMAND cairn_pg_test)
+	cairn_pg_test(bench_smoke_postgres bash
+		${CMAKE_CURRENT_SOURCE_DIR}/bench/smoke_test.sh
+		$<TARGET_FILE:cairn-bench> $<TARGET_FILE:cairnd> on-test-store)
+endif()
 
 # The statements of the request path use their indexes (no scans).
 add_executable(plan_test ${CMAKE_CURRENT_SOURCE_DIR}/bench/plan_test.c)

@@ -55,6 +55,13 @@ target_link_libraries(pg_prefetch_test PRIVATE store_fixture)
 target_compile_options(pg_prefetch_test PRIVATE ${CAIRN_WARNINGS})
 cairn_pg_test(pg_prefetch_test $<TARGET_FILE:pg_prefetch_test>)
 
+# The gathered writes: many rows in one statement, as one would have
+# written them.
+add_executable(pg_gather_test pg_gather_test.c)
+target_link_libraries(pg_gather_test PRIVATE store_fixture)
+target_compile_options(pg_gather_test PRIVATE ${CAIRN_WARNINGS})
+cairn_pg_test(pg_gather_test $<TARGET_FILE:pg_gather_test>)
+
 # End to end: two cairnd processes on one database, and a database that
 # crashes under load.
 add_executable(pg_e2e_test pg_e2e_test.c)

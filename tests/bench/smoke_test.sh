@@ -2,10 +2,17 @@
 # smoke_test.sh - runs every cairn-bench workload for about a second on a
 # tiny backlog and checks that each printed sane JSON: the right workload,
 # work done, no errors, latencies in order. It never judges a timing.
-# usage: smoke_test.sh CAIRN_BENCH CAIRND
+# usage: smoke_test.sh CAIRN_BENCH CAIRND [on-test-store]
+# With on-test-store, the cairnd started runs on the store named by
+# CAIRN_TEST_STORE (the PostgreSQL test cluster), not on a fresh SQLite.
 set -euo pipefail
 bench=$1
 cairnd=$2
+store=()
+if [ "${3:-}" = on-test-store ]; then
+	[ -n "${CAIRN_TEST_STORE:-}" ] || { echo "bench_smoke: no CAIRN_TEST_STORE" >&2; exit 1; }
+	store=(--store "$CAIRN_TEST_STORE")
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -48,7 +55,7 @@ run() { # workload, rpcs..., then -- and cairn-bench options
 	done
 	shift
 	TMPDIR=$tmp "$bench" "$w" --cairnd "$cairnd" --json --quiet \
-		--duration 1 "$@" >"$tmp/$w.json" ||
+		--duration 1 "${store[@]}" "$@" >"$tmp/$w.json" ||
 		fail "$w exited with $? ($(cat "$tmp/$w.json"))"
 	check "$tmp/$w.json" "$w" "${rpcs[@]}"
 	echo "bench_smoke: $w ok"
