@@ -82,7 +82,7 @@ psql_ -c "DROP TABLE skip_locked_jobs" >/dev/null
 import json, re, sys, os
 d, n, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 print("%-42s %14s %14s %7s" % ("workload (tasks/s)", "sqlite", "postgres", "pg/sq"))
-pg_life = None
+pg_life = pg_batch = None
 for i, name in enumerate(names, 1):
     s = json.load(open(os.path.join(d, "sqlite.%d.json" % i)))
     p = json.load(open(os.path.join(d, "pg.%d.json" % i)))
@@ -93,6 +93,8 @@ for i, name in enumerate(names, 1):
     print("%-42s %14.0f %14.0f %7.2f" % (name, s["tasks_per_s"], p["tasks_per_s"], ratio))
     if name == "lifecycle --clients 64":
         pg_life = p["tasks_per_s"]
+    if name == "batch --clients 8 --batch 100":
+        pg_batch = p["tasks_per_s"]
 txt = open(os.path.join(d, "pgbench.txt")).read()
 m = re.search(r"tps = ([0-9.]+)", txt)
 tps = float(m.group(1)) if m else 0
@@ -100,4 +102,6 @@ print()
 print("pgbench SKIP LOCKED, 64 clients, 3 statements = 3 commits per lifecycle: %.0f lifecycles/s" % tps)
 if pg_life and tps:
     print("Cairn on PostgreSQL (lifecycle, 64 clients) / pgbench SKIP LOCKED: %.2f (target >= 2)" % (pg_life / tps))
+if pg_batch and tps:
+    print("Cairn on PostgreSQL (batch, batches of 100) / pgbench SKIP LOCKED: %.2f (target >= 2)" % (pg_batch / tps))
 PY
