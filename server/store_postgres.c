@@ -236,6 +236,17 @@ configure(struct store_pg *q)
 	if (rv != CAIRN_OK) {
 		return (rv);
 	}
+	/* Every statement of this connection has an index made for it. A
+	 * plan that PostgreSQL cached while the tables were nearly empty
+	 * (and kept until autovacuum next analyzes them) read all of tasks
+	 * to load a few rows by id, once per transaction; without sequential
+	 * scans to choose from, a plan keeps using the index as the tables
+	 * grow. */
+	if ((rv = pg_exec(
+	         q, "SET enable_seqscan = off", "setting enable_seqscan"))
+	    != CAIRN_OK) {
+		return (rv);
+	}
 	if (q->sync == STORE_SYNC_NORMAL_UNSAFE) {
 		return (pg_exec(q, "SET synchronous_commit TO off",
 		    "setting synchronous_commit"));

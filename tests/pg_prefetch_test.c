@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,72 @@ commit_brings_the_next_wakeup(void **state)
 	assert_int_equal(fx_state_of(f, id), CAIRN_PENDING); /* committed */
 }
 
+/* plan_of explains, on the store's own connection (out of pipeline mode
+ * for a moment, between transactions), how the prepared statement which
+ * now runs with a bigint array. */
+static char *
+plan_of(struct fx *f, enum pg_stmt which, const char *array)
+{
+	PGconn *c = ((struct store_pg *) f->s)->conn;
+	char sql[128];
+	size_t len = 0;
+	char *plan = calloc(1, 4096);
+
+	assert_non_null(plan);
+	assert_int_equal(PQexitPipelineMode(c), 1);
+	snprintf(sql, sizeof(sql), "EXPLAIN EXECUTE cairn_%d('%s')",
+	    (int) which, array);
+	PGresult *r = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	for (int i = 0; i < PQntuples(r); i++) {
+		len += (size_t) snprintf(
+		    plan + len, 4096 - len, "%s\n", PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	assert_int_equal(PQenterPipelineMode(c), 1);
+	return (plan);
+}
+
+static void
+read_ahead_keeps_to_the_index_as_tasks_grow(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ids[2] = { fx_enqueue(f, "q", T0), fx_enqueue(f, "q", T0) };
+	struct task_row row;
+
+	/* Enough runs while tasks is nearly empty for PostgreSQL to cache
+	 * one plan for all later runs. */
+	for (int i = 0; i < 8; i++) {
+		fx_begin(f);
+		struct store_prefetch pf
+		    = { .now = T0, .ids = ids, .nids = 2 };
+		assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+		assert_int_equal(store_load(f->s, ids[0], &row), CAIRN_OK);
+		task_row_clear(&row);
+		fx_commit(f);
+	}
+	/* Then tasks grows. */
+	static struct task_spec sp[1000];
+	static uint64_t more[1000];
+	static bool created[1000];
+	for (int i = 0; i < 1000; i++) {
+		sp[i] = fx_spec("q", "x");
+	}
+	for (int round = 0; round < 5; round++) {
+		fx_begin(f);
+		assert_int_equal(lifecycle_enqueue(f->s, sp, 1000, T0, more,
+		                     created, f->msg),
+		    CAIRN_OK);
+		fx_commit(f);
+	}
+	char *plan = plan_of(f, PG_LOAD_MANY, "{1,2}");
+	if (strstr(plan, "Seq Scan") != NULL) {
+		fail_msg("loading 2 of 5,002 tasks reads them all:\n%s", plan);
+	}
+	assert_non_null(strstr(plan, "tasks_pkey"));
+	free(plan);
+}
+
 int
 main(void)
 {
@@ -362,6 +429,9 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    pool_short_of_max_asks_the_database, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    read_ahead_keeps_to_the_index_as_tasks_grow, fx_setup,
 		    fx_teardown),
 	};
 
