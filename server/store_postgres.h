@@ -225,8 +225,8 @@ void pg_unkeep(struct store_pg *q, PGresult **slot);
 
 /* Gathered writes (store_postgres_gather.c). pg_gather adds the
  * parameters of a keyless insert, a save or an event (of task id) to
- * those of its kind; pg_flush sends all that is gathered (pg_send and
- * pg_sync call it first, so nothing is sent or read ahead of them);
+ * those of its kind; pg_flush sends all that is gathered (pg_send calls
+ * it first, so no statement is sent ahead of them);
  * pg_gather_drop forgets them (rollback, lost connection); pg_gathered
  * says whether any wait; pg_gather_free releases the buffers. */
 int pg_gather(struct store_pg *q, enum pg_gather_kind kind, uint64_t id,
