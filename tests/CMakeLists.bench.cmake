@@ -29,6 +29,16 @@ if(TARGET cairnd AND COMMAND cairn_pg_test)
 		$<TARGET_FILE:cairn-bench> $<TARGET_FILE:cairnd> on-test-store)
 endif()
 
+# store-bench: the storage work of a lifecycle in one process (no network),
+# what bounds the engine thread; a smoke test checks that it runs.
+add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c)
+target_link_libraries(store-bench PRIVATE cairn_server)
+target_compile_options(store-bench PRIVATE ${CAIRN_WARNINGS})
+add_test(NAME store_bench_smoke
+	COMMAND store-bench --batch 10 --rounds 5)
+set_tests_properties(store_bench_smoke PROPERTIES
+	PASS_REGULAR_EXPRESSION "store-bench: 50 lifecycles in" TIMEOUT 60)
+
 # The statements of the request path use their indexes (no scans).
 add_executable(plan_test ${CMAKE_CURRENT_SOURCE_DIR}/bench/plan_test.c)
 target_link_libraries(plan_test PRIVATE cairn_server PkgConfig::CMOCKA)
