@@ -62,6 +62,12 @@ target_link_libraries(pg_gather_test PRIVATE store_fixture)
 target_compile_options(pg_gather_test PRIVATE ${CAIRN_WARNINGS})
 cairn_pg_test(pg_gather_test $<TARGET_FILE:pg_gather_test>)
 
+# Every statement of the backend reads through an index.
+add_executable(pg_plan_test pg_plan_test.c)
+target_link_libraries(pg_plan_test PRIVATE store_fixture)
+target_compile_options(pg_plan_test PRIVATE ${CAIRN_WARNINGS})
+cairn_pg_test(pg_plan_test $<TARGET_FILE:pg_plan_test>)
+
 # End to end: two cairnd processes on one database, and a database that
 # crashes under load.
 add_executable(pg_e2e_test pg_e2e_test.c)
