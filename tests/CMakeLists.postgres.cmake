@@ -42,31 +42,22 @@ foreach(t store_test lifecycle_test)
 	endif()
 endforeach()
 
-# What only this backend has (migration race, SKIP LOCKED, enqueue() in
-# SQL, notifications, a lost connection).
-add_executable(pg_store_test pg_store_test.c)
-target_link_libraries(pg_store_test PRIVATE store_fixture)
-target_compile_options(pg_store_test PRIVATE ${CAIRN_WARNINGS})
-cairn_pg_test(pg_store_test $<TARGET_FILE:pg_store_test>)
-
-# The read-ahead of a transaction's rows and request records.
-add_executable(pg_prefetch_test pg_prefetch_test.c)
-target_link_libraries(pg_prefetch_test PRIVATE store_fixture)
-target_compile_options(pg_prefetch_test PRIVATE ${CAIRN_WARNINGS})
-cairn_pg_test(pg_prefetch_test $<TARGET_FILE:pg_prefetch_test>)
-
-# The gathered writes: many rows in one statement, as one would have
-# written them.
-add_executable(pg_gather_test pg_gather_test.c)
-target_link_libraries(pg_gather_test PRIVATE store_fixture)
-target_compile_options(pg_gather_test PRIVATE ${CAIRN_WARNINGS})
-cairn_pg_test(pg_gather_test $<TARGET_FILE:pg_gather_test>)
-
-# Every statement of the backend reads through an index.
-add_executable(pg_plan_test pg_plan_test.c)
-target_link_libraries(pg_plan_test PRIVATE store_fixture)
-target_compile_options(pg_plan_test PRIVATE ${CAIRN_WARNINGS})
-cairn_pg_test(pg_plan_test $<TARGET_FILE:pg_plan_test>)
+# Tests of this backend alone, on the storage contract's fixture
+# (store_fixture.c), each in NAME.c:
+#   pg_store_test     what only this backend has (migration race, SKIP
+#                     LOCKED, enqueue() in SQL, notifications, a lost
+#                     connection)
+#   pg_prefetch_test  the read-ahead of a transaction's rows and request
+#                     records
+#   pg_gather_test    the gathered writes: many rows in one statement, as
+#                     one would have written them
+#   pg_plan_test      no statement reads a whole table
+foreach(t pg_store_test pg_prefetch_test pg_gather_test pg_plan_test)
+	add_executable(${t} ${t}.c)
+	target_link_libraries(${t} PRIVATE store_fixture)
+	target_compile_options(${t} PRIVATE ${CAIRN_WARNINGS})
+	cairn_pg_test(${t} $<TARGET_FILE:${t}>)
+endforeach()
 
 # End to end: two cairnd processes on one database, and a database that
 # crashes under load.
