@@ -29,6 +29,7 @@
 #define OID_BYTEA        17
 #define OID_TEXT         25
 #define GATHER_MAX_BYTES (4u << 20)
+#define KEEP_BYTES       (256u << 10) /* a column's buffer kept when empty */
 
 /* How each kind's rows are sent: the single-row statement, the one over
  * arrays (the same parameters, each as an array), and which parameters
@@ -83,14 +84,26 @@ reserve(struct pg_column *c, size_t more)
 	return (true);
 }
 
-/* empty resets g to no rows, keeping its buffers. */
+/* empty resets g to no rows, keeping its buffers for the next request,
+ * except one that a request of large payloads made large. */
 static void
 empty(struct pg_gather *g)
 {
 	g->rows = 0;
 	g->bytes = 0;
 	for (int i = 0; i < PG_MAX_PARAMS; i++) {
-		g->cols[i].len = ARRAY_HEAD;
+		struct pg_column *c = &g->cols[i];
+		if (c->cap > KEEP_BYTES) {
+			free(c->buf);
+			c->buf = NULL;
+			c->cap = 0;
+		}
+		c->len = ARRAY_HEAD;
+	}
+	if (g->scratch_cap > KEEP_BYTES) {
+		free(g->scratch);
+		g->scratch = NULL;
+		g->scratch_cap = 0;
 	}
 }
 

@@ -3,9 +3,9 @@
  * (store_postgres_gather.c): the keyless inserts, saves and events of a
  * request go as one statement per kind, and what they write is exactly
  * what one statement per row wrote: binary payloads, text that needs
- * quoting, NULLs, an empty result. A row saved twice keeps the last save,
- * a rollback forgets what was gathered, and a row that fails fails the
- * commit.
+ * quoting, NULLs, an empty result, payloads of hundreds of KiB. A row
+ * saved twice keeps the last save, a rollback forgets what was gathered,
+ * and a row that fails fails the commit.
  *
  * Run against the cluster of scripts/pg-test-cluster.sh (CAIRN_TEST_STORE).
  */
@@ -256,6 +256,48 @@ a_failing_row_fails_the_commit(void **state)
 	assert_int_equal(listed(f, "q"), 1);
 }
 
+static void
+large_rows_then_small_ones(void **state)
+{
+	struct fx *f = *state;
+	enum { BIG = 300 * 1024 };
+	uint8_t *big = malloc(BIG);
+	struct task_spec sp[3];
+	uint64_t ids[3];
+	bool created[3];
+
+	assert_non_null(big);
+	for (size_t k = 0; k < BIG; k++) {
+		big[k] = (uint8_t) (k % 251);
+	}
+	/* Three payloads of 300 KiB gathered in one statement, then a
+	 * request of small ones on the buffers that are left. */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++) {
+			sp[i] = fx_spec("q", "x");
+			if (round == 0) {
+				sp[i].payload = big;
+				sp[i].payload_len = BIG - (size_t) i;
+			}
+		}
+		fx_begin(f);
+		assert_int_equal(
+		    lifecycle_enqueue(f->s, sp, 3, T0, ids, created, f->msg),
+		    CAIRN_OK);
+		assert_int_equal(store_flush(f->s), CAIRN_OK);
+		fx_commit(f);
+		for (int i = 0; i < 3; i++) {
+			struct task *t = fx_get(f, ids[i]);
+			size_t want = round == 0 ? BIG - (size_t) i : 1;
+			assert_int_equal(t->payload_len, want);
+			assert_memory_equal(t->payload,
+			    round == 0 ? big : (uint8_t *) "x", want);
+			task_free(t);
+		}
+	}
+	free(big);
+}
+
 int
 main(void)
 {
@@ -273,6 +315,8 @@ main(void)
 		    rollback_forgets_what_was_gathered, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    a_failing_row_fails_the_commit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    large_rows_then_small_ones, fx_setup, fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
