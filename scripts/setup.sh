@@ -9,8 +9,9 @@ packages=(
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
 	libpq-dev libcmocka-dev
 	# tests: a PostgreSQL server to start under a temporary directory,
-	# the hand-made call of proto/README.md, and Python bindings
-	postgresql nng-utils protobuf-compiler python3 python3-pytest
+	# a pooler in front of it, the hand-made call of proto/README.md, and
+	# Python bindings
+	postgresql pgbouncer nng-utils protobuf-compiler python3 python3-pytest
 	# tests: sanitizer and fuzzer runtimes, Prometheus's format checker
 	clang libclang-rt-14-dev prometheus
 	clang-format sqlite3 openssl procps

@@ -75,4 +75,8 @@ if(TARGET cairn)
 		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
 	set_property(TEST cli_test_postgres APPEND PROPERTY ENVIRONMENT
 		"CAIRN_PG_SCHEMA=cli_test")
+	# The same session through PgBouncer in session mode.
+	cairn_pg_test(pgbouncer_test bash
+		${CMAKE_CURRENT_SOURCE_DIR}/pgbouncer_test.sh
+		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
 endif()
