@@ -8,6 +8,11 @@
 #   pg-test-cluster.sh kill DIR       pg_ctl stop -m immediate (a crash)
 #   pg-test-cluster.sh restart DIR    start it again on the same port
 #   pg-test-cluster.sh exec DIR CMD.. run CMD with CAIRN_TEST_STORE=<uri>
+#   pg-test-cluster.sh standby DIR PRIMARY_DIR
+#                                     a streaming standby of the cluster
+#                                     running in PRIMARY_DIR (pg_basebackup),
+#                                     started under DIR on a free port
+#   pg-test-cluster.sh promote DIR    make the standby in DIR a primary
 #
 # It installs nothing: PostgreSQL's server binaries must be under
 # /usr/lib/postgresql/*/bin (Debian's postgresql package); the newest is
@@ -21,7 +26,8 @@ die() {
 	exit 1
 }
 
-[ $# -ge 2 ] || die "usage: $0 start|stop|kill|restart|exec DIR [CMD...]"
+[ $# -ge 2 ] ||
+	die "usage: $0 start|stop|kill|restart|exec|standby|promote DIR [ARGS...]"
 cmd=$1
 dir=$2
 shift 2
@@ -63,6 +69,8 @@ port_free() {
 	! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# do_init readies DIR for a new data directory: a cluster left running
+# there is stopped and its files removed.
 do_init() {
 	local data
 	[ -n "$pgbin" ] || die "no /usr/lib/postgresql/*/bin/pg_ctl (install \
@@ -92,7 +100,11 @@ Debian's postgresql package)"
 			echo "$data" >"$dir/pgdata"
 		fi
 	fi
-	as_pg "$pgbin/initdb" -D "$data" -U postgres --auth=trust \
+}
+
+do_initdb() {
+	do_init
+	as_pg "$pgbin/initdb" -D "$(datadir)" -U postgres --auth=trust \
 		-E UTF8 --no-sync --locale=C >"$dir/initdb.log" 2>&1 ||
 		die "initdb failed: see $dir/initdb.log"
 }
@@ -138,7 +150,7 @@ uri() {
 
 case $cmd in
 start)
-	do_init
+	do_initdb
 	do_start ""
 	as_pg "$pgbin/psql" -X -q -h 127.0.0.1 -p "$(cat "$dir/port")" \
 		-U postgres -d postgres -c "CREATE DATABASE cairn_test" ||
@@ -159,6 +171,26 @@ stop | kill)
 	if [ -f "$data/postmaster.pid" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$data" -m "$mode" -w stop >/dev/null
 	fi
+	;;
+standby)
+	[ $# -eq 1 ] || die "standby needs the primary's DIR"
+	primary=$(cd "$1" && pwd) || die "no primary in $1"
+	[ -f "$primary/port" ] || die "$primary: no cluster was started there"
+	do_init
+	# A copy of the primary that streams from it (-R: standby.signal
+	# and primary_conninfo), its settings given again at start.
+	as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" \
+		-U postgres -D "$(datadir)" -R -X stream -c fast --no-sync \
+		>"$dir/basebackup.log" 2>&1 ||
+		die "pg_basebackup failed: see $dir/basebackup.log"
+	do_start ""
+	uri >"$dir/uri"
+	cat "$dir/uri"
+	;;
+promote)
+	dir=$(cd "$dir" && pwd)
+	as_pg "$pgbin/pg_ctl" -D "$(datadir)" -w -t 60 promote >/dev/null ||
+		die "cannot promote: see $(logfile)"
 	;;
 exec)
 	[ -f "$dir/uri" ] || die "$dir/uri: no cluster was started there"

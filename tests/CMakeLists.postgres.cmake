@@ -79,4 +79,11 @@ if(TARGET cairn)
 	cairn_pg_test(pgbouncer_test bash
 		${CMAKE_CURRENT_SOURCE_DIR}/pgbouncer_test.sh
 		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
+	# A primary, a synchronous standby and a failover: two clusters of
+	# its own, so not on the shared one (the lock keeps them apart).
+	add_test(NAME pg_failover_test COMMAND bash
+		${CMAKE_CURRENT_SOURCE_DIR}/pg_failover_test.sh
+		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
+	set_tests_properties(pg_failover_test PROPERTIES
+		RESOURCE_LOCK cairn_pg TIMEOUT 300)
 endif()
