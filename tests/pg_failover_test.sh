@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 chmod 755 "$tmp"
 server_pid=""
 cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	bash "$cluster" stop "$tmp/standby" >/dev/null 2>&1 || true
 	bash "$cluster" stop "$tmp/primary" >/dev/null 2>&1 || true
