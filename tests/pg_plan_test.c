@@ -1,13 +1,17 @@
 /*
  * pg_plan_test.c - no statement that the PostgreSQL backend prepares reads
- * a whole table: EXPLAIN EXECUTE of each, on the backend's own connection,
- * once tasks, events and requests hold a few thousand rows and are
- * analyzed, shows no sequential scan. The test lets the planner choose
- * scans (the backend's connection runs without them, so that plans cached
- * while the tables were small cannot scan them once they have grown:
- * pg_prefetch_test), so a statement that no index serves shows one here.
- * (An index of the wrong shape, scanned whole, is not caught: the plans
- * of SQLite's statements are checked more closely by plan_test.)
+ * a whole table or a whole index, on the backend's own connection, once
+ * tasks, events and requests hold 5,000 rows each and are analyzed:
+ * - EXPLAIN EXECUTE of every statement shows no sequential scan. The test
+ *   lets the planner choose scans (the backend's connection runs without
+ *   them, so that plans cached while the tables were small cannot scan
+ *   them once they have grown: pg_prefetch_test), so a statement that no
+ *   index serves shows one here;
+ * - the statements that find rows by a condition, run with EXPLAIN
+ *   (ANALYZE, BUFFERS) in a transaction rolled back, touch at most
+ *   MAX_PAGES pages: an index of the wrong shape, read whole, touches
+ *   more (dropping the deadline index makes the pick of expired leases
+ *   read 22).
  *
  * Run against the cluster of scripts/pg-test-cluster.sh (CAIRN_TEST_STORE).
  */
@@ -25,6 +29,33 @@
 #include "store_fixture.h"
 #include "store_postgres.h"
 
+/* Pages (hit or read) that a statement which finds rows by a condition
+ * may touch, with 5,000 rows in each table: its index's levels and the
+ * rows it finds. */
+#define MAX_PAGES 12
+
+/* pages_of sums the pages hit and read on the first "Buffers:" line of
+ * an EXPLAIN (ANALYZE, BUFFERS) plan: the top node's, its children's
+ * included. */
+static int
+pages_of(const char *plan)
+{
+	const char *line = strstr(plan, "Buffers:");
+	const char *end, *v;
+	int pages = 0;
+
+	assert_non_null(line);
+	end = strchr(line, '\n');
+	for (int k = 0; k < 2; k++) {
+		const char *key = k == 0 ? "hit=" : "read=";
+		v = strstr(line, key);
+		if (v != NULL && (end == NULL || v < end)) {
+			pages += atoi(v + strlen(key));
+		}
+	}
+	return (pages);
+}
+
 /* dummy returns a literal of the named type, for EXPLAIN. */
 static const char *
 dummy(const char *type)
@@ -32,7 +63,7 @@ dummy(const char *type)
 	static const struct {
 		const char *type, *value;
 	} values[] = {
-		{ "bigint", "1" },
+		{ "bigint", "900000001" },
 		{ "integer", "1" },
 		{ "smallint", "1" },
 		{ "double precision", "1.5" },
@@ -56,7 +87,7 @@ dummy(const char *type)
 /* explain returns the plan of prepared statement `name` (malloc'd), on
  * conn out of pipeline mode, with a dummy value for each parameter. */
 static char *
-explain(PGconn *c, const char *name)
+explain(PGconn *c, const char *name, const char *how)
 {
 	char sql[2048];
 	size_t len;
@@ -69,7 +100,8 @@ explain(PGconn *c, const char *name)
 	    name);
 	r = PQexec(c, sql);
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	len = (size_t) snprintf(sql, sizeof(sql), "EXPLAIN EXECUTE %s", name);
+	len = (size_t) snprintf(
+	    sql, sizeof(sql), "EXPLAIN %s EXECUTE %s", how, name);
 	for (int i = 0; i < PQntuples(r); i++) {
 		len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s%s",
 		    i == 0 ? "(" : ", ", dummy(PQgetvalue(r, i, 0)));
@@ -125,10 +157,31 @@ no_statement_reads_a_whole_table(void **state)
 	PQclear(PQexec(c, "SET enable_seqscan = on"));
 	for (int i = 0; i < PG_COUNT_; i++) {
 		snprintf(name, sizeof(name), "cairn_%d", i);
-		char *plan = explain(c, name);
+		char *plan = explain(c, name, "");
 		if (strstr(plan, "Seq Scan") != NULL) {
 			fail_msg(
 			    "%s scans a table: %s\n%s", name, pg_sql[i], plan);
+		}
+		free(plan);
+	}
+	/* The statements that find rows by a condition, run (in a
+	 * transaction rolled back): each reads a few pages of tables of
+	 * 5,000 rows. An index of the wrong shape, read whole, reads more. */
+	static const enum pg_stmt finders[] = { PG_FIND_KEY, PG_LOAD, PG_GET,
+		PG_SAVE, PG_PICK_DUE, PG_PICK_EXPIRED, PG_NEXT_WAKEUP,
+		PG_LIST_ANY, PG_LIST_STATE, PG_STATS_DUE, PG_HISTORY, PG_PRUNE,
+		PG_REQUEST_GET, PG_REQUEST_PRUNE, PG_LOAD_MANY,
+		PG_REQUEST_GET_MANY };
+	for (size_t i = 0; i < sizeof(finders) / sizeof(finders[0]); i++) {
+		snprintf(name, sizeof(name), "cairn_%d", (int) finders[i]);
+		PQclear(PQexec(c, "BEGIN"));
+		char *plan = explain(
+		    c, name, "(ANALYZE, BUFFERS, COSTS OFF, TIMING OFF)");
+		PQclear(PQexec(c, "ROLLBACK"));
+		int pages = pages_of(plan);
+		if (pages > MAX_PAGES) {
+			fail_msg("%s reads %d pages: %s\n%s", name, pages,
+			    pg_sql[finders[i]], plan);
 		}
 		free(plan);
 	}
