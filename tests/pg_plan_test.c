@@ -32,7 +32,7 @@
 /* Pages (hit or read) that a statement which finds rows by a condition
  * may touch, with 5,000 rows in each table: its index's levels and the
  * rows it finds. */
-#define MAX_PAGES 12
+#define MAX_PAGES 16
 
 /* pages_of sums the pages hit and read on the first "Buffers:" line of
  * an EXPLAIN (ANALYZE, BUFFERS) plan: the top node's, its children's
