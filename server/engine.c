@@ -189,14 +189,9 @@ again:
 		}
 	}
 	/* Once COMMIT is on its way, a failure leaves the outcome unknown. */
-	if (store_commits_with_wakeup(b->store)) {
-		b->committing = true;
-		rv = store_commit_wakeup(b->store, now, &e->next_wakeup);
-	} else if ((rv = store_next_wakeup(b->store, now, &e->next_wakeup))
-	    == CAIRN_OK) {
-		b->committing = true;
-		rv = store_commit(b->store);
-	} else {
+	rv = store_commit_wakeup(
+	    b->store, now, &e->next_wakeup, &b->committing);
+	if (rv != CAIRN_OK && !b->committing) {
 		store_rollback(b->store);
 	}
 	if (rv != CAIRN_OK) {

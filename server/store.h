@@ -350,10 +350,26 @@ store_commits_with_wakeup(const struct store *s)
 {
 	return (s->ops->commit_wakeup != NULL);
 }
+/* store_commit_wakeup reads when the engine must next wake up (*at, set
+ * on CAIRN_OK) and commits: in one go when the backend can, else
+ * next_wakeup then commit. *committing becomes true once COMMIT is on its
+ * way: a failure after that leaves the outcome unknown, a failure before
+ * it leaves the transaction open for the caller to roll back. */
 static inline int
-store_commit_wakeup(struct store *s, int64_t now, int64_t *at)
+store_commit_wakeup(
+    struct store *s, int64_t now, int64_t *at, bool *committing)
 {
-	return (s->ops->commit_wakeup(s, now, at));
+	int rv;
+
+	if (s->ops->commit_wakeup != NULL) {
+		*committing = true;
+		return (s->ops->commit_wakeup(s, now, at));
+	}
+	if ((rv = s->ops->next_wakeup(s, now, at)) != CAIRN_OK) {
+		return (rv);
+	}
+	*committing = true;
+	return (s->ops->commit(s));
 }
 static inline bool
 store_wants_prefetch(const struct store *s)

@@ -334,7 +334,10 @@ commit_brings_the_next_wakeup(void **state)
 	    CAIRN_OK);
 	uint64_t before = round_trips(f);
 	assert_true(store_commits_with_wakeup(f->s));
-	assert_int_equal(store_commit_wakeup(f->s, T0, &at), CAIRN_OK);
+	bool committing = false;
+	assert_int_equal(
+	    store_commit_wakeup(f->s, T0, &at, &committing), CAIRN_OK);
+	assert_true(committing);
 	assert_int_equal(round_trips(f), before + 1);
 	assert_int_equal(at, T0 + 5000);
 	assert_int_equal(fx_state_of(f, id), CAIRN_PENDING); /* committed */
