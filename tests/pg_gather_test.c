@@ -134,14 +134,7 @@ lease_and_complete_of_many_write_every_field(void **state)
 	}
 	fx_begin(f);
 	uint64_t before = many_sent(f);
-	const char *queues[] = { "q" };
-	struct lease_request lr = { .queues = queues,
-		.nqueues = 1,
-		.max_tasks = N,
-		.worker_id = "worker \"1\", {x}" };
-	size_t n = 0;
-	assert_int_equal(
-	    lifecycle_lease(f->s, &lr, T0 + 10, &got, &n, f->msg), CAIRN_OK);
+	size_t n = fx_lease_in(f, "q", N, T0 + 10, "worker \"1\", {x}", &got);
 	assert_int_equal(n, N);
 	assert_int_equal(store_flush(f->s), CAIRN_OK);
 	assert_int_equal(many_sent(f), before + 2); /* saves, events */

@@ -27,6 +27,21 @@ round_trips(struct fx *f)
 	return (((struct store_pg *) f->s)->round_trips);
 }
 
+/* begin_ahead begins a transaction as the engine does: the read-ahead of
+ * pf, then the lease sweep that every transaction starts with, which
+ * brings its answers. */
+static void
+begin_ahead(struct fx *f, const struct store_prefetch *pf)
+{
+	uint64_t expired[1];
+	size_t n;
+
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, pf), CAIRN_OK);
+	assert_int_equal(
+	    store_pick_expired(f->s, pf->now, 1, expired, &n), CAIRN_OK);
+}
+
 /* record commits a request record of key. */
 static void
 record(struct fx *f, const char *key, const char *result)
@@ -109,15 +124,10 @@ rows_are_locked_as_load_locks_them(void **state)
 	uint64_t a = fx_enqueue(f, "q", T0);
 	PGconn *c = PQconnectdb(getenv("CAIRN_TEST_STORE"));
 	char sql[160];
-	uint64_t expired[1];
-	size_t n;
 
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	fx_begin(f);
 	struct store_prefetch pf = { .now = T0, .ids = &a, .nids = 1 };
-	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
-	assert_int_equal(
-	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	begin_ahead(f, &pf);
 	snprintf(sql, sizeof(sql),
 	    "SELECT id FROM \"%s\".tasks WHERE id = %llu FOR UPDATE NOWAIT",
 	    f->schema, (unsigned long long) a);
@@ -140,14 +150,10 @@ a_key_asked_twice_is_recorded_once(void **state)
 	const char *keys[] = { "E:same", "E:same" };
 	struct store_prefetch pf = { .now = T0, .keys = keys, .nkeys = 2 };
 	uint8_t *res = NULL;
-	size_t len = 0, n;
+	size_t len = 0;
 	bool found = true;
-	uint64_t expired[1];
 
-	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
-	assert_int_equal(
-	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	begin_ahead(f, &pf);
 	assert_int_equal(
 	    store_request_get(f->s, "E:same", &found, &res, &len), CAIRN_OK);
 	assert_false(found);
@@ -169,16 +175,12 @@ quoting_of_keys(void **state)
 	struct fx *f = *state;
 	const char *keys[] = { "E:a\"b\\c,{d}", "E:plain" };
 	uint8_t *res = NULL;
-	size_t len = 0, n;
+	size_t len = 0;
 	bool found = false;
-	uint64_t expired[1];
 
 	record(f, keys[0], "odd");
-	fx_begin(f);
 	struct store_prefetch pf = { .now = T0, .keys = keys, .nkeys = 2 };
-	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
-	assert_int_equal(
-	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	begin_ahead(f, &pf);
 	uint64_t before = round_trips(f);
 	assert_int_equal(
 	    store_request_get(f->s, keys[0], &found, &res, &len), CAIRN_OK);
@@ -198,29 +200,8 @@ begin_with_pool(struct fx *f, uint32_t max)
 {
 	struct store_pick_hint hint = { .queue = "q", .max = max };
 	struct store_prefetch pf = { .now = T0, .picks = &hint, .npicks = 1 };
-	uint64_t expired[1];
-	size_t n;
 
-	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
-	assert_int_equal(
-	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
-}
-
-/* lease_in leases up to max tasks of q inside the open transaction. */
-static size_t
-lease_in(struct fx *f, uint32_t max, struct task ***out)
-{
-	const char *queues[] = { "q" };
-	struct lease_request req = { .queues = queues,
-		.nqueues = 1,
-		.max_tasks = max,
-		.worker_id = "w" };
-	size_t n = 0;
-
-	assert_int_equal(
-	    lifecycle_lease(f->s, &req, T0, out, &n, f->msg), CAIRN_OK);
-	return (n);
+	begin_ahead(f, &pf);
 }
 
 static void
@@ -233,12 +214,12 @@ pool_answers_leases(void **state)
 	begin_with_pool(f, 3);
 	uint64_t before = round_trips(f);
 	/* Two leases share the pool, each task once, in lease order. */
-	assert_int_equal(lease_in(f, 1, &t1), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t1), 1);
 	assert_int_equal(t1[0]->id, a);
-	assert_int_equal(lease_in(f, 1, &t2), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t2), 1);
 	assert_int_equal(t2[0]->id, b);
 	/* It read fewer than it asked for: nothing else is due. */
-	assert_int_equal(lease_in(f, 1, &t3), 0);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t3), 0);
 	assert_int_equal(round_trips(f), before);
 	fx_commit(f);
 	assert_int_equal(fx_state_of(f, a), CAIRN_ACTIVE);
@@ -261,14 +242,14 @@ pool_leaves_what_the_batch_enqueued_to_the_next(void **state)
 	assert_int_equal(
 	    lifecycle_enqueue(f->s, &sp, 1, T0, &c, &created, f->msg),
 	    CAIRN_OK);
-	assert_int_equal(lease_in(f, 1, &t1), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t1), 1);
 	assert_int_equal(t1[0]->id, a);
 	/* Concurrent with the enqueue, this lease may come first. */
-	assert_int_equal(lease_in(f, 1, &t2), 0);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t2), 0);
 	fx_commit(f);
 	/* The next transaction's pool holds it. */
 	begin_with_pool(f, 1);
-	assert_int_equal(lease_in(f, 1, &t3), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t3), 1);
 	assert_int_equal(t3[0]->id, c);
 	fx_commit(f);
 	task_array_free(t1, 1);
@@ -287,7 +268,7 @@ pool_short_of_max_asks_the_database(void **state)
 	}
 	/* The pool took 2 of 3: a lease of 3 must still get all three. */
 	begin_with_pool(f, 2);
-	assert_int_equal(lease_in(f, 3, &t), 3);
+	assert_int_equal(fx_lease_in(f, "q", 3, T0, "w", &t), 3);
 	fx_commit(f);
 	task_array_free(t, 3);
 }
@@ -298,18 +279,13 @@ late_queues_share_one_pick(void **state)
 	struct fx *f = *state;
 	uint64_t a = fx_enqueue(f, "q", T0), b = fx_enqueue(f, "q", T0);
 	struct task **t1 = NULL, **t2 = NULL;
-	uint64_t expired[1];
-	size_t n;
 	/* Two Completes that lease their next task: queues unknown yet. */
 	struct store_prefetch pf = { .now = T0, .unknown_picks = 2 };
 
-	fx_begin(f);
-	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
-	assert_int_equal(
-	    store_pick_expired(f->s, T0, 1, expired, &n), CAIRN_OK);
+	begin_ahead(f, &pf);
 	uint64_t before = round_trips(f);
-	assert_int_equal(lease_in(f, 1, &t1), 1);
-	assert_int_equal(lease_in(f, 1, &t2), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t1), 1);
+	assert_int_equal(fx_lease_in(f, "q", 1, T0, "w", &t2), 1);
 	assert_int_equal(round_trips(f), before + 1);
 	assert_int_equal(t1[0]->id, a);
 	assert_int_equal(t2[0]->id, b);

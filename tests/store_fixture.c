@@ -114,18 +114,27 @@ fx_enqueue(struct fx *f, const char *queue, int64_t now)
 /* lease_n leases up to max from one queue; returns how many, tasks in
  * *out (caller frees). */
 size_t
+fx_lease_in(struct fx *f, const char *queue, uint32_t max, int64_t now,
+    const char *worker, struct task ***out)
+{
+	const char *qs[] = { queue };
+	struct lease_request r = { .queues = qs,
+		.nqueues = 1,
+		.max_tasks = max,
+		.worker_id = worker };
+	size_t n = 0;
+
+	assert_int_equal(
+	    lifecycle_lease(f->s, &r, now, out, &n, f->msg), CAIRN_OK);
+	return (n);
+}
+
+size_t
 fx_lease_n(struct fx *f, const char *queue, uint32_t max, int64_t now,
     struct task ***out)
 {
-	const char *qs[] = { queue };
-	struct lease_request r = {
-		.queues = qs, .nqueues = 1, .max_tasks = max, .worker_id = "w1"
-	};
-	size_t n = 0;
-
 	fx_begin(f);
-	assert_int_equal(
-	    lifecycle_lease(f->s, &r, now, out, &n, f->msg), CAIRN_OK);
+	size_t n = fx_lease_in(f, queue, max, now, "w1", out);
 	fx_commit(f);
 	return (n);
 }

@@ -30,6 +30,9 @@ struct task_spec fx_spec(const char *queue, const char *payload);
 uint64_t fx_enqueue_spec(
     struct fx *f, struct task_spec sp, int64_t now, bool *created);
 uint64_t fx_enqueue(struct fx *f, const char *queue, int64_t now);
+/* fx_lease_in leases inside the transaction that is open (by worker). */
+size_t fx_lease_in(struct fx *f, const char *queue, uint32_t max, int64_t now,
+    const char *worker, struct task ***out);
 size_t fx_lease_n(struct fx *f, const char *queue, uint32_t max, int64_t now,
     struct task ***out);
 struct task *fx_lease_one(struct fx *f, const char *queue, int64_t now);
