@@ -31,7 +31,8 @@ endif()
 
 # store-bench: the storage work of a lifecycle in one process (no network),
 # what bounds the engine thread; a smoke test checks that it runs.
-add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c)
+add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c)
 target_link_libraries(store-bench PRIVATE cairn_server)
 target_compile_options(store-bench PRIVATE ${CAIRN_WARNINGS})
 add_test(NAME store_bench_smoke
