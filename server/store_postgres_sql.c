@@ -9,24 +9,22 @@
  */
 #include "store_postgres.h"
 
+/* A new task's columns: every insert names them in this order. */
+#define SQL_INSERT_TASK                                                       \
+	"INSERT INTO tasks (id, queue, payload, priority, state, run_at, "    \
+	"attempt, max_attempts, backoff_initial, backoff_multiplier, "        \
+	"backoff_max, heartbeat_timeout, start_to_close, idempotency_key, "   \
+	"created_at, updated_at, event_seq) "
+/* The values of one task: $13 its id, from a block taken ahead. */
+#define SQL_INSERT_VALUES                                                     \
+	"VALUES ($13, $1, $2, $3, 1, $4, 0, $5, $6, $7, $8, $9, $10, $11, "   \
+	"$12, $12, 1)"
+
 const char *const pg_sql[PG_COUNT_] = {
 	/* Ids come from blocks taken ahead from the sequence (pg_insert). */
-	[PG_INSERT]
-	= "INSERT INTO tasks (id, queue, payload, priority, state, "
-	  "run_at, attempt, max_attempts, backoff_initial, "
-	  "backoff_multiplier, backoff_max, heartbeat_timeout, "
-	  "start_to_close, idempotency_key, created_at, "
-	  "updated_at, event_seq) VALUES ($13, $1, $2, $3, 1, $4, "
-	  "0, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1) "
-	  "ON CONFLICT DO NOTHING RETURNING id",
-	[PG_INSERT_ID]
-	= "INSERT INTO tasks (id, queue, payload, priority, "
-	  "state, run_at, attempt, max_attempts, "
-	  "backoff_initial, backoff_multiplier, backoff_max, "
-	  "heartbeat_timeout, start_to_close, idempotency_key, "
-	  "created_at, updated_at, event_seq) VALUES ($13, $1, "
-	  "$2, $3, 1, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12, "
-	  "$12, 1)",
+	[PG_INSERT] = SQL_INSERT_TASK SQL_INSERT_VALUES
+	" ON CONFLICT DO NOTHING RETURNING id",
+	[PG_INSERT_ID] = SQL_INSERT_TASK SQL_INSERT_VALUES,
 	[PG_NEXT_IDS]
 	= "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) "
 	  "FROM generate_series(1, $1)",
@@ -95,23 +93,19 @@ const char *const pg_sql[PG_COUNT_] = {
 	 * same parameters, each an array with a value per row
 	 * (store_postgres_gather.c); numbers come as text, as they do to
 	 * the single-row statements. */
-	[PG_INSERT_MANY]
-	= "INSERT INTO tasks (id, queue, payload, priority, state, run_at, "
-	  "attempt, max_attempts, backoff_initial, backoff_multiplier, "
-	  "backoff_max, heartbeat_timeout, start_to_close, "
-	  "idempotency_key, created_at, updated_at, event_seq) "
-	  "SELECT id::bigint, queue, payload, priority::integer, 1, "
-	  "run_at::bigint, 0, max_attempts::bigint, "
-	  "backoff_initial::bigint, backoff_multiplier::double precision, "
-	  "backoff_max::bigint, heartbeat_timeout::bigint, "
-	  "start_to_close::bigint, idempotency_key, created_at::bigint, "
-	  "created_at::bigint, 1 FROM unnest($1::text[], $2::bytea[], "
-	  "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-	  "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
-	  "$13::text[]) AS v(queue, payload, priority, run_at, "
-	  "max_attempts, backoff_initial, backoff_multiplier, backoff_max, "
-	  "heartbeat_timeout, start_to_close, idempotency_key, created_at, "
-	  "id)",
+	[PG_INSERT_MANY] = SQL_INSERT_TASK
+	"SELECT id::bigint, queue, payload, priority::integer, 1, "
+	"run_at::bigint, 0, max_attempts::bigint, "
+	"backoff_initial::bigint, backoff_multiplier::double precision, "
+	"backoff_max::bigint, heartbeat_timeout::bigint, "
+	"start_to_close::bigint, idempotency_key, created_at::bigint, "
+	"created_at::bigint, 1 FROM unnest($1::text[], $2::bytea[], "
+	"$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+	"$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
+	"$13::text[]) AS v(queue, payload, priority, run_at, "
+	"max_attempts, backoff_initial, backoff_multiplier, backoff_max, "
+	"heartbeat_timeout, start_to_close, idempotency_key, created_at, "
+	"id)",
 	/* The rows are found through the primary key by = ANY, whatever
 	 * plan the join gets. */
 	[PG_SAVE_MANY]
