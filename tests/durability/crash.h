@@ -24,6 +24,15 @@
 #define CRASH_LEASE_MS     1500 /* lease timeout of every lease */
 #define CRASH_MAX_ATTEMPTS 6
 
+/* The final checks' queries, the same on either store: idempotency keys
+ * and payloads (unique per task in the load) held by more than one task. */
+#define CRASH_SQL_DUP_KEYS                                                    \
+	"SELECT count(*) FROM (SELECT 1 FROM tasks WHERE idempotency_key "    \
+	"IS NOT NULL GROUP BY queue, idempotency_key HAVING count(*) > 1) d"
+#define CRASH_SQL_DUP_PAYLOADS                                                \
+	"SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY payload HAVING "  \
+	"count(*) > 1) d"
+
 struct delivery {
 	uint64_t id;
 	uint32_t attempt;

@@ -284,13 +284,8 @@ check_store(struct history *h, const struct dsrv *s, bool final,
 		c->over_attempts += rows[i].attempt > CRASH_MAX_ATTEMPTS;
 	}
 	if (final && db != NULL) {
-		c->dup_keys = scalar(db,
-		    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE "
-		    "idempotency_key IS NOT NULL GROUP BY queue, "
-		    "idempotency_key HAVING count(*) > 1)");
-		c->dup_payloads = scalar(db,
-		    "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY "
-		    "payload HAVING count(*) > 1)");
+		c->dup_keys = scalar(db, CRASH_SQL_DUP_KEYS);
+		c->dup_payloads = scalar(db, CRASH_SQL_DUP_PAYLOADS);
 	}
 	free(rows);
 	sqlite3_close(db);

@@ -70,13 +70,8 @@ crash_rows_pg(const char *uri, const char *schema, bool final,
 	}
 	PQclear(r);
 	if (final) {
-		c->dup_keys = scalar(conn,
-		    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE "
-		    "idempotency_key IS NOT NULL GROUP BY queue, "
-		    "idempotency_key HAVING count(*) > 1) d");
-		c->dup_payloads = scalar(conn,
-		    "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY "
-		    "payload HAVING count(*) > 1) d");
+		c->dup_keys = scalar(conn, CRASH_SQL_DUP_KEYS);
+		c->dup_payloads = scalar(conn, CRASH_SQL_DUP_PAYLOADS);
 	}
 	PQfinish(conn);
 	return (rows);
