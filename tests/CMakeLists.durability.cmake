@@ -43,7 +43,10 @@ foreach(t auth_tls_test limits_test resend_test diskfault_test
 endforeach()
 
 # The crash harness and its power-loss rounds, with negative controls that
-# must see acknowledged work lost. Larger runs by hand: CAIRN_CRASH_ROUNDS.
+# must see acknowledged work lost. The early-ack control runs 8 rounds:
+# with 4 it failed once in about 25 runs (not seen again in 20 reruns, so
+# its cause is not known), and more rounds give a kill more chances to
+# land on acknowledged work. Larger runs by hand: CAIRN_CRASH_ROUNDS.
 add_executable(crash_harness ${DUR}/crash_harness.c ${DUR}/crash_load.c
 	${DUR}/crash_check.c)
 target_link_libraries(crash_harness PRIVATE dur_util)
@@ -66,7 +69,7 @@ target_compile_options(crash_check_test PRIVATE ${CAIRN_WARNINGS})
 add_test(NAME crash_check_test COMMAND crash_check_test)
 foreach(run
 		"crash_kill|--fault;kill"
-		"crash_kill_early_ack_control|--fault;kill;--early-ack;--expect-loss"
+		"crash_kill_early_ack_control|--fault;kill;--early-ack;--expect-loss;--rounds;8"
 		"power_cut_full|--fault;cut"
 		"power_cut_normal_control|--fault;cut;--durability;normal-unsafe;--expect-loss")
 	string(REPLACE "|" ";" parts "${run}")
