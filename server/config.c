@@ -371,11 +371,14 @@ config_log_start(
 	char store[512];
 
 	config_redact_uri(o->store, store, sizeof(store));
-	log_info("cairnd %s serving; store %s; durability %s%s%s", version,
+	log_info("cairnd %s serving; store %s; durability %s%s%s%s", version,
 	    store,
 	    strcmp(o->durability, "full") == 0
 	        ? "full (fsync before every reply)"
 	        : "normal-unsafe (a power loss may lose acknowledged work)",
+	    strcmp(o->checkpoints, "external") == 0
+	        ? "; checkpoints external (cairnd never checkpoints the WAL)"
+	        : "",
 	    o->config != NULL ? "; config " : "",
 	    o->config != NULL ? o->config : "");
 	for (size_t i = 0; i < o->nlisten; i++) {

@@ -47,6 +47,8 @@ serve(const struct options *o, sigset_t *sigs)
 		    ? STORE_SYNC_FULL
 		    : STORE_SYNC_NORMAL_UNSAFE,
 		.schema = o->pg_schema,
+		.external_checkpoints
+		= strcmp(o->checkpoints, "external") == 0,
 	};
 	struct engine_config ec = {
 		.retention_ms = o->retention_ms,

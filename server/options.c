@@ -37,6 +37,11 @@ static const struct opt table[] = {
 	    "full (default): every reply follows an fsync\n"
 	    "normal-unsafe: survives a crash of cairnd, but a power\n"
 	    "loss may lose the last acknowledged changes" },
+	{ "checkpoints", OPT_STR, OFF(checkpoints), "WHO",
+	    "SQLite: who checkpoints the WAL. cairnd (default):\n"
+	    "cairnd, passive, past 1000 frames, failures stop it;\n"
+	    "external: never cairnd, not even at exit, so that\n"
+	    "Litestream owns them (docs/OPERATIONS.md)" },
 	{ "retention", OPT_DURATION, OFF(retention_ms), "DUR",
 	    "keep finished tasks this long (default 7d)" },
 	{ "max-wait", OPT_DURATION, OFF(max_wait_ms), "DUR",
@@ -207,6 +212,7 @@ options_parse(
 	memset(o, 0, sizeof(*o));
 	o->store = "sqlite:cairn.db";
 	o->durability = "full";
+	o->checkpoints = "cairnd";
 	o->log_level = "info";
 	o->log_format = "text";
 	/* Lowest first: defaults, the config file, the environment, flags. */
@@ -261,6 +267,20 @@ options_parse(
 		snprintf(err, errlen,
 		    "--durability: '%s' is not full or normal-unsafe",
 		    o->durability);
+		return (-1);
+	}
+	if (strcmp(o->checkpoints, "cairnd") != 0
+	    && strcmp(o->checkpoints, "external") != 0) {
+		snprintf(err, errlen,
+		    "--checkpoints: '%s' is not cairnd or external",
+		    o->checkpoints);
+		return (-1);
+	}
+	if (strcmp(o->checkpoints, "external") == 0
+	    && strncmp(o->store, "sqlite:", 7) != 0) {
+		snprintf(err, errlen,
+		    "--checkpoints external is for SQLite stores; "
+		    "PostgreSQL checkpoints itself");
 		return (-1);
 	}
 	return (0);

@@ -16,8 +16,9 @@ struct options {
 	const char *listen[OPTIONS_MAX_LISTEN];
 	size_t nlisten;
 	const char *store;
-	const char *pg_schema;  /* PostgreSQL schema; NULL: "cairn" */
-	const char *durability; /* "full" or "normal-unsafe" */
+	const char *pg_schema;   /* PostgreSQL schema; NULL: "cairn" */
+	const char *durability;  /* "full" or "normal-unsafe" */
+	const char *checkpoints; /* SQLite: "cairnd" or "external" */
 	int64_t retention_ms;
 	int64_t max_wait_ms;
 	int64_t max_message;

@@ -42,6 +42,9 @@ enum store_sync {
 struct store_options {
 	enum store_sync sync;
 	const char *schema; /* PostgreSQL schema name; NULL: "cairn" */
+	/* SQLite: never checkpoint the WAL (not even when closing), so that
+	 * another process (Litestream) owns checkpoints. */
+	bool external_checkpoints;
 };
 
 /* A task row with the lease bookkeeping the lifecycle rules need. */

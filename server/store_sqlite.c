@@ -262,9 +262,9 @@ migrate(struct store_sqlite *q)
 }
 
 static int
-configure(struct store_sqlite *q, enum store_sync sync)
+configure(struct store_sqlite *q, const struct store_options *opts)
 {
-	const char *sync_sql = sync == STORE_SYNC_FULL
+	const char *sync_sql = opts->sync == STORE_SYNC_FULL
 	    ? "PRAGMA synchronous = FULL"
 	    : "PRAGMA synchronous = NORMAL";
 	char *mode = NULL;
@@ -273,9 +273,18 @@ configure(struct store_sqlite *q, enum store_sync sync)
 
 	sqlite3_busy_timeout(q->db, 5000);
 	sqlite3_extended_result_codes(q->db, 1);
-	/* Checkpoints run from our hook, so that a failed fsync in one is
-	 * seen (store_sqlite_wal.c). */
-	sqlite3_wal_hook(q->db, sq_wal_hook, q);
+	if (opts->external_checkpoints) {
+		/* Another process owns checkpoints (store_sqlite_wal.c):
+		 * neither SQLite's automatic one nor the one of the last
+		 * connection to close. */
+		sqlite3_wal_autocheckpoint(q->db, 0);
+		sqlite3_db_config(
+		    q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	} else {
+		/* Checkpoints run from our hook, so that a failed fsync in
+		 * one is seen (store_sqlite_wal.c). */
+		sqlite3_wal_hook(q->db, sq_wal_hook, q);
+	}
 	rc = sqlite3_prepare_v2(
 	    q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
@@ -342,6 +351,7 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
     char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static const struct store_options defaults = { 0 };
 
 	const char *path = uri + strlen("sqlite:");
 	struct store_sqlite *q;
@@ -366,8 +376,7 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
 		rv = sq_fail(q, rc, path);
 		goto fail;
 	}
-	if ((rv = configure(q, opts != NULL ? opts->sync : STORE_SYNC_FULL))
-	        != CAIRN_OK
+	if ((rv = configure(q, opts != NULL ? opts : &defaults)) != CAIRN_OK
 	    || (rv = migrate(q)) != CAIRN_OK
 	    || (rv = prepare_all(q)) != CAIRN_OK) {
 		goto fail;

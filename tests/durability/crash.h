@@ -52,12 +52,14 @@ struct okcall { /* a Heartbeat, Complete or Fail answered OK */
 struct completion {
 	uint64_t id;
 	char token[40];
+	int64_t sent; /* first sent: the earliest it can have committed */
 	int64_t acked;
 	bool reverted; /* counted already */
 };
 
 struct enqueued {
 	uint64_t id;
+	int64_t sent; /* first sent, as above */
 	int64_t acked;
 	bool lost; /* counted already */
 };
@@ -100,11 +102,15 @@ struct load {
 void load_start(struct load *l);
 void load_stop_producers(struct load *l);
 void load_stop(struct load *l);
+/* load_halt stops producers and workers at once, without waiting for
+ * unanswered calls to be answered (the server is gone for good). */
+void load_halt(struct load *l);
 
 /* The checker (crash_check.c). */
 void history_init(struct history *h);
 void history_free(struct history *h);
-void history_enqueued(struct history *h, uint64_t id);
+/* history_enqueued records an acknowledged task, first sent at sent. */
+void history_enqueued(struct history *h, uint64_t id, int64_t sent);
 /* history_delivered records a lease; false when it must not be worked
  * (its lease had already ended: a replayed answer). */
 bool history_delivered(struct history *h, uint64_t id, uint32_t attempt,

@@ -50,11 +50,11 @@ find_delivery(struct history *h, uint64_t id, const char *token)
 }
 
 void
-history_enqueued(struct history *h, uint64_t id)
+history_enqueued(struct history *h, uint64_t id, int64_t sent)
 {
 	pthread_mutex_lock(&h->mu);
 	GROW(h->enq, h->nenq, h->capenq);
-	h->enq[h->nenq++] = (struct enqueued) { id, wall_ms(), false };
+	h->enq[h->nenq++] = (struct enqueued) { id, sent, wall_ms(), false };
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -136,6 +136,7 @@ history_ok(struct history *h, uint64_t id, const char *token, int64_t sent,
 		memset(c, 0, sizeof(*c));
 		c->id = id;
 		snprintf(c->token, sizeof(c->token), "%s", token);
+		c->sent = d != NULL && d->end_send != 0 ? d->end_send : sent;
 		c->acked = wall_ms();
 	} else if (kind == CALL_FAIL) {
 		h->fails_acked++;

@@ -38,6 +38,7 @@ enqueue_batch(
 	cairn_task_spec specs[4];
 	cairn_enqueue_result r[4];
 	char payload[4][32], key[4][32];
+	int64_t first = wall_ms();
 	int rv;
 
 	for (int i = 0; i < n; i++) {
@@ -58,7 +59,7 @@ enqueue_batch(
 		rv = cairn_enqueue(c, specs, (size_t) n, r);
 		if (rv == CAIRN_OK) {
 			for (int i = 0; i < n; i++) {
-				history_enqueued(l->h, r[i].id);
+				history_enqueued(l->h, r[i].id, first);
 			}
 			return;
 		}
@@ -122,7 +123,8 @@ finish(struct load *l, cairn_client *c, const cairn_task *t, bool fail)
 		if (retryable(rv)) {
 			sleep_ms(100);
 		}
-	} while (retryable(rv) && mono_ms() < until);
+	} while (retryable(rv) && mono_ms() < until
+	    && !atomic_load(&l->stop_workers));
 	if (fail && retryable(rv)) {
 		history_fail_unknown(l->h, t->id, t->lease_token);
 	}
@@ -212,6 +214,16 @@ load_stop(struct load *l)
 {
 	atomic_store(&l->stop_workers, true);
 	for (int i = l->nprod; i < l->nprod + l->nwork; i++) {
+		pthread_join(l->thr[i], NULL);
+	}
+}
+
+void
+load_halt(struct load *l)
+{
+	atomic_store(&l->stop_producers, true);
+	atomic_store(&l->stop_workers, true);
+	for (int i = 0; i < l->nprod + l->nwork; i++) {
 		pthread_join(l->thr[i], NULL);
 	}
 }
