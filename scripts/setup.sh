@@ -17,6 +17,9 @@ packages=(
 	clang-format sqlite3 openssl procps
 	# tests of operations: HTTP checks, compose.yaml, ELF dependencies
 	curl python3-yaml binutils
+	# tests: the virtualenv for Litestream and its S3-compatible test
+	# server, both from PyPI (tests/durability/litestream_env.sh)
+	python3-venv
 )
 
 missing=()

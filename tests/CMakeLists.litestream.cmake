@@ -17,6 +17,14 @@ target_link_libraries(lost_disk_check_test PRIVATE dur_util)
 target_compile_options(lost_disk_check_test PRIVATE ${CAIRN_WARNINGS})
 add_test(NAME lost_disk_check_test COMMAND lost_disk_check_test)
 
+# --checkpoints: bad values refused; external never checkpoints.
+if(TARGET cairn-bench)
+	add_test(NAME checkpoints_test
+		COMMAND bash ${DUR}/checkpoints_test.sh $<TARGET_FILE:cairnd>
+			$<TARGET_FILE:cairn-bench>)
+	set_tests_properties(checkpoints_test PROPERTIES TIMEOUT 120)
+endif()
+
 # Shared by the build folders (ci, asan) of one machine.
 set(CAIRN_LITESTREAM_VENV "$ENV{HOME}/.cache/cairn/litestream-venv"
 	CACHE PATH "Virtualenv for Litestream and the S3 test server")

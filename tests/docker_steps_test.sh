@@ -121,9 +121,19 @@ for n in ("cairnd", "cairnd-a", "cairnd-b"):
     store = s["environment"]["CAIRN_STORE"]
     assert store.startswith("sqlite:" if n == "cairnd" else "postgres://")
 l = yaml.safe_load(open(d + "/litestream.yml"))
-path = c["services"]["cairnd"]["environment"]["CAIRN_STORE"][len("sqlite:"):]
-assert l["dbs"][0]["path"] == path, (l, path)
-vol = [v for v in c["services"]["litestream"]["volumes"] if v.startswith("cairn-data:")]
+env = c["services"]["cairnd"]["environment"]
+path = env["CAIRN_STORE"][len("sqlite:"):]
+ls = c["services"]["litestream"]
+# litestream.yml takes its paths from the environment (the same file
+# serves the lost-disk test); compose must give Litestream cairnd's file,
+# and cairnd must leave checkpoints to it.
+assert l["dbs"][0]["path"] == "${CAIRN_DB}", l
+assert ls["environment"]["CAIRN_DB"] == path, (ls, path)
+assert ls["environment"]["LITESTREAM_REPLICA_URL"], ls
+assert env["CAIRN_CHECKPOINTS"] == "external", env
+for p in ls["ports"]:
+    assert p.startswith("127.0.0.1:"), p
+vol = [v for v in ls["volumes"] if v.startswith("cairn-data:")]
 assert vol == ["cairn-data:/var/lib/cairn"], vol
 EOF
 ok "compose.yaml profiles and litestream.yml"
