@@ -6,6 +6,7 @@
 # dur_util library and the operations tests' HTTP reader.
 set(DUR ${CMAKE_CURRENT_SOURCE_DIR}/durability)
 add_executable(lost_disk ${DUR}/lost_disk.c ${DUR}/lost_disk_check.c
+	${DUR}/lost_disk_report.c
 	${DUR}/crash_load.c ${DUR}/crash_check.c
 	${CMAKE_CURRENT_SOURCE_DIR}/ops_http.c)
 target_link_libraries(lost_disk PRIVATE dur_util)

@@ -343,6 +343,7 @@ run_round(struct dsrv *s, struct env *e, const struct opts *o, int round,
 	}
 	sleep_ms((int) (ms - (mono_ms() - start)));
 	r->fault = lose_disk(s, ls, &l);
+	r->load_ms = mono_ms() - start;
 	r->snapshots_load = snapshots(log);
 	r->snapshots_restart = o->restart ? snapshots(log2) : 0;
 
@@ -369,83 +370,27 @@ run_round(struct dsrv *s, struct env *e, const struct opts *o, int round,
 }
 
 static void
-print_round(FILE *f, int i, const struct ld_round *r, bool ok)
-{
-	fprintf(f,
-	    "%d\t%s\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%lld\t%d\t%d\t%d\t"
-	    "holes=%llu never_had=%llu dups=%llu stale=%llu repeat=%llu "
-	    "release=%llu undrained=%llu replica=%llu integrity=%llu "
-	    "errors=%llu\n",
-	    i, ok ? "ok" : "FAILED", (unsigned long long) r->acked_enqueues,
-	    (unsigned long long) r->acked_completions,
-	    (unsigned long long) r->lost_enqueues,
-	    (unsigned long long) r->lost_completions, (long long) r->window_ms,
-	    (unsigned long long) r->unacked_kept, (long long) r->restore_ms,
-	    r->snapshots_load, r->snapshots_restart, r->snapshots_after,
-	    (unsigned long long) r->holes, (unsigned long long) r->never_had,
-	    (unsigned long long) r->dups,
-	    (unsigned long long) r->stale_accepted,
-	    (unsigned long long) r->repeat_refused,
-	    (unsigned long long) r->bad_release,
-	    (unsigned long long) r->not_drained,
-	    (unsigned long long) r->replica_mismatch,
-	    (unsigned long long) r->integrity, (unsigned long long) r->errors);
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-
-	return (x < y ? -1 : x > y);
-}
-
-/* distribution prints min, median, p90 and max (nearest rank). */
-static void
-distribution(const char *what, int64_t *v, int n)
-{
-	qsort(v, (size_t) n, sizeof(*v), cmp_i64);
-	printf("  %-22s min %lld  median %lld  p90 %lld  max %lld\n", what,
-	    (long long) v[0], (long long) v[(n + 1) / 2 - 1],
-	    (long long) v[(9 * n + 9) / 10 - 1], (long long) v[n - 1]);
-}
-
-static void
 summary(const struct opts *o, const struct ld_round *rs, int n, int failed)
 {
-	int64_t *v = calloc((size_t) n, sizeof(*v));
 	uint64_t enq = 0, done = 0;
+	int64_t ms = 1;
 
 	for (int i = 0; i < n; i++) {
 		enq += rs[i].acked_enqueues, done += rs[i].acked_completions;
+		ms += rs[i].load_ms;
 	}
 	printf("lost_disk: rounds=%d seed=%u checkpoints=%s sync-interval=%s "
 	       "monitor-interval=%s%s\n"
-	       "  acked enqueues %llu, acked completions %llu\n",
+	       "  acked enqueues %llu, acked completions %llu, in %.1f s of "
+	       "load (%.0f and %.0f per second)\n",
 	    n, o->seed, o->checkpoints,
 	    o->sync_interval[0] ? o->sync_interval : "default",
 	    o->monitor_interval[0] ? o->monitor_interval : "default",
 	    o->restart ? " restart-litestream" : "", (unsigned long long) enq,
-	    (unsigned long long) done);
-	for (int i = 0; i < n; i++) {
-		v[i] = (int64_t) rs[i].lost_enqueues;
-	}
-	distribution("lost enqueues", v, n);
-	for (int i = 0; i < n; i++) {
-		v[i] = (int64_t) rs[i].lost_completions;
-	}
-	distribution("lost completions", v, n);
-	for (int i = 0; i < n; i++) {
-		v[i] = rs[i].window_ms;
-	}
-	distribution("window (ms)", v, n);
-	for (int i = 0; i < n; i++) {
-		v[i] = rs[i].snapshots_restart;
-	}
-	if (o->restart) {
-		distribution("snapshots on restart", v, n);
-	}
-	free(v);
+	    (unsigned long long) done, (double) ms / 1000,
+	    (double) enq * 1000 / (double) ms,
+	    (double) done * 1000 / (double) ms);
+	ld_distributions(rs, n, o->restart);
 	printf("lost_disk: %s (%d of %d rounds failed)\n",
 	    failed == 0 ? "ok" : "FAILED", failed, n);
 }
@@ -491,9 +436,9 @@ main(int argc, char **argv)
 		run_round(&s, &e, &o, i, &rs[i]);
 		bool ok = round_ok(&rs[i], o.restart);
 		failed += !ok;
-		print_round(stdout, i, &rs[i], ok);
+		ld_print_round(stdout, i, &rs[i], ok);
 		if (out != NULL) {
-			print_round(out, i, &rs[i], ok);
+			ld_print_round(out, i, &rs[i], ok);
 			fflush(out);
 		}
 		fflush(stdout);

@@ -20,11 +20,14 @@
 #ifndef CAIRN_LOST_DISK_H
 #define CAIRN_LOST_DISK_H
 
+#include <stdio.h>
+
 #include "crash.h"
 
 /* One round's figures and verdicts. */
 struct ld_round {
-	int64_t fault; /* wall-clock time of the loss */
+	int64_t fault;   /* wall-clock time of the loss */
+	int64_t load_ms; /* how long the load ran before it */
 	uint64_t acked_enqueues, acked_completions;
 	uint64_t lost_enqueues, lost_completions;
 	int64_t window_ms;     /* fault - oldest lost ack; 0: none lost */
@@ -75,5 +78,12 @@ void ld_check_lifecycle(struct history *h, const struct ld_row *rows, size_t n,
  * restored one: finished tasks unchanged, every task finished. */
 void ld_check_final(const struct ld_row *rows, size_t n,
     const struct ld_row *final, size_t nf, struct ld_round *r);
+
+/* ld_print_round writes round i as one tab-separated line. */
+void ld_print_round(FILE *f, int i, const struct ld_round *r, bool ok);
+
+/* ld_distributions prints min, median, p90 and max of the losses (and
+ * with restarts, of the snapshots a restart of Litestream cost). */
+void ld_distributions(const struct ld_round *rs, int n, bool restarts);
 
 #endif /* CAIRN_LOST_DISK_H */
