@@ -8,6 +8,14 @@
  * same checkpoints (passive, past 1000 frames, as SQLite's default) and
  * turns a failure into an error of the COMMIT that triggered it, with the
  * handle marked failed, so that the engine stops (engine_guard.c).
+ *
+ * With --checkpoints external the hook is not installed and cairnd never
+ * checkpoints, not even when it closes: Litestream, which copies the WAL
+ * to its replica, must own checkpoints. Its read transaction keeps this
+ * hook from restarting the WAL while it runs, but whenever it is away a
+ * checkpoint here restarts the WAL and costs it a full snapshot when it
+ * comes back (docs/RELIABILITY.md, "A lost disk"). A failed fsync in its
+ * checkpoints is then Litestream's to report.
  */
 #include "store_sqlite.h"
 
