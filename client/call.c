@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "random.h"
+#include "cairn_wire.h"
 
 /* nng_duration is a 32-bit count of milliseconds. */
 #define CALL_MAX_MS (INT32_MAX / 2)

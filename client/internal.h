@@ -18,7 +18,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "cairn.h"
-#include "pb_array.h"
+#include "cairn_wire.h"
 #include "cairn.pb-c.h"
 
 /* Per-call timeout when the options give none. */
@@ -105,9 +105,9 @@ cairn_state cairn__state_from_pb(Cairn__V1__TaskState s);
 Cairn__V1__TaskState cairn__state_to_pb(cairn_state s);
 
 /*
- * reply.c: what several rpcs send and read alike (and pb_array.h, shared
- * with the server). cairn__reply_count fails (with CAIRN_INTERNAL) unless
- * a batch reply has one result per item sent.
+ * reply.c: what several rpcs send and read alike (and cairn__pb_array of
+ * cairn_wire.h, shared with the server). cairn__reply_count fails (with
+ * CAIRN_INTERNAL) unless a batch reply has one result per item sent.
  */
 int cairn__reply_count(cairn_client *c, size_t got, size_t want);
 /* cairn__leased_from_pb copies a leased task (lt->task must be there) with

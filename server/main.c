@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "config.h"
-#include "engine.h"
-#include "http.h"
-#include "log.h"
-#include "options.h"
-#include "pg_listen.h"
-#include "rpc.h"
-#include "store.h"
+#include "ops/auth.h"
+#include "ops/config.h"
+#include "engine/engine.h"
+#include "ops/http.h"
+#include "ops/log.h"
+#include "ops/options.h"
+#include "store/postgres/listen.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
 
 #ifndef CAIRN_VERSION
 #define CAIRN_VERSION "0.0.0"

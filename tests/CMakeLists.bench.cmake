@@ -22,7 +22,7 @@ if(TARGET cairnd)
 	set_tests_properties(bench_smoke PROPERTIES TIMEOUT 120)
 endif()
 # The same through a cairnd on PostgreSQL (CMakeLists.postgres.cmake):
-# the batch rpcs send their rows gathered (store_postgres_gather.c).
+# the batch rpcs send their rows gathered (store/postgres/gather.c).
 if(TARGET cairnd AND COMMAND cairn_pg_test)
 	cairn_pg_test(bench_smoke_postgres bash
 		${CMAKE_CURRENT_SOURCE_DIR}/bench/smoke_test.sh
@@ -34,6 +34,9 @@ endif()
 add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c)
 target_link_libraries(store-bench PRIVATE cairn_server)
+# bench.h (for its histograms) also declares the client's side, which
+# names types of cairn.h: the header only, not the library.
+target_include_directories(store-bench PRIVATE ${PROJECT_SOURCE_DIR}/client)
 target_compile_options(store-bench PRIVATE ${CAIRN_WARNINGS})
 add_test(NAME store_bench_smoke
 	COMMAND store-bench --batch 10 --rounds 5)

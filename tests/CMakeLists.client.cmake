@@ -15,7 +15,7 @@ target_include_directories(client_test PRIVATE
 	${PROJECT_SOURCE_DIR}/client/cli
 	$<TARGET_PROPERTY:cairn_proto,INTERFACE_INCLUDE_DIRECTORIES>)
 target_compile_options(client_test PRIVATE ${CAIRN_WARNINGS})
-target_link_libraries(client_test PRIVATE cairn_static nng::nng
+target_link_libraries(client_test PRIVATE cairn_static cairn_wire nng::nng
 	PkgConfig::PROTOBUF_C PkgConfig::CMOCKA Threads::Threads m)
 add_dependencies(client_test cairn_proto)
 add_test(NAME client_test COMMAND client_test)

@@ -24,6 +24,7 @@
 
 #include "cairn.h"
 #include "cairn.pb-c.h"
+#include "cairn_wire.h"
 #include "json.h"
 
 static int64_t
@@ -800,12 +801,10 @@ test_utf8(void **state)
 		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\xc3" };
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		assert_true(
-		    utf8_valid((const uint8_t *) good[i], strlen(good[i])));
+		assert_true(cairn__utf8_valid(good[i], strlen(good[i])));
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_false(
-		    utf8_valid((const uint8_t *) bad[i], strlen(bad[i])));
+		assert_false(cairn__utf8_valid(bad[i], strlen(bad[i])));
 	}
 }
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 extern const struct store_ops store_sqlite_ops;
 

@@ -1,6 +1,6 @@
 /*
  * pg_gather_test.c - the PostgreSQL backend's gathered writes
- * (store_postgres_gather.c): the keyless inserts, saves and events of a
+ * (store/postgres/gather.c): the keyless inserts, saves and events of a
  * request go as one statement per kind, and what they write is exactly
  * what one statement per row wrote: binary payloads, text that needs
  * quoting, NULLs, an empty result, payloads of hundreds of KiB. A row
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "store_fixture.h"
-#include "store_postgres.h"
+#include "store/postgres/postgres.h"
 
 #define N 12
 

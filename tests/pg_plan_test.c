@@ -27,7 +27,7 @@
 #include <libpq-fe.h>
 
 #include "store_fixture.h"
-#include "store_postgres.h"
+#include "store/postgres/postgres.h"
 
 /* Pages (hit or read) that a statement which finds rows by a condition
  * may touch, with 5,000 rows in each table: its index's levels and the

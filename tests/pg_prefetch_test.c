@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #include "store_fixture.h"
-#include "store_postgres.h"
+#include "store/postgres/postgres.h"
 
 static uint64_t
 round_trips(struct fx *f)

@@ -21,7 +21,7 @@
 #include <libpq-fe.h>
 
 #include "store_fixture.h"
-#include "store_postgres.h"
+#include "store/postgres/postgres.h"
 
 static const char *
 uri(void)

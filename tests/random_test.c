@@ -1,5 +1,5 @@
 /*
- * random_test.c - the per-thread pool of random bytes (client/random.c)
+ * random_test.c - the per-thread pool of random bytes (proto/wire/random.c)
  * that lease tokens and request ids come from: no byte is handed out
  * twice, not across the pool's refills and not across a fork.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "random.h"
+#include "cairn_wire.h"
 
 /* Many draws across several refills: all distinct. */
 static void

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lifecycle.h"
-#include "store.h"
+#include "lifecycle/lifecycle.h"
+#include "store/store.h"
 
 #define T0 1700000000000LL /* the tests' epoch */
 

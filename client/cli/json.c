@@ -1,66 +1,14 @@
 /*
- * json.c - JSON writer, base64 and UTF-8 checks for the CLI.
+ * json.c - JSON writer and base64 for the CLI; the UTF-8 rule is the
+ * wire's (cairn_wire.h).
  */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn_wire.h"
 #include "json.h"
-
-size_t
-utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t b = p[0];
-	uint32_t cp;
-	size_t len;
-
-	if (b < 0x80) {
-		return (1);
-	}
-	if (b >= 0xc2 && b <= 0xdf) {
-		len = 2;
-		cp = b & 0x1f;
-	} else if (b >= 0xe0 && b <= 0xef) {
-		len = 3;
-		cp = b & 0x0f;
-	} else if (b >= 0xf0 && b <= 0xf4) {
-		len = 4;
-		cp = b & 0x07;
-	} else {
-		return (0); /* continuation byte, 0xc0, 0xc1 or >= 0xf5 */
-	}
-	if (n < len) {
-		return (0);
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			return (0);
-		}
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and the range past Unicode. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-	    || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-		return (0);
-	}
-	return (len);
-}
-
-bool
-utf8_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t len = utf8_seq(p + i, n - i);
-		if (len == 0) {
-			return (false);
-		}
-		i += len;
-	}
-	return (true);
-}
 
 size_t
 base64_len(size_t n)
@@ -190,7 +138,7 @@ put_escaped(FILE *f, const uint8_t *s, size_t n)
 			fprintf(f, "\\u%04x", c);
 		} else if (c < 0x80) {
 			fputc(c, f);
-		} else if ((len = utf8_seq(s + i, n - i)) > 0) {
+		} else if ((len = cairn__utf8_seq(s + i, n - i)) > 0) {
 			fwrite(s + i, 1, len, f);
 			i += len;
 			continue;
@@ -308,7 +256,7 @@ json_kv_bytes(struct json *j, const char *field, const uint8_t *p, size_t n)
 	char name[128];
 	char *b64;
 
-	if (n == 0 || utf8_valid(p, n)) {
+	if (n == 0 || cairn__utf8_valid(p, n)) {
 		json_key(j, field);
 		json_stringn(j, (const char *) p, n);
 		return;

@@ -70,12 +70,4 @@ size_t base64_len(size_t n);
  * holds base64_len(n) + 1 bytes; returns the length written. */
 size_t base64_encode(const uint8_t *in, size_t n, char *out);
 
-/* utf8_valid says whether p[0..n) is well-formed UTF-8 (no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-bool utf8_valid(const uint8_t *p, size_t n);
-
-/* utf8_seq returns the length of the well-formed sequence at p (n bytes
- * available), or 0 when the bytes there are not one. */
-size_t utf8_seq(const uint8_t *p, size_t n);
-
 #endif /* CAIRN_CLI_JSON_H */

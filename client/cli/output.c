@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cairn_wire.h"
 #include "cli.h"
 #include "json.h"
 
@@ -74,7 +75,7 @@ print_bytes(FILE *f, const uint8_t *p, size_t n)
 	if (n == 0) {
 		return;
 	}
-	if (!utf8_valid(p, n)) {
+	if (!cairn__utf8_valid(p, n)) {
 		if ((b64 = malloc(base64_len(n) + 1)) == NULL) {
 			fprintf(f, "(%zu bytes)", n);
 			return;

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "lifecycle.h"
-#include "store_sqlite.h"
+#include "lifecycle/lifecycle.h"
+#include "store/sqlite/sqlite.h"
 
 #define NOW 1700000000000LL
 

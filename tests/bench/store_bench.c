@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "lifecycle.h"
-#include "store.h"
+#include "lifecycle/lifecycle.h"
+#include "store/store.h"
 
 #define PAYLOAD 100
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "faultfs.h"
 
 /* read_ctl loads the control file into faultfs and starts counting I/Os

@@ -4,7 +4,7 @@
  * a server stopped past a lease lets the next worker have the task and
  * never both; the server's clock (cairnd-faultfs) jumping forward ends
  * leases as a pause would, and jumping back neither cuts a lease short
- * nor stretches it: cairnd's time never goes back (engine_guard.c).
+ * nor stretches it: cairnd's time never goes back (engine/guard.c).
  */
 #include <pthread.h>
 #include <setjmp.h>

@@ -1,0 +1,212 @@
+/*
+ * engine/engine.h - the engine: one thread that owns the store's write
+ * connection and applies requests with group commit.
+ *
+ * Requests arrive from any thread as engine_op structs (engine_submit).
+ * The engine thread takes every op waiting in its queue, applies them all
+ * in one transaction, commits, and only then calls each op's done callback
+ * (on the engine thread). Leases and awaits with a wait that find nothing
+ * are parked and retried when a commit makes tasks due in their queue, when
+ * a delayed task or an expired lease comes due, or answered when their wait
+ * ends. A timer also expires leases and prunes old terminal tasks.
+ */
+#ifndef CAIRN_ENGINE_H
+#define CAIRN_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lifecycle/lifecycle.h"
+
+enum engine_op_kind {
+	OP_ENQUEUE,
+	OP_LEASE,
+	OP_HEARTBEAT,
+	OP_COMPLETE,
+	OP_FAIL,
+	OP_CANCEL,
+	OP_RETRY,
+	OP_GET,
+	OP_LIST,
+	OP_STATS,
+	OP_AWAIT,
+	OP_HISTORY,
+	OP_COMPLETE_BATCH,  /* engine/batch.c */
+	OP_HEARTBEAT_BATCH, /* engine/batch.c */
+};
+
+/* One item of a batch of completions or heartbeats: the inputs, which the
+ * submitter owns, then what the engine wrote for it. */
+struct touch_item {
+	uint64_t id;
+	const char *token;
+	const uint8_t *data; /* result or details */
+	size_t len;
+	int status;            /* cairn_status of this item */
+	bool cancel_requested; /* heartbeat */
+	int64_t deadline;      /* heartbeat */
+	char msg[LC_MSG_MAX];  /* when status != OK */
+};
+
+/*
+ * One request. The submitter owns the op and everything its inputs point
+ * to until done is called; outputs are set by the engine and owned by the
+ * op from then on (engine_op_clear frees them).
+ */
+struct engine_op {
+	enum engine_op_kind kind;
+	/* The client's id of this request (NULL: none). A resent Enqueue
+	 * or Lease with the same id is answered as the first one was. */
+	const char *request_id;
+	union {
+		struct {
+			struct task_spec *specs;
+			size_t n;
+		} enqueue;
+		struct {
+			struct lease_request req;
+			int64_t wait_ms;
+		} lease;
+		struct {
+			uint64_t id;
+			const char *token;
+			const uint8_t *data; /* details or result */
+			size_t len;
+			/* Complete only: also lease the next due task of the
+			 * task's queue (into out.tasks), with these. */
+			bool lease_next;
+			const char *worker_id;
+			int64_t lease_timeout_ms;
+		} touch; /* heartbeat and complete */
+		struct {
+			struct touch_item *items; /* n, results in place */
+			size_t n;
+		} batch; /* complete and heartbeat batches */
+		struct fail_request fail;
+		uint64_t id; /* cancel, retry, get, history */
+		struct {
+			const char *queue;
+			cairn_state state;
+			uint32_t limit;
+			uint64_t after_id;
+		} list;
+		const char *stats_queue; /* NULL: all */
+		struct {
+			uint64_t id;
+			int64_t wait_ms;
+		} await;
+	} in;
+
+	int status;           /* cairn_status, set before done */
+	char msg[LC_MSG_MAX]; /* when status != OK */
+	union {
+		struct {
+			uint64_t *ids; /* n, supplied by the submitter */
+			bool *created; /* n, supplied by the submitter */
+		} enqueue;
+		struct {
+			struct task **tasks; /* lease, list, complete next */
+			size_t n;
+			uint64_t next_after_id;
+		} tasks;
+		struct {
+			bool cancel_requested;
+			int64_t deadline;
+		} heartbeat;
+		struct {
+			cairn_state state;
+			int64_t run_at;
+		} fail;
+		cairn_state state; /* cancel */
+		struct {
+			struct task *task; /* retry, get, await */
+			bool done;         /* await: terminal */
+		} one;
+		struct {
+			struct queue_stats *st;
+			size_t n;
+		} stats;
+		struct {
+			struct task_event *ev;
+			size_t n;
+		} history;
+	} out;
+
+	/* done is called once, on the engine thread, after the commit that
+	 * made the op's effect durable (or with an error status). */
+	void (*done)(struct engine_op *op);
+	void *arg;
+
+	/* Engine bookkeeping. */
+	struct engine_op *next;
+	int64_t wait_until;
+};
+
+struct engine_config {
+	struct store *store;
+	/* clock returns the time in ms since the epoch; NULL: the system
+	 * clock. Tests pass a clock they control. */
+	int64_t (*clock)(void *arg);
+	void *clock_arg;
+	int64_t retention_ms; /* terminal tasks kept; default 7 days */
+	int64_t max_wait_ms;  /* longest long-poll; default 60 s */
+	uint32_t max_batch;   /* ops per transaction; default 1024 */
+	/* Parked long-polls (leases and awaits) at most; one more that
+	 * would park is answered RESOURCE_EXHAUSTED. 0: no limit. */
+	uint32_t max_parked;
+	/* Called once, on the engine thread, when a storage failure made
+	 * the store unsafe (engine_failed); from then on every op is
+	 * answered UNAVAILABLE without touching storage. The process is
+	 * expected to stop and be restarted. NULL: nothing is called. */
+	void (*on_fatal)(void *arg);
+	void *fatal_arg;
+};
+
+/* Counters, for tests and metrics. */
+struct engine_counters {
+	uint64_t commits;
+	uint64_t ops;
+	uint64_t failed_commits;
+	uint64_t parked;
+	uint64_t expired;
+	uint64_t pruned;
+};
+
+struct engine;
+
+/* engine_start starts the engine thread on cfg->store (which it uses
+ * exclusively until engine_stop). */
+int engine_start(struct engine **out, const struct engine_config *cfg);
+
+/* engine_submit queues op; thread-safe. Returns CAIRN_UNAVAILABLE (and
+ * does not call done) when the engine is stopping. */
+int engine_submit(struct engine *e, struct engine_op *op);
+
+/* engine_notify_due tells the engine that tasks of queue may have become
+ * due through another path than its own commits (another server sharing
+ * the database); parked leases of that queue try again. Thread-safe. */
+void engine_notify_due(struct engine *e, const char *queue);
+
+/* engine_kick makes the engine re-check its timers now (tests that move
+ * their clock call it). */
+void engine_kick(struct engine *e);
+
+/* engine_stop applies every queued op, answers parked ones (empty lease,
+ * await not done), stops the thread. engine_free frees the engine but not
+ * the store. */
+void engine_stop(struct engine *e);
+void engine_free(struct engine *e);
+
+void engine_get_counters(struct engine *e, struct engine_counters *c);
+
+/* engine_failed says whether a storage failure stopped the engine from
+ * committing (see engine_config.on_fatal). */
+bool engine_failed(struct engine *e);
+
+/* engine_op_clear frees the outputs of op and resets them. */
+void engine_op_clear(struct engine_op *op);
+
+/* engine_now reads the engine's clock. */
+int64_t engine_now(struct engine *e);
+
+#endif /* CAIRN_ENGINE_H */

@@ -1,0 +1,123 @@
+/*
+ * engine/internal.h - what the engine's files share; not for other
+ * modules.
+ */
+#ifndef CAIRN_ENGINE_INTERNAL_H
+#define CAIRN_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+#define ENGINE_DUE_SLOTS 16
+
+/* What one transaction changed that parked ops may be waiting for. */
+struct engine_batch {
+	struct store *store;
+	bool terminal_changed; /* some task may have become terminal */
+	bool due_overflow;     /* too many queues to track: wake all */
+	size_t expired;        /* leases ended by the sweep */
+	size_t pruned;         /* terminal tasks deleted */
+	bool committing;       /* COMMIT was sent: a failure leaves the
+	                          outcome unknown; before it, nothing changed */
+	size_t ndue;
+	struct {
+		char queue[TASK_QUEUE_MAX + 1];
+		uint32_t count; /* tasks made due */
+	} due[ENGINE_DUE_SLOTS];
+};
+
+/* engine_batch_made_due notes that n tasks of queue became due. */
+void engine_batch_made_due(
+    struct engine_batch *b, const char *queue, uint32_t n);
+
+/* engine_apply applies op inside the open transaction. */
+void engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now);
+
+/* engine/batch.c: Complete (with its lease of the next task), and the
+ * batches of completions and heartbeats. */
+void engine_apply_complete(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_batch(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+
+/* engine_is_fault tells a storage fault (roll the transaction back) from a
+ * refusal that changed nothing (answer it and go on), for whole ops and
+ * for the items of a batch alike. */
+static inline bool
+engine_is_fault(int status)
+{
+	switch (status) {
+	case CAIRN_OK:
+	case CAIRN_NOT_FOUND:
+	case CAIRN_FAILED_PRECONDITION:
+	case CAIRN_INVALID_ARGUMENT:
+	case CAIRN_ALREADY_EXISTS:
+		return (false);
+	default:
+		return (true);
+	}
+}
+
+/* engine_answer hands op its answer (done is called once). */
+static inline void
+engine_answer(struct engine_op *op)
+{
+	op->next = NULL;
+	op->done(op);
+}
+
+/* A list of ops in order, with its length (engine/park.c). */
+struct engine_list {
+	struct engine_op *head, *tail;
+	size_t n;
+};
+void engine_list_push(struct engine_list *l, struct engine_op *op);
+/* engine_list_take empties l and returns its ops, linked by next. */
+struct engine_op *engine_list_take(struct engine_list *l);
+/* engine_list_append moves every op of from to the end of l. */
+void engine_list_append(struct engine_list *l, struct engine_list *from);
+
+/* Parked long-polls (engine/park.c); the engine thread's only. */
+struct engine_parking {
+	struct engine_list leases; /* in arrival order */
+	struct engine_list awaits;
+	struct engine_list woken; /* applied again in the next transaction */
+	uint32_t max;             /* leases + awaits at most; 0: no limit */
+};
+/* engine_park_settle answers each op of a committed list, or parks those
+ * that found nothing and may still wait (refused past max). */
+void engine_park_settle(struct engine_parking *pk, struct engine_op *list,
+    int64_t now, bool stopping);
+/* engine_park_wake moves to woken the parked ops that b may satisfy;
+ * engine_park_wake_leases moves every parked lease (a timer fired). */
+void engine_park_wake(struct engine_parking *pk, struct engine_batch *b);
+void engine_park_wake_leases(struct engine_parking *pk);
+/* engine_park_expire ends the waits that are over (all when stopping). */
+void engine_park_expire(struct engine_parking *pk, int64_t now, bool stopping);
+/* engine_park_next_timer returns the earlier of t and the end of the first
+ * wait to end. */
+int64_t engine_park_next_timer(const struct engine_parking *pk, int64_t t);
+
+/* engine_prefetch tells the store, right after begin, what the ops of
+ * list will read at time now (engine/prefetch.c). */
+int engine_prefetch(
+    struct store *s, const struct engine_op *list, int64_t now);
+
+/* Engine time: the configured clock, never going back (engine/guard.c). */
+struct engine_clock_guard {
+	pthread_mutex_t mu;
+	int64_t last; /* latest time handed out */
+	int64_t skew; /* added to the clock after it stepped back */
+};
+
+void engine_clock_guard_init(struct engine_clock_guard *g);
+void engine_clock_guard_fini(struct engine_clock_guard *g);
+int64_t engine_clock_guard(struct engine_clock_guard *g, int64_t wall);
+
+/* engine_commit_is_fatal says whether a transaction that ended with rv
+ * left the store unsafe to go on with (fail-stop). */
+bool engine_commit_is_fatal(const struct store *s, int rv);
+
+#endif /* CAIRN_ENGINE_INTERNAL_H */

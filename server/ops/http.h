@@ -1,0 +1,40 @@
+/*
+ * ops/http.h - the operator's HTTP endpoint (nng's HTTP server): /metrics in
+ * the Prometheus text format, /healthz (the process serves) and /readyz
+ * (the store answers through the engine).
+ */
+#ifndef CAIRN_HTTP_H
+#define CAIRN_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+struct http_config {
+	const char *addr; /* HOST:PORT, or http://HOST:PORT */
+	struct engine *engine;
+	const char *version;
+	const char *store;        /* backend name, for cairn_build_info */
+	int64_t stats_ttl_ms;     /* tasks by queue are read at most this
+	                             often; 0: 1 s */
+	int64_t probe_timeout_ms; /* an engine that has not answered by then
+	                             is not ready; 0: 2 s */
+};
+
+struct http_server;
+
+/* http_start serves cfg->addr until http_stop. On failure returns a
+ * cairn_status with a message in err. *out is owned by the caller. */
+int http_start(struct http_server **out, const struct http_config *cfg,
+    char *err, size_t errlen);
+
+/* http_bound_addr writes the address the server listens on ("HOST:PORT",
+ * the real port when 0 was asked for) into buf. */
+void http_bound_addr(const struct http_server *h, char *buf, size_t len);
+
+/* http_stop answers what is pending, stops serving and frees h. It must
+ * run before the engine is freed. NULL is a no-op. */
+void http_stop(struct http_server *h);
+
+#endif /* CAIRN_HTTP_H */

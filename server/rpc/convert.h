@@ -1,0 +1,26 @@
+/*
+ * rpc/convert.h - server structs to wire messages. The messages built here
+ * point into the structs (no copies): pack them before freeing those.
+ */
+#ifndef CAIRN_RPC_CONVERT_H
+#define CAIRN_RPC_CONVERT_H
+
+#include "cairn_wire.h"
+
+#include "cairn.pb-c.h"
+#include "store/task.h"
+
+/* A Task message with the storage its sub-message needs. */
+struct pb_task {
+	Cairn__V1__Task task;
+	Cairn__V1__RetryPolicy retry;
+};
+
+/* rpc_task_to_pb fills pb from t; pb->task points into t and pb. */
+void rpc_task_to_pb(const struct task *t, struct pb_task *pb);
+
+/* rpc_tasks_to_pb returns an array of n Task pointers for tasks, in one
+ * allocation that the caller frees with free(); NULL when out of memory. */
+Cairn__V1__Task **rpc_tasks_to_pb(struct task *const *tasks, size_t n);
+
+#endif /* CAIRN_RPC_CONVERT_H */

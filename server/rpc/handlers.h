@@ -1,0 +1,82 @@
+/*
+ * rpc/handlers.h - the handlers of service Queue, one per rpc, named as
+ * CAIRN__V1__QUEUE__INIT(rpc_) expects: adding an rpc to cairn.proto
+ * needs only its handler here.
+ */
+#ifndef CAIRN_RPC_SERVICE_H
+#define CAIRN_RPC_SERVICE_H
+
+#include "rpc/convert.h"
+#include "rpc/internal.h"
+
+/* rpc_done_error answers c with its op's error; returns true if it did. */
+bool rpc_done_error(struct rpc_ctx *c);
+
+void rpc_enqueue(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__EnqueueRequest *in,
+    Cairn__V1__EnqueueResponse_Closure closure, void *data);
+
+void rpc_lease(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__LeaseRequest *in,
+    Cairn__V1__LeaseResponse_Closure closure, void *data);
+
+void rpc_heartbeat(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__HeartbeatRequest *in,
+    Cairn__V1__HeartbeatResponse_Closure closure, void *data);
+
+void rpc_complete(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__CompleteRequest *in,
+    Cairn__V1__CompleteResponse_Closure closure, void *data);
+
+void rpc_fail(Cairn__V1__Queue_Service *svc, const Cairn__V1__FailRequest *in,
+    Cairn__V1__FailResponse_Closure closure, void *data);
+
+void rpc_cancel(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__CancelRequest *in,
+    Cairn__V1__CancelResponse_Closure closure, void *data);
+
+void rpc_retry(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__RetryRequest *in,
+    Cairn__V1__RetryResponse_Closure closure, void *data);
+
+void rpc_get(Cairn__V1__Queue_Service *svc, const Cairn__V1__GetRequest *in,
+    Cairn__V1__GetResponse_Closure closure, void *data);
+
+void rpc_list(Cairn__V1__Queue_Service *svc, const Cairn__V1__ListRequest *in,
+    Cairn__V1__ListResponse_Closure closure, void *data);
+
+void rpc_stats(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__StatsRequest *in,
+    Cairn__V1__StatsResponse_Closure closure, void *data);
+
+void rpc_await(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__AwaitRequest *in,
+    Cairn__V1__AwaitResponse_Closure closure, void *data);
+
+void rpc_history(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__HistoryRequest *in,
+    Cairn__V1__HistoryResponse_Closure closure, void *data);
+
+void rpc_ping(Cairn__V1__Queue_Service *svc, const Cairn__V1__PingRequest *in,
+    Cairn__V1__PingResponse_Closure closure, void *data);
+
+/* rpc/batch.c */
+void rpc_complete_batch(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__CompleteBatchRequest *in,
+    Cairn__V1__CompleteBatchResponse_Closure closure, void *data);
+
+void rpc_heartbeat_batch(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__HeartbeatBatchRequest *in,
+    Cairn__V1__HeartbeatBatchResponse_Closure closure, void *data);
+
+/* rpc_leased_to_pb fills lt (and pb, its task's storage) from a leased
+ * task; lt points into t and pb. */
+void rpc_leased_to_pb(
+    const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb);
+
+/* rpc/backup.c */
+void rpc_backup(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__BackupRequest *in,
+    Cairn__V1__BackupResponse_Closure closure, void *data);
+
+#endif /* CAIRN_RPC_SERVICE_H */

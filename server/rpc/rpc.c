@@ -1,0 +1,321 @@
+/*
+ * rpc/rpc.c - the nng rep0 server: socket, listeners and the per-context state
+ * machine (RECV -> WORK -> SEND -> RECV), after nng's demo/async/server.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops/auth.h"
+#include "lifecycle/replay.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "rpc/internal.h"
+
+#include <nng/protocol/reqrep0/rep.h>
+
+static void
+post_recv(struct rpc_ctx *c)
+{
+	/* Once the socket closes, every operation fails at once: posting
+	 * again would spin in nng's threads and keep nng_close waiting. */
+	if (atomic_load(&c->srv->closing)) {
+		return;
+	}
+	c->state = CTX_RECV;
+	nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* release frees everything the finished request held. */
+static void
+release(struct rpc_ctx *c)
+{
+	engine_op_clear(&c->op);
+	if (c->body != NULL) {
+		protobuf_c_message_free_unpacked(c->body, NULL);
+		c->body = NULL;
+	}
+	if (c->req != NULL) {
+		cairn__v1__request__free_unpacked(c->req, NULL);
+		c->req = NULL;
+	}
+	free(c->scratch);
+	c->scratch = NULL;
+}
+
+void
+rpc_reply(const ProtobufCMessage *out, void *closure_data)
+{
+	struct rpc_ctx *c = closure_data;
+	Cairn__V1__Response resp = CAIRN__V1__RESPONSE__INIT;
+	uint8_t *body = NULL;
+	nng_msg *msg = NULL;
+
+	if (out != NULL) {
+		c->status = CAIRN_OK;
+		c->msg[0] = 0;
+		resp.body.len = protobuf_c_message_get_packed_size(out);
+		if (resp.body.len > 0
+		    && (body = malloc(resp.body.len)) == NULL) {
+			c->status = CAIRN_RESOURCE_EXHAUSTED;
+			snprintf(c->msg, sizeof(c->msg), "out of memory");
+			resp.body.len = 0;
+		} else if (resp.body.len > 0) {
+			protobuf_c_message_pack(out, body);
+			resp.body.data = body;
+		}
+	}
+	resp.code = (Cairn__V1__Code) c->status;
+	resp.message = c->msg;
+	size_t size = cairn__v1__response__get_packed_size(&resp);
+	if (nng_msg_alloc(&msg, size) == 0) {
+		cairn__v1__response__pack(&resp, nng_msg_body(msg));
+	}
+	free(body);
+	metrics_request(
+	    c->req != NULL ? c->req->method : NULL, c->status, c->start_ns);
+	release(c);
+	if (c->deliver != NULL) {
+		atomic_fetch_sub(&c->srv->sending, 1);
+		c->deliver(c, msg);
+		return;
+	}
+	if (msg == NULL) {
+		/* No memory for even an error reply: drop the request; the
+		 * client's timeout reports it. */
+		log_error("no memory for a reply");
+		atomic_fetch_sub(&c->srv->sending, 1);
+		post_recv(c);
+		return;
+	}
+	nng_aio_set_msg(c->aio, msg);
+	c->state = CTX_SEND;
+	/* A peer that never reads its replies must not keep this context
+	 * (and the reply's memory) for ever. */
+	nng_aio_set_timeout(c->aio,
+	    c->srv->cfg.send_timeout_ms > 0
+	        ? (nng_duration) c->srv->cfg.send_timeout_ms
+	        : 10000);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+void
+rpc_refuse(struct rpc_ctx *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = status;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	rpc_reply(NULL, c);
+}
+
+void
+rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
+    void (*done)(struct engine_op *op))
+{
+	c->closure = closure;
+	c->op.done = done;
+	c->op.arg = c;
+	/* A resent Enqueue or Lease is recognised by it (serve checked
+	 * it). */
+	c->op.request_id = c->req != NULL && c->req->request_id[0] != 0
+	    ? c->req->request_id
+	    : NULL;
+	bool armed = rpc_done_arm(c);
+	if (engine_submit(c->srv->engine, &c->op) != CAIRN_OK) {
+		if (armed) {
+			rpc_done_disarm(c);
+		}
+		rpc_refuse(c, CAIRN_UNAVAILABLE, "server is shutting down");
+	}
+}
+
+/* serve decodes the envelope of a received message and dispatches it. */
+static void
+serve(struct rpc_ctx *c, nng_msg *m)
+{
+	size_t len = nng_msg_len(m);
+
+	c->start_ns = metrics_clock();
+	memset(&c->op, 0, sizeof(c->op));
+	c->status = CAIRN_OK;
+	c->msg[0] = 0;
+	if (len > c->srv->cfg.limits.max_message) {
+		nng_msg_free(m);
+		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED,
+		    "message of %zu bytes exceeds the limit of %zu bytes", len,
+		    c->srv->cfg.limits.max_message);
+		return;
+	}
+	c->req = cairn__v1__request__unpack(NULL, len, nng_msg_body(m));
+	nng_msg_free(m);
+	if (c->req == NULL) {
+		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
+		    "malformed request: not a cairn.v1.Request envelope");
+		return;
+	}
+	if (atomic_load(&c->srv->stopping)) {
+		rpc_refuse(c, CAIRN_UNAVAILABLE, "server is shutting down");
+		return;
+	}
+	/* Before anything else looks at the request: an unauthenticated
+	 * client learns nothing and reaches no storage. */
+	if (!auth_check(c->srv->cfg.auth, c->req->token)) {
+		rpc_refuse(c, CAIRN_UNAUTHENTICATED,
+		    "missing or invalid token (cairnd --token-file)");
+		return;
+	}
+	if (!rpc_check_text(
+	        c, "request_id", c->req->request_id, LC_REQUEST_ID_MAX)) {
+		return;
+	}
+	rpc_dispatch(c);
+}
+
+void
+rpc_serve(struct rpc_ctx *c, nng_msg *m)
+{
+	atomic_fetch_add(&c->srv->sending, 1);
+	c->state = CTX_WORK;
+	serve(c, m);
+}
+
+static void
+ctx_cb(void *arg)
+{
+	struct rpc_ctx *c = arg;
+	int rv = nng_aio_result(c->aio);
+
+	switch (c->state) {
+	case CTX_RECV:
+		if (rv == NNG_ECLOSED) {
+			return; /* socket closed: shutting down */
+		}
+		if (rv != 0) {
+			post_recv(c);
+			return;
+		}
+		atomic_fetch_add(&c->srv->sending, 1);
+		c->state = CTX_WORK;
+		serve(c, nng_aio_get_msg(c->aio));
+		return;
+	case CTX_SEND:
+		if (rv != 0) {
+			/* The peer went away; the reply is dropped. */
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		}
+		atomic_fetch_sub(&c->srv->sending, 1);
+		if (rv != NNG_ECLOSED) {
+			post_recv(c);
+		}
+		return;
+	case CTX_WORK:
+		break;
+	}
+}
+
+static int
+open_socket(struct rpc_server *srv, char *err, size_t errlen)
+{
+	int rv;
+
+	if ((rv = nng_rep0_open(&srv->sock)) != 0) {
+		snprintf(
+		    err, errlen, "cannot open socket: %s", nng_strerror(rv));
+		return (CAIRN_INTERNAL);
+	}
+	metrics_watch_pipes(srv->sock);
+	/* nng's default is no limit: a peer could announce a message of
+	 * any size and make us allocate it. Slightly above our own limit,
+	 * so that a message a little too large still gets a clear reply. */
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
+	    srv->cfg.limits.max_message + (1 << 20));
+	for (size_t i = 0; i < srv->cfg.nlisten; i++) {
+		rv = rpc_listen(
+		    srv->sock, srv->cfg.listen[i], &srv->cfg, err, errlen);
+		if (rv != CAIRN_OK) {
+			return (rv);
+		}
+	}
+	return (CAIRN_OK);
+}
+
+static void
+free_server(struct rpc_server *srv)
+{
+	atomic_store(&srv->closing, true);
+	nng_close(srv->sock);
+	for (unsigned i = 0; i < srv->nctx; i++) {
+		/* First: its callback may still be sending on aio. */
+		rpc_done_close(&srv->ctxs[i]);
+		if (srv->ctxs[i].aio != NULL) {
+			nng_aio_free(srv->ctxs[i].aio); /* waits for its cb */
+		}
+		release(&srv->ctxs[i]);
+	}
+	free(srv->ctxs);
+	free(srv);
+}
+
+int
+rpc_start(struct rpc_server **out, const struct rpc_config *cfg,
+    struct engine *engine, char *err, size_t errlen)
+{
+	struct rpc_server *srv = calloc(1, sizeof(*srv));
+	int rv;
+
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (CAIRN_RESOURCE_EXHAUSTED);
+	}
+	srv->cfg = *cfg;
+	srv->engine = engine;
+	srv->nctx = cfg->contexts > 0 ? cfg->contexts : 1024;
+	if ((srv->ctxs = calloc(srv->nctx, sizeof(*srv->ctxs))) == NULL) {
+		free(srv);
+		snprintf(err, errlen, "out of memory");
+		return (CAIRN_RESOURCE_EXHAUSTED);
+	}
+	if ((rv = open_socket(srv, err, errlen)) != CAIRN_OK) {
+		free_server(srv);
+		return (rv);
+	}
+	for (unsigned i = 0; i < srv->nctx; i++) {
+		struct rpc_ctx *c = &srv->ctxs[i];
+		c->srv = srv;
+		if ((rv = nng_aio_alloc(&c->aio, ctx_cb, c)) != 0
+		    || (rv = nng_ctx_open(&c->ctx, srv->sock)) != 0
+		    || (rv = rpc_done_open(c)) != 0) {
+			snprintf(err, errlen, "cannot create contexts: %s",
+			    nng_strerror(rv));
+			free_server(srv);
+			return (CAIRN_RESOURCE_EXHAUSTED);
+		}
+	}
+	for (unsigned i = 0; i < srv->nctx; i++) {
+		post_recv(&srv->ctxs[i]);
+	}
+	*out = srv;
+	return (CAIRN_OK);
+}
+
+void
+rpc_stop(struct rpc_server *srv)
+{
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+
+	rpc_backup_stop();
+	atomic_store(&srv->stopping, true);
+	/* The engine answers everything it holds, parked long-polls too;
+	 * then give those replies up to a second to leave. */
+	engine_stop(srv->engine);
+	for (int i = 0; i < 200 && atomic_load(&srv->sending) > 0; i++) {
+		nanosleep(&pause, NULL);
+	}
+	free_server(srv);
+}

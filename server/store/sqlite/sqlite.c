@@ -1,0 +1,446 @@
+/*
+ * store/sqlite/sqlite.c - the SQLite backend: open, schema and migrations,
+ * transactions, and the SQL of every prepared statement.
+ *
+ * The database runs in WAL mode. synchronous=FULL makes COMMIT return only
+ * after the WAL is synced; NORMAL (asked for by name only) survives a crash
+ * of the process but may lose the last commits on power loss.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite.h"
+
+#define SQ_SCHEMA_VERSION 2
+
+/* Migration i brings the schema from version i to i + 1. */
+static const char *const migrations[SQ_SCHEMA_VERSION] = {
+	/* 0 -> 1: tasks, their history, and the indexes of every query. */
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  queue TEXT NOT NULL,"
+	"  payload BLOB NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  run_at INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  max_attempts INTEGER NOT NULL,"
+	"  backoff_initial INTEGER NOT NULL,"
+	"  backoff_multiplier REAL NOT NULL,"
+	"  backoff_max INTEGER NOT NULL,"
+	"  heartbeat_timeout INTEGER NOT NULL,"
+	"  start_to_close INTEGER NOT NULL,"
+	"  idempotency_key TEXT,"
+	"  details BLOB,"
+	"  result BLOB,"
+	"  last_error TEXT,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  worker_id TEXT,"
+	"  lease_token TEXT,"
+	"  lease_deadline INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  lease_timeout INTEGER NOT NULL DEFAULT 0,"
+	"  attempt_deadline INTEGER,"
+	"  lease_outcome INTEGER NOT NULL DEFAULT 0,"
+	"  event_seq INTEGER NOT NULL DEFAULT 0"
+	");"
+	/* Lease order within a queue, over PENDING tasks only. */
+	"CREATE INDEX tasks_lease ON tasks (queue, priority DESC, run_at, id)"
+	"  WHERE state = 1;"
+	/* When the next delayed task becomes due. */
+	"CREATE INDEX tasks_pending_run_at ON tasks (run_at) WHERE state = 1;"
+	/* Leases to expire. */
+	"CREATE INDEX tasks_active_deadline ON tasks (lease_deadline)"
+	"  WHERE state = 2;"
+	/* Retention. */
+	"CREATE INDEX tasks_finished ON tasks (finished_at) WHERE state >= 3;"
+	/* One task per key and queue while it is retained. */
+	"CREATE UNIQUE INDEX tasks_idempotency ON tasks (queue, "
+	"  idempotency_key) WHERE idempotency_key IS NOT NULL;"
+	/* List and stats. */
+	"CREATE INDEX tasks_queue_state ON tasks (queue, state, id);"
+	"CREATE TABLE events ("
+	"  task_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  worker_id TEXT,"
+	"  message TEXT,"
+	"  PRIMARY KEY (task_id, seq)"
+	") WITHOUT ROWID;",
+	/* 1 -> 2: recent request ids, so that a resent request is
+	 * answered as the first one was (store/sqlite/requests.c). */
+	"CREATE TABLE requests ("
+	"  key TEXT PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  result BLOB NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX requests_at ON requests (at);",
+};
+
+const char *const sq_sql[SQ_COUNT_] = {
+	[SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_INSERT] = "INSERT INTO tasks (queue, payload, priority, state, "
+	              "run_at, attempt, max_attempts, backoff_initial, "
+	              "backoff_multiplier, backoff_max, heartbeat_timeout, "
+	              "start_to_close, idempotency_key, created_at, "
+	              "updated_at, event_seq) VALUES (?1, ?2, ?3, 1, ?4, 0, "
+	              "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 1) "
+	              "ON CONFLICT DO NOTHING",
+	[SQ_FIND_KEY] = "SELECT id FROM tasks WHERE queue = ?1 AND "
+	                "idempotency_key = ?2",
+	[SQ_LOAD] = "SELECT " SQ_TASK_COLUMNS " FROM tasks WHERE id = ?1",
+	[SQ_SAVE]
+	= "UPDATE tasks SET state = ?2, run_at = ?3, attempt = ?4, "
+	  "details = ?5, result = ?6, last_error = ?7, "
+	  "cancel_requested = ?8, worker_id = ?9, lease_token = ?10, "
+	  "lease_deadline = ?11, updated_at = ?12, finished_at = ?13, "
+	  "lease_timeout = ?14, attempt_deadline = ?15, "
+	  "lease_outcome = ?16, event_seq = ?17 WHERE id = ?1",
+	[SQ_ADD_EVENT]
+	= "INSERT INTO events (task_id, seq, at, kind, attempt, "
+	  "worker_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	  "?7)",
+	[SQ_PICK_DUE] = "SELECT id FROM tasks WHERE state = 1 AND queue = ?1 "
+	                "AND run_at <= ?2 ORDER BY priority DESC, run_at, id "
+	                "LIMIT ?3",
+	[SQ_PICK_EXPIRED] = "SELECT id FROM tasks WHERE state = 2 AND "
+	                    "lease_deadline <= ?1 ORDER BY lease_deadline "
+	                    "LIMIT ?2",
+	[SQ_NEXT_DUE] = "SELECT min(run_at) FROM tasks WHERE state = 1 AND "
+	                "run_at > ?1",
+	[SQ_NEXT_DEADLINE] = "SELECT min(lease_deadline) FROM tasks WHERE "
+	                     "state = 2",
+	[SQ_LIST_ANY] = "SELECT " SQ_TASK_COLUMNS " FROM tasks WHERE "
+	                "queue = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+	[SQ_LIST_STATE] = "SELECT " SQ_TASK_COLUMNS " FROM tasks WHERE "
+	                  "queue = ?1 AND state = ?4 AND id > ?2 ORDER BY id "
+	                  "LIMIT ?3",
+	[SQ_STATS_COUNTS] = "SELECT queue, state, count(*) FROM tasks WHERE "
+	                    "?1 IS NULL OR queue = ?1 GROUP BY queue, state "
+	                    "ORDER BY queue",
+	[SQ_STATS_DUE] = "SELECT queue, count(*), min(run_at) FROM tasks "
+	                 "WHERE state = 1 AND run_at <= ?2 AND "
+	                 "(?1 IS NULL OR queue = ?1) GROUP BY queue",
+	[SQ_HISTORY] = "SELECT at, kind, attempt, worker_id, message FROM "
+	               "events WHERE task_id = ?1 ORDER BY seq",
+	[SQ_PRUNE_PICK] = "SELECT id FROM tasks WHERE state >= 3 AND "
+	                  "finished_at < ?1 LIMIT ?2",
+	[SQ_PRUNE_EVENTS] = "DELETE FROM events WHERE task_id = ?1",
+	[SQ_PRUNE_TASK] = "DELETE FROM tasks WHERE id = ?1",
+	[SQ_REQUEST_GET] = "SELECT result FROM requests WHERE key = ?1",
+	[SQ_REQUEST_PUT] = "INSERT INTO requests (key, at, result) "
+	                   "VALUES (?1, ?2, ?3)",
+	/* It runs in every transaction. "+key" keeps the planner on
+	 * requests_at, so that when nothing is old enough it is one index
+	 * seek; on the primary key it built the IN list (an ephemeral
+	 * table) every time: a tenth of the work of a single-task commit. */
+	[SQ_REQUEST_PRUNE]
+	= "DELETE FROM requests WHERE at < ?1 AND +key IN "
+	  "(SELECT key FROM requests WHERE at < ?1 ORDER BY "
+	  "at LIMIT ?2)",
+};
+
+int
+sq_fail(struct store_sqlite *q, int rc, const char *what)
+{
+	int status;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		status = CAIRN_RESOURCE_EXHAUSTED;
+		break;
+	case SQLITE_NOMEM:
+		status = CAIRN_RESOURCE_EXHAUSTED;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+		status = CAIRN_UNAVAILABLE;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		status = CAIRN_DATA_LOSS;
+		q->base.io_failed = true;
+		break;
+	case SQLITE_IOERR:
+		/* A failed write or fsync: what is on disk is unknown, and
+		 * the engine must not commit on this handle again. */
+		status = CAIRN_INTERNAL;
+		q->base.io_failed = true;
+		break;
+	default:
+		status = CAIRN_INTERNAL;
+		break;
+	}
+	return (store_seterr(&q->base, status, "sqlite: %s: %s", what,
+	    q->db != NULL ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc)));
+}
+
+sqlite3_stmt *
+sq_stmt(struct store_sqlite *q, enum sq_stmt which)
+{
+	sqlite3_stmt *st = q->stmt[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (st);
+}
+
+int
+sq_done(struct store_sqlite *q, enum sq_stmt which, const char *what)
+{
+	int rc = sqlite3_step(q->stmt[which]);
+
+	sqlite3_reset(q->stmt[which]);
+	return (rc == SQLITE_DONE ? CAIRN_OK : sq_fail(q, rc, what));
+}
+
+static int
+sq_exec(struct store_sqlite *q, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+
+	return (rc == SQLITE_OK ? CAIRN_OK : sq_fail(q, rc, what));
+}
+
+static int
+schema_version(struct store_sqlite *q, int *version)
+{
+	sqlite3_stmt *st;
+	int rc
+	    = sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		return (sq_fail(q, rc, "reading the schema version"));
+	}
+	rc = sqlite3_step(st);
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW
+	        ? CAIRN_OK
+	        : sq_fail(q, rc, "reading the schema version"));
+}
+
+/* migrate brings the schema to SQ_SCHEMA_VERSION, one step per
+ * transaction, so that a crash leaves a consistent version behind. */
+static int
+migrate(struct store_sqlite *q)
+{
+	int version = 0, rv;
+	char sql[64];
+
+	if ((rv = schema_version(q, &version)) != CAIRN_OK) {
+		return (rv);
+	}
+	if (version > SQ_SCHEMA_VERSION) {
+		return (store_seterr(&q->base, CAIRN_FAILED_PRECONDITION,
+		    "%s has schema version %d; this cairnd knows up to %d",
+		    q->path, version, SQ_SCHEMA_VERSION));
+	}
+	for (; version < SQ_SCHEMA_VERSION; version++) {
+		snprintf(
+		    sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if ((rv = sq_exec(q, "BEGIN IMMEDIATE", "migrate")) != 0) {
+			return (rv);
+		}
+		if ((rv = sq_exec(q, migrations[version], "migrate")) != 0
+		    || (rv = sq_exec(q, sql, "migrate")) != 0
+		    || (rv = sq_exec(q, "COMMIT", "migrate")) != 0) {
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			return (rv);
+		}
+	}
+	return (CAIRN_OK);
+}
+
+static int
+configure(struct store_sqlite *q, const struct store_options *opts)
+{
+	const char *sync_sql = opts->sync == STORE_SYNC_FULL
+	    ? "PRAGMA synchronous = FULL"
+	    : "PRAGMA synchronous = NORMAL";
+	char *mode = NULL;
+	sqlite3_stmt *st;
+	int rc, rv;
+
+	sqlite3_busy_timeout(q->db, 5000);
+	sqlite3_extended_result_codes(q->db, 1);
+	if (opts->external_checkpoints) {
+		/* Another process owns checkpoints (store/sqlite/wal.c):
+		 * neither SQLite's automatic one nor the one of the last
+		 * connection to close. */
+		sqlite3_wal_autocheckpoint(q->db, 0);
+		sqlite3_db_config(
+		    q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	} else {
+		/* Checkpoints run from our hook, so that a failed fsync in
+		 * one is seen (store/sqlite/wal.c). */
+		sqlite3_wal_hook(q->db, sq_wal_hook, q);
+	}
+	rc = sqlite3_prepare_v2(
+	    q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return (sq_fail(q, rc, "setting WAL mode"));
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mode = strdup((const char *) sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		free(mode);
+		return (store_seterr(&q->base, CAIRN_FAILED_PRECONDITION,
+		    "%s: cannot use WAL mode (a read-only or network file "
+		    "system?)",
+		    q->path));
+	}
+	free(mode);
+	if ((rv = sq_exec(q, sync_sql, "setting synchronous")) != 0) {
+		return (rv);
+	}
+	return (sq_exec(q, "PRAGMA foreign_keys = OFF", "configure"));
+}
+
+static int
+prepare_all(struct store_sqlite *q)
+{
+	for (int i = 0; i < SQ_COUNT_; i++) {
+		int rc = sqlite3_prepare_v3(q->db, sq_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &q->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			return (sq_fail(q, rc, "preparing statements"));
+		}
+	}
+	return (CAIRN_OK);
+}
+
+static void
+sq_close(struct store *s)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+
+	if (q == NULL) {
+		return;
+	}
+	for (int i = 0; i < SQ_COUNT_; i++) {
+		sqlite3_finalize(q->stmt[i]);
+	}
+	sqlite3_close(q->db);
+	free(q->path);
+	free(q);
+}
+
+/* sq_global_config runs once, before SQLite's first use in the process.
+ * Memory statistics take a global mutex on every allocation SQLite makes
+ * (a dozen per statement); nothing here reads them. */
+static void
+sq_global_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static int
+sq_open(const char *uri, const struct store_options *opts, struct store **out,
+    char *err, size_t errlen)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static const struct store_options defaults = { 0 };
+
+	const char *path = uri + strlen("sqlite:");
+	struct store_sqlite *q;
+	int rc, rv;
+
+	if (path[0] == 0) {
+		snprintf(err, errlen, "store URI '%s' names no file", uri);
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL
+	    || (q->path = strdup(path)) == NULL) {
+		free(q);
+		snprintf(err, errlen, "out of memory");
+		return (CAIRN_RESOURCE_EXHAUSTED);
+	}
+	q->base.ops = &store_sqlite_ops;
+	pthread_once(&once, sq_global_config);
+	rc = sqlite3_open_v2(path, &q->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		rv = sq_fail(q, rc, path);
+		goto fail;
+	}
+	if ((rv = configure(q, opts != NULL ? opts : &defaults)) != CAIRN_OK
+	    || (rv = migrate(q)) != CAIRN_OK
+	    || (rv = prepare_all(q)) != CAIRN_OK) {
+		goto fail;
+	}
+	*out = &q->base;
+	return (CAIRN_OK);
+fail:
+	snprintf(err, errlen, "%s", q->base.errmsg);
+	sq_close(&q->base);
+	return (rv);
+}
+
+static int
+sq_begin(struct store *s)
+{
+	return (sq_done((struct store_sqlite *) s, SQ_BEGIN, "begin"));
+}
+
+static int
+sq_commit(struct store *s)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+	int rv = sq_done(q, SQ_COMMIT, "commit");
+
+	if (rv != CAIRN_OK && !sqlite3_get_autocommit(q->db)) {
+		/* A failed COMMIT can leave the transaction open. */
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return (rv);
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	struct store_sqlite *q = (struct store_sqlite *) s;
+
+	if (sqlite3_get_autocommit(q->db)) {
+		return (CAIRN_OK); /* SQLite already rolled back */
+	}
+	return (sq_done(q, SQ_ROLLBACK, "rollback"));
+}
+
+const struct store_ops store_sqlite_ops = {
+	.version = 1,
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.insert = sq_insert,
+	.load = sq_load,
+	.save = sq_save,
+	.add_event = sq_add_event,
+	.pick_due = sq_pick_due,
+	.pick_expired = sq_pick_expired,
+	.next_wakeup = sq_next_wakeup,
+	.get = sq_get,
+	.list = sq_list,
+	.stats = sq_stats,
+	.history = sq_history,
+	.prune = sq_prune,
+	.backup = sq_backup,
+	.request_get = sq_request_get,
+	.request_put = sq_request_put,
+	.request_prune = sq_request_prune,
+};

@@ -1,0 +1,108 @@
+/*
+ * store/sqlite/sqlite.h - internals of the SQLite backend, shared by its
+ * files.
+ */
+#ifndef CAIRN_STORE_SQLITE_H
+#define CAIRN_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Prepared once at open and reused: the hot path never parses SQL. */
+enum sq_stmt {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_INSERT,
+	SQ_FIND_KEY,
+	SQ_LOAD,
+	SQ_SAVE,
+	SQ_ADD_EVENT,
+	SQ_PICK_DUE,
+	SQ_PICK_EXPIRED,
+	SQ_NEXT_DUE,
+	SQ_NEXT_DEADLINE,
+	SQ_LIST_ANY,
+	SQ_LIST_STATE,
+	SQ_STATS_COUNTS,
+	SQ_STATS_DUE,
+	SQ_HISTORY,
+	SQ_PRUNE_PICK,
+	SQ_PRUNE_EVENTS,
+	SQ_PRUNE_TASK,
+	SQ_REQUEST_GET, /* store/sqlite/requests.c */
+	SQ_REQUEST_PUT,
+	SQ_REQUEST_PRUNE,
+	SQ_COUNT_
+};
+
+struct store_sqlite {
+	struct store base; /* first: the engine sees a struct store */
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[SQ_COUNT_];
+};
+
+/* The columns of a full task row, in the order sq_read_row expects. */
+#define SQ_TASK_COLUMNS                                                       \
+	"id, queue, payload, priority, state, run_at, attempt, "              \
+	"max_attempts, "                                                      \
+	"backoff_initial, backoff_multiplier, backoff_max, "                  \
+	"heartbeat_timeout, start_to_close, idempotency_key, details, "       \
+	"result, last_error, cancel_requested, worker_id, lease_token, "      \
+	"lease_deadline, created_at, updated_at, finished_at, "               \
+	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
+
+extern const char *const sq_sql[SQ_COUNT_];
+extern const struct store_ops store_sqlite_ops;
+
+/* sq_fail records the connection's error on the handle and returns the
+ * cairn status that matches SQLite's code rc. */
+int sq_fail(struct store_sqlite *q, int rc, const char *what);
+
+/* sq_stmt returns a reset statement, ready to bind. */
+sqlite3_stmt *sq_stmt(struct store_sqlite *q, enum sq_stmt which);
+
+/* sq_read_row fills row from the current result row of a statement that
+ * selected SQ_TASK_COLUMNS. */
+int sq_read_row(sqlite3_stmt *st, struct task_row *row);
+
+/* sq_done steps a statement that returns no rows. */
+int sq_done(struct store_sqlite *q, enum sq_stmt which, const char *what);
+
+/* Row-level operations (store/sqlite/rows.c) and reads
+ * (store/sqlite/read.c), installed in store_sqlite_ops. */
+int sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
+    uint64_t *id, bool *created);
+int sq_load(struct store *s, uint64_t id, struct task_row *row);
+int sq_save(struct store *s, const struct task_row *row);
+int sq_add_event(
+    struct store *s, uint64_t id, uint32_t seq, const struct task_event *ev);
+int sq_pick_due(struct store *s, const char *queue, int64_t now, uint32_t max,
+    uint64_t *ids, size_t *n);
+int sq_pick_expired(
+    struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n);
+int sq_next_wakeup(struct store *s, int64_t now, int64_t *at);
+int sq_get(struct store *s, uint64_t id, struct task **out);
+int sq_list(struct store *s, const char *queue, cairn_state state,
+    uint32_t limit, uint64_t after_id, struct task ***out, size_t *n);
+int sq_stats(struct store *s, const char *queue, int64_t now,
+    struct queue_stats **out, size_t *n);
+int sq_history(
+    struct store *s, uint64_t id, struct task_event **out, size_t *n);
+int sq_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
+/* sq_wal_hook checkpoints like SQLite's own hook, but reports a failed
+ * checkpoint (store/sqlite/wal.c); arg is the store_sqlite. */
+int sq_wal_hook(void *arg, sqlite3 *db, const char *name, int frames);
+int sq_request_get(struct store *s, const char *key, bool *found,
+    uint8_t **result, size_t *len);
+int sq_request_put(struct store *s, const char *key, int64_t now,
+    const uint8_t *result, size_t len);
+int sq_request_prune(
+    struct store *s, int64_t before, uint32_t limit, size_t *n);
+/* The online backup (store/sqlite/backup.c). */
+int sq_backup(struct store *s, const char *path, bool (*keep_going)(void *arg),
+    void *arg, uint64_t *bytes, char *err, size_t errlen);
+
+#endif /* CAIRN_STORE_SQLITE_H */
