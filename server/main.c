@@ -16,7 +16,6 @@
 #include "ops/http.h"
 #include "ops/log.h"
 #include "ops/options.h"
-#include "store/postgres/listen.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
 
@@ -37,6 +36,14 @@ on_fatal(void *arg)
 	 * process could land on a thread that does not block it (a
 	 * sanitizer's, say) and kill cairnd with SIGTERM's default action. */
 	pthread_kill(main_thread, SIGTERM);
+}
+
+/* on_due: the store's watch saw tasks become due through another process
+ * sharing the database; parked leases of that queue try again. */
+static void
+on_due(void *arg, const char *queue)
+{
+	engine_notify_due(arg, queue);
 }
 
 static int
@@ -82,8 +89,6 @@ serve(const struct options *o, sigset_t *sigs)
 	struct http_config hc = {
 		.addr = o->http,
 		.version = CAIRN_VERSION,
-		.store
-		= strncmp(o->store, "sqlite:", 7) == 0 ? "sqlite" : "postgres",
 	};
 	char bdir[4096], haddr[64];
 	struct auth *auth = NULL;
@@ -102,7 +107,8 @@ serve(const struct options *o, sigset_t *sigs)
 		return (1);
 	}
 	ec.store = store;
-	rc.store = store;
+	hc.store = store_name(store);
+	rc.store_uri = o->store;
 	rc.backup_dir = config_backup_dir(o, bdir, sizeof(bdir));
 	if (engine_start(&engine, &ec) != CAIRN_OK) {
 		log_error("cannot start the engine");
@@ -121,9 +127,8 @@ serve(const struct options *o, sigset_t *sigs)
 		log_error("%s", err);
 		goto fail_engine;
 	}
-	/* PostgreSQL: wake parked leases on other servers' commits. */
-	struct pg_listen *pgl
-	    = pg_listen_start(o->store, so.schema, store, engine);
+	/* Wake parked leases on other servers' commits (PostgreSQL). */
+	struct store_watch *watch = store_watch(store, on_due, engine);
 	config_log_start(o, CAIRN_VERSION, http != NULL ? haddr : NULL);
 	if (auth != NULL) {
 		log_info(
@@ -143,7 +148,7 @@ serve(const struct options *o, sigset_t *sigs)
 	log_info("%s: stopping", strsignal(sig));
 	http_stop(http);
 	rpc_stop(srv);
-	pg_listen_stop(pgl);
+	store_unwatch(store, watch);
 	code = engine_failed(engine) ? 1 : 0; /* failed during the stop */
 	engine_free(engine);
 	store_close(store);

@@ -22,8 +22,9 @@
 
 #include "engine/engine.h"
 
-extern const struct store_ops store_sqlite_ops;
-
+/* The SQLite backend's table, copied from the opened handle, and a spy
+ * that wraps some of its calls. */
+static struct store_ops real_ops;
 static struct store_ops spy_ops;
 static atomic_int spy_commits;
 static atomic_bool spy_dirty;        /* writes not yet committed */
@@ -41,21 +42,21 @@ spy_insert(struct store *s, const struct task_spec *spec, int64_t now,
 		return (
 		    store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "disk full"));
 	}
-	return (store_sqlite_ops.insert(s, spec, now, id, created));
+	return (real_ops.insert(s, spec, now, id, created));
 }
 
 static int
 spy_save(struct store *s, const struct task_row *row)
 {
 	atomic_store(&spy_dirty, true);
-	return (store_sqlite_ops.save(s, row));
+	return (real_ops.save(s, row));
 }
 
 static int
 spy_commit(struct store *s)
 {
 	usleep(2000); /* a slow disk: requests pile up meanwhile */
-	int rv = store_sqlite_ops.commit(s);
+	int rv = real_ops.commit(s);
 	atomic_store(&spy_dirty, false);
 	atomic_fetch_add(&spy_commits, 1);
 	return (rv);
@@ -70,14 +71,14 @@ spy_begin(struct store *s)
 		return (
 		    store_seterr(s, CAIRN_UNAVAILABLE, "connection refused"));
 	}
-	return (store_sqlite_ops.begin(s));
+	return (real_ops.begin(s));
 }
 
 static int
 spy_rollback(struct store *s)
 {
 	atomic_store(&spy_dirty, false);
-	return (store_sqlite_ops.rollback(s));
+	return (real_ops.rollback(s));
 }
 
 struct fx {
@@ -93,13 +94,7 @@ setup(void **state)
 	struct store_options o = { 0 };
 	char uri[160], err[256];
 
-	spy_ops = store_sqlite_ops;
-	spy_ops.insert = spy_insert;
-	spy_ops.save = spy_save;
-	spy_ops.commit = spy_commit;
-	spy_ops.begin = spy_begin;
 	atomic_store(&spy_begin_fails, false);
-	spy_ops.rollback = spy_rollback;
 	atomic_store(&spy_commits, 0);
 	atomic_store(&answered_dirty, 0);
 	spy_fail_payload = NULL;
@@ -107,6 +102,13 @@ setup(void **state)
 	    getpid());
 	snprintf(uri, sizeof(uri), "sqlite:%s", f->path);
 	assert_int_equal(store_open(uri, &o, &f->store, err, sizeof(err)), 0);
+	real_ops = *f->store->ops;
+	spy_ops = real_ops;
+	spy_ops.insert = spy_insert;
+	spy_ops.save = spy_save;
+	spy_ops.commit = spy_commit;
+	spy_ops.begin = spy_begin;
+	spy_ops.rollback = spy_rollback;
 	f->store->ops = &spy_ops;
 	struct engine_config ec = { .store = f->store };
 	assert_int_equal(engine_start(&f->engine, &ec), CAIRN_OK);
@@ -121,7 +123,7 @@ teardown(void **state)
 	char p[160];
 
 	engine_free(f->engine);
-	f->store->ops = &store_sqlite_ops;
+	f->store->ops = &real_ops;
 	store_close(f->store);
 	unlink(f->path);
 	snprintf(p, sizeof(p), "%s-wal", f->path);

@@ -1,7 +1,7 @@
 /*
  * rpc/backup.c - the Backup rpc: an online copy of the store, made on a
- * thread of its own (store.h says why the backend's backup may not run on
- * the engine thread) while every other request is served as usual.
+ * thread of its own (store_backup, store/store.h) while every other
+ * request is served as usual.
  *
  * The file is named by the client but written by the server, so the name
  * is only a name: it must be new, and it lands in the backup directory
@@ -31,7 +31,7 @@ static struct {
 
 struct backup_job {
 	struct rpc_ctx *c;
-	struct store *store;
+	const char *uri;
 	char path[4096];
 };
 
@@ -52,8 +52,8 @@ backup_main(void *arg)
 	int rv;
 
 	log_info("backup to %s: started", j->path);
-	rv = j->store->ops->backup(
-	    j->store, j->path, keep_going, NULL, &bytes, err, sizeof(err));
+	rv = store_backup(
+	    j->uri, j->path, keep_going, NULL, &bytes, err, sizeof(err));
 	resp.duration_ms = (int64_t) ((metrics_clock() - t0) / 1000000u);
 	if (rv == CAIRN_OK) {
 		log_info("backup to %s: %llu bytes in %lld ms, integrity ok",
@@ -114,11 +114,11 @@ rpc_backup(Cairn__V1__Queue_Service *svc, const Cairn__V1__BackupRequest *in,
     Cairn__V1__BackupResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
-	struct store *s = c->srv->cfg.store;
+	const char *uri = c->srv->cfg.store_uri;
 	const char *dir = c->srv->cfg.backup_dir;
 	struct backup_job *j;
 
-	if (s == NULL || s->ops->backup == NULL) {
+	if (uri == NULL || !store_can_backup(uri)) {
 		rpc_refuse(c, CAIRN_UNIMPLEMENTED,
 		    "this store has no online backup in cairnd; with "
 		    "PostgreSQL use pg_basebackup or pg_dump");
@@ -141,7 +141,7 @@ rpc_backup(Cairn__V1__Queue_Service *svc, const Cairn__V1__BackupRequest *in,
 		return;
 	}
 	j->c = c;
-	j->store = s;
+	j->uri = uri;
 	snprintf(j->path, sizeof(j->path), "%s/%s", dir, in->file);
 	if (!start(j)) {
 		free(j);

@@ -40,7 +40,7 @@ struct rpc_config {
 	int64_t send_timeout_ms; /* a reply not taken by then is dropped, so
 	                            that a client that never reads cannot
 	                            hold contexts; 0: 10 s */
-	struct store *store;     /* Backup copies it (rpc/backup.c) */
+	const char *store_uri;   /* Backup copies it (rpc/backup.c) */
 	const char *backup_dir;  /* where Backup writes; NULL: refused */
 };
 

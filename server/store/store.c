@@ -1,6 +1,7 @@
 /*
- * store/store.c - backend selection by URI scheme, and helpers shared by the
- * backends.
+ * store/store.c - the backends of this build: chosen by URI scheme, their
+ * tables checked before first use, and the calls made on a backend as a
+ * whole (backup, watch); and helpers shared by the backends.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,34 +10,93 @@
 
 #include "store/store.h"
 
-extern const struct store_ops store_sqlite_ops;
+extern const struct store_backend store_sqlite_backend;
 #ifdef CAIRN_WITH_POSTGRES
-extern const struct store_ops store_postgres_ops;
+extern const struct store_backend store_postgres_backend;
 #endif
 
-struct scheme {
-	const char *prefix;
-	const struct store_ops *ops;
-};
-
-static const struct scheme schemes[] = {
-	{ "sqlite:", &store_sqlite_ops },
+static const struct store_backend *const backends[] = {
+	&store_sqlite_backend,
 #ifdef CAIRN_WITH_POSTGRES
-	{ "postgres://", &store_postgres_ops },
-	{ "postgresql://", &store_postgres_ops },
+	&store_postgres_backend,
 #endif
 };
+
+const struct store_backend *
+store_backend_of(const char *uri)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		for (const char *const *p = backends[i]->schemes; *p != NULL;
+		     p++) {
+			if (strncmp(uri, *p, strlen(*p)) == 0) {
+				return (backends[i]);
+			}
+		}
+	}
+	return (NULL);
+}
+
+/* backend_fault names what is wrong with b's tables, or returns NULL. */
+static const char *
+backend_fault(const struct store_backend *b)
+{
+	const struct store_ops *o = b->ops;
+
+	if (b->version != STORE_OPS_VERSION) {
+		return ("store_backend of another version");
+	}
+	if (b->name == NULL || b->schemes == NULL || b->open == NULL
+	    || o == NULL || ((b->watch == NULL) != (b->unwatch == NULL))) {
+		return ("store_backend lacks a required member");
+	}
+	if (o->version != STORE_OPS_VERSION) {
+		return ("store_ops of another version");
+	}
+	if (o->close == NULL || o->begin == NULL || o->commit == NULL
+	    || o->rollback == NULL || o->insert == NULL || o->load == NULL
+	    || o->save == NULL || o->add_event == NULL || o->pick_due == NULL
+	    || o->pick_expired == NULL || o->next_wakeup == NULL
+	    || o->get == NULL || o->list == NULL || o->stats == NULL
+	    || o->history == NULL || o->prune == NULL) {
+		return ("store_ops lacks a required member");
+	}
+	if ((o->request_get == NULL) != (o->request_put == NULL)
+	    || (o->request_get == NULL) != (o->request_prune == NULL)) {
+		return ("store_ops has part of the request log");
+	}
+	return (NULL);
+}
+
+int
+store_open_with(const struct store_backend *b, const char *uri,
+    const struct store_options *opts, struct store **out, char *err,
+    size_t errlen)
+{
+	const char *fault = backend_fault(b);
+	struct store *s;
+	int rv;
+
+	if (fault != NULL) {
+		snprintf(err, errlen, "store backend %s: %s",
+		    b->name != NULL ? b->name : "?", fault);
+		return (CAIRN_INTERNAL);
+	}
+	if ((rv = b->open(uri, opts, &s, err, errlen)) != CAIRN_OK) {
+		return (rv);
+	}
+	s->backend = b;
+	*out = s;
+	return (CAIRN_OK);
+}
 
 int
 store_open(const char *uri, const struct store_options *opts,
     struct store **out, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		if (strncmp(uri, schemes[i].prefix, strlen(schemes[i].prefix))
-		    == 0) {
-			return (
-			    schemes[i].ops->open(uri, opts, out, err, errlen));
-		}
+	const struct store_backend *b = store_backend_of(uri);
+
+	if (b != NULL) {
+		return (store_open_with(b, uri, opts, out, err, errlen));
 	}
 	snprintf(err, errlen,
 	    "unsupported store URI '%s' (expected sqlite:PATH"
@@ -46,6 +106,43 @@ store_open(const char *uri, const struct store_options *opts,
 	    ")",
 	    uri);
 	return (CAIRN_INVALID_ARGUMENT);
+}
+
+bool
+store_can_backup(const char *uri)
+{
+	const struct store_backend *b = store_backend_of(uri);
+
+	return (b != NULL && b->backup != NULL);
+}
+
+int
+store_backup(const char *uri, const char *path, bool (*keep_going)(void *arg),
+    void *arg, uint64_t *bytes, char *err, size_t errlen)
+{
+	const struct store_backend *b = store_backend_of(uri);
+
+	if (b == NULL || b->backup == NULL) {
+		snprintf(err, errlen, "this store has no online backup");
+		return (CAIRN_UNIMPLEMENTED);
+	}
+	return (b->backup(uri, path, keep_going, arg, bytes, err, errlen));
+}
+
+struct store_watch *
+store_watch(const struct store *s, void (*due)(void *arg, const char *queue),
+    void *arg)
+{
+	return (
+	    s->backend->watch != NULL ? s->backend->watch(s, due, arg) : NULL);
+}
+
+void
+store_unwatch(const struct store *s, struct store_watch *w)
+{
+	if (w != NULL) {
+		s->backend->unwatch(w);
+	}
 }
 
 int

@@ -1,18 +1,23 @@
 /*
  * store/store.h - the storage interface.
  *
- * A backend is a static const table of function pointers (struct
- * store_ops), chosen by the scheme of the store URI. Its handle embeds
+ * A backend has two tables, as SQLite has sqlite3_vfs beside
+ * sqlite3_io_methods: a struct store_backend for what is done with the
+ * database that a URI names (open it, back it up, watch it for changes
+ * made by other processes), chosen by the URI's scheme, and a struct
+ * store_ops for what is done through one open handle. The handle embeds
  * struct store first, so that the engine holds one pointer whatever the
- * backend. The interface is row-level on purpose: the lifecycle rules
- * (fencing, retries, expiry) are written once in lifecycle.c on top of it,
- * so every backend applies them identically.
+ * backend. Each backend's folder exports one symbol, its store_backend. The
+ * interface is row-level on purpose: the lifecycle rules (fencing, retries,
+ * expiry) are written once in lifecycle.c on top of it, so every backend
+ * applies them identically.
  *
  * Threading: one thread (the engine's) owns a store handle and makes every
- * call; a handle is never shared between threads. Every call may block on
- * I/O. Calls other than open/close/begin/commit/rollback are made inside a
- * transaction that the engine brackets with begin and commit, so that many
- * requests share one commit.
+ * store_ops call; a handle is never shared between threads. Every call may
+ * block on I/O. The store_backend's calls say which thread makes them. Calls
+ * other than open/close/begin/commit/rollback are made inside a transaction
+ * that the engine brackets with begin and commit, so that many requests share
+ * one commit.
  *
  * Time: the current time is always passed in (now, in ms since the epoch);
  * a backend never reads the clock, so tests control it.
@@ -79,15 +84,19 @@ struct store_prefetch {
 	uint32_t unknown_picks;
 };
 
-struct store_ops {
-	int version;        /* 1 */
-	const char *scheme; /* "sqlite", "postgres" */
+/* The version of struct store_ops and struct store_backend that this
+ * build speaks (nng's NNI_PROTOCOL_V3 idea). Both tables of a backend name
+ * it; store_open refuses a backend whose tables say anything else, or that
+ * lacks a required member, before it calls any of its functions. */
+#define STORE_OPS_VERSION 2
 
-	/* open connects to / opens the store named by uri (the part after
-	 * the scheme is the backend's), creates or migrates the schema, and
-	 * sets *out. On failure writes a message into err. */
-	int (*open)(const char *uri, const struct store_options *opts,
-	    struct store **out, char *err, size_t errlen);
+/*
+ * The calls on one open handle. Every member is required unless its
+ * comment says "NULL:"; store_open checks that.
+ */
+struct store_ops {
+	int version; /* STORE_OPS_VERSION */
+
 	/* close releases everything; NULL is a no-op. */
 	void (*close)(struct store *s);
 
@@ -150,22 +159,9 @@ struct store_ops {
 	int (*prune)(
 	    struct store *s, int64_t before, uint32_t limit, size_t *n);
 
-	/* backup writes a consistent copy of the whole store into a new file
-	 * at path (never over an existing one) and checks it before it
-	 * returns. Unlike every call above, it runs on a thread of its own
-	 * while the engine goes on: it must not touch the engine's
-	 * connection or s->errmsg, opens what it needs, and writes its
-	 * message into err. Between steps it calls keep_going(arg) and stops
-	 * with CAIRN_CANCELLED when that returns false. Sets *bytes to the
-	 * size of the copy. NULL: no online backup in this backend (the rpc
-	 * answers UNIMPLEMENTED). */
-	int (*backup)(struct store *s, const char *path,
-	    bool (*keep_going)(void *arg), void *arg, uint64_t *bytes,
-	    char *err, size_t errlen);
-
 	/* The log of recent request ids (lifecycle/replay.c): a resent
-	 * Enqueue or Lease is answered from it as the first one was. A
-	 * backend may leave these NULL: then nothing is deduplicated. */
+	 * Enqueue or Lease is answered from it as the first one was. NULL
+	 * (all three or none): nothing is deduplicated. */
 	/* request_get looks up key: *found says whether it was recorded;
 	 * if so *result (free()) holds the *len bytes recorded with it. */
 	int (*request_get)(struct store *s, const char *key, bool *found,
@@ -198,9 +194,59 @@ struct store_ops {
 	int (*flush)(struct store *s);
 };
 
+/* A watch of the database for changes that other processes make
+ * (store_backend.watch); the backend's own struct. */
+struct store_watch;
+
+/*
+ * A backend as a whole. Every member is required unless its comment says
+ * "NULL:"; store_open checks that.
+ */
+struct store_backend {
+	int version;      /* STORE_OPS_VERSION */
+	const char *name; /* "sqlite", "postgres": for logs and metrics */
+	/* The URI prefixes it serves ("sqlite:"), ending with NULL. */
+	const char *const *schemes;
+	/* The table of every handle it opens. */
+	const struct store_ops *ops;
+
+	/* open connects to / opens the store named by uri (the part after
+	 * the scheme is the backend's), creates or migrates the schema, and
+	 * sets *out, whose ops are this backend's. On failure writes a
+	 * message into err. Any thread. */
+	int (*open)(const char *uri, const struct store_options *opts,
+	    struct store **out, char *err, size_t errlen);
+
+	/* backup writes a consistent copy of the database that uri names
+	 * into a new file at path (never over an existing one) and checks it
+	 * before it returns. It runs on a thread of its own while the engine
+	 * goes on with its handle, so it opens what it needs and writes its
+	 * message into err. Between steps it calls keep_going(arg) and stops
+	 * with CAIRN_CANCELLED when that returns false. Sets *bytes to the
+	 * size of the copy. NULL: no online backup in this backend (the rpc
+	 * answers UNIMPLEMENTED). */
+	int (*backup)(const char *uri, const char *path,
+	    bool (*keep_going)(void *arg), void *arg, uint64_t *bytes,
+	    char *err, size_t errlen);
+
+	/* watch starts watching the database of the open handle s for tasks
+	 * that other processes sharing it made due: a thread of the
+	 * backend's calls due(arg, queue) for each such change, and not for
+	 * s's own commits. s stays open until unwatch; the watch reads only
+	 * what of s is safe from another thread. Returns NULL when it could
+	 * not start (it logs why). NULL: nothing to watch (only this process
+	 * writes the database). */
+	struct store_watch *(*watch)(const struct store *s,
+	    void (*due)(void *arg, const char *queue), void *arg);
+	/* unwatch stops the watch's thread and frees w; NULL is a no-op.
+	 * NULL only when watch is. */
+	void (*unwatch)(struct store_watch *w);
+};
+
 /* The base that every backend handle embeds as its first member. */
 struct store {
 	const struct store_ops *ops;
+	const struct store_backend *backend; /* set by store_open */
 	char errmsg[STORE_ERRMSG_MAX];
 	/* Set by the backend when a call hit an I/O error (a failed write
 	 * or fsync): the engine then stops committing on this handle. */
@@ -208,9 +254,48 @@ struct store {
 };
 
 /* store_open picks the backend by the scheme of uri ("sqlite:PATH",
- * "postgres://..." or "postgresql://...") and opens it. */
+ * "postgres://..." or "postgresql://...") and opens it (store_open_with).
+ * On success *out is the caller's, to close with store_close. */
 int store_open(const char *uri, const struct store_options *opts,
     struct store **out, char *err, size_t errlen);
+
+/* store_open_with opens uri with backend b, once it has checked b's
+ * tables (version and required members): a backend that fails the check
+ * is refused with CAIRN_INTERNAL and never called. */
+int store_open_with(const struct store_backend *b, const char *uri,
+    const struct store_options *opts, struct store **out, char *err,
+    size_t errlen);
+
+/* store_backend_of returns the backend that serves uri's scheme, or NULL
+ * when none of this build's does. */
+const struct store_backend *store_backend_of(const char *uri);
+
+/* store_name returns the name of s's backend ("sqlite"). */
+static inline const char *
+store_name(const struct store *s)
+{
+	return (s->backend->name);
+}
+
+/* store_can_backup says whether the backend of uri has an online
+ * backup. */
+bool store_can_backup(const char *uri);
+
+/* store_backup copies the database that uri names into a new file at
+ * path (store_backend.backup says how, and on which thread); it answers
+ * CAIRN_UNIMPLEMENTED when the backend has no online backup. */
+int store_backup(const char *uri, const char *path,
+    bool (*keep_going)(void *arg), void *arg, uint64_t *bytes, char *err,
+    size_t errlen);
+
+/* store_watch starts the backend's watch of s's database (see
+ * store_backend.watch): due(arg, queue) is called from another thread
+ * whenever another process made tasks of queue due. Returns NULL when the
+ * backend has nothing to watch or the watch could not start (logged). Stop
+ * it with store_unwatch before closing s. */
+struct store_watch *store_watch(const struct store *s,
+    void (*due)(void *arg, const char *queue), void *arg);
+void store_unwatch(const struct store *s, struct store_watch *w);
 
 /* store_errmsg returns the detail of the last failed call on s. */
 static inline const char *

@@ -1,5 +1,19 @@
 /*
- * store/postgres/listen.c - the LISTEN thread (see store/postgres/listen.h).
+ * store/postgres/listen.c - the backend's watch (store_backend.watch):
+ * wakes this server's parked long-polls when another process commits due
+ * tasks into the shared PostgreSQL database.
+ *
+ * A thread of its own holds a second connection that LISTENs on channel
+ * cairn_due, which the schema's triggers notify (with the queue as the
+ * payload) whenever a commit makes a task PENDING: an enqueue through any
+ * cairnd, a retry, an expired lease, or an application's own transaction
+ * calling <schema>.enqueue(). Each notification becomes a call of the
+ * watch's due callback (the engine's engine_notify_due). Notifications sent by
+ * this server's own store connection are skipped: its engine already knows.
+ *
+ * When the connection drops, the thread reconnects with backoff and then
+ * wakes every queue that holds PENDING tasks, since notifications sent
+ * meanwhile were lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,18 +25,18 @@
 #include <unistd.h>
 
 #include "ops/log.h"
-#include "store/postgres/listen.h"
 #include "store/postgres/postgres.h"
 
 #define LISTEN_BACKOFF_MIN_MS 100
 #define LISTEN_BACKOFF_MAX_MS 5000
 #define LISTEN_CATCH_UP_MAX   1000
 
-struct pg_listen {
+struct store_watch {
 	char *uri;
 	char *catch_up_sql;
 	const struct store *own;
-	struct engine *engine;
+	void (*due)(void *arg, const char *queue);
+	void *arg;
 	PGconn *conn;
 	int stop_pipe[2]; /* written once by pg_listen_stop */
 	pthread_t thread;
@@ -31,7 +45,7 @@ struct pg_listen {
 /* stopped sleeps up to ms on the stop pipe (ms < 0: on it and on the
  * connection's socket) and says whether a stop was asked. */
 static bool
-stopped(struct pg_listen *l, int ms)
+stopped(struct store_watch *l, int ms)
 {
 	struct pollfd fds[2] = {
 		{ .fd = l->stop_pipe[0], .events = POLLIN },
@@ -47,7 +61,7 @@ stopped(struct pg_listen *l, int ms)
 }
 
 static void
-disconnect(struct pg_listen *l, const char *why)
+disconnect(struct store_watch *l, const char *why)
 {
 	size_t n = strcspn(why, "\n");
 
@@ -58,7 +72,7 @@ disconnect(struct pg_listen *l, const char *why)
 }
 
 static bool
-connect_listen(struct pg_listen *l)
+connect_listen(struct store_watch *l)
 {
 	PGresult *r;
 
@@ -88,27 +102,27 @@ connect_listen(struct pg_listen *l)
  * so it costs one probe per queue, not one per task.
  */
 static void
-catch_up(struct pg_listen *l)
+catch_up(struct store_watch *l)
 {
 	PGresult *r = PQexec(l->conn, l->catch_up_sql);
 
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		for (int i = 0; i < PQntuples(r); i++) {
-			engine_notify_due(l->engine, PQgetvalue(r, i, 0));
+			l->due(l->arg, PQgetvalue(r, i, 0));
 		}
 	}
 	PQclear(r);
 }
 
 static void
-deliver(struct pg_listen *l)
+deliver(struct store_watch *l)
 {
 	int own = store_postgres_backend_pid(l->own);
 	PGnotify *n;
 
 	while ((n = PQnotifies(l->conn)) != NULL) {
 		if (n->be_pid != own) {
-			engine_notify_due(l->engine, n->extra);
+			l->due(l->arg, n->extra);
 		}
 		PQfreemem(n);
 	}
@@ -117,7 +131,7 @@ deliver(struct pg_listen *l)
 static void *
 listen_main(void *arg)
 {
-	struct pg_listen *l = arg;
+	struct store_watch *l = arg;
 	int backoff = 0;
 	bool first = true;
 
@@ -160,7 +174,7 @@ listen_main(void *arg)
 }
 
 static void
-free_listen(struct pg_listen *l)
+free_listen(struct store_watch *l)
 {
 	if (l->stop_pipe[0] >= 0) {
 		close(l->stop_pipe[0]);
@@ -171,26 +185,26 @@ free_listen(struct pg_listen *l)
 	free(l);
 }
 
-struct pg_listen *
-pg_listen_start(const char *uri, const char *schema, const struct store *own,
-    struct engine *e)
+struct store_watch *
+pg_watch(const struct store *own, void (*due)(void *arg, const char *queue),
+    void *arg)
 {
-	struct pg_listen *l;
-	char *q = NULL;
+	const struct store_pg *pg = (const struct store_pg *) own;
+	struct store_watch *l;
+	const char *q;
 	size_t n;
 
-	if (store_postgres_backend_pid(own) == 0) {
-		return (NULL); /* not a PostgreSQL store */
-	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		goto nomem;
 	}
 	l->stop_pipe[0] = l->stop_pipe[1] = -1;
 	l->own = own;
-	l->engine = e;
-	q = pg_quote_ident(schema != NULL ? schema : "cairn");
-	n = q != NULL ? strlen(q) * 2 + 400 : 0;
-	if (q == NULL || (l->uri = strdup(uri)) == NULL
+	l->due = due;
+	l->arg = arg;
+	/* Set at open and never changed: safe to read from this thread. */
+	q = pg->schema_q;
+	n = strlen(q) * 2 + 400;
+	if ((l->uri = strdup(pg->uri)) == NULL
 	    || (l->catch_up_sql = malloc(n)) == NULL) {
 		goto nomem;
 	}
@@ -201,8 +215,6 @@ pg_listen_start(const char *uri, const char *schema, const struct store *own,
 	    "WHERE state = 1 AND queue > qs.q) FROM qs WHERE qs.q IS NOT NULL"
 	    ") SELECT q FROM qs WHERE q IS NOT NULL LIMIT %d",
 	    q, q, LISTEN_CATCH_UP_MAX);
-	free(q);
-	q = NULL;
 	if (pipe2(l->stop_pipe, O_CLOEXEC) != 0
 	    || pthread_create(&l->thread, NULL, listen_main, l) != 0) {
 		log_error("cannot start the postgres LISTEN thread: %s",
@@ -213,7 +225,6 @@ pg_listen_start(const char *uri, const char *schema, const struct store *own,
 	return (l);
 nomem:
 	log_error("cannot start the postgres LISTEN thread: out of memory");
-	free(q);
 	if (l != NULL) {
 		free_listen(l);
 	}
@@ -221,13 +232,13 @@ nomem:
 }
 
 void
-pg_listen_stop(struct pg_listen *l)
+pg_unwatch(struct store_watch *l)
 {
 	if (l == NULL) {
 		return;
 	}
 	if (write(l->stop_pipe[1], "x", 1) != 1) {
-		log_error("pg_listen_stop: %s", strerror(errno));
+		log_error("pg_unwatch: %s", strerror(errno));
 	}
 	pthread_join(l->thread, NULL);
 	free_listen(l);

@@ -398,6 +398,8 @@ pg_quote_ident(const char *name)
 	return (out);
 }
 
+static const struct store_ops pg_ops;
+
 static int
 pg_open(const char *uri, const struct store_options *opts, struct store **out,
     char *err, size_t errlen)
@@ -420,7 +422,7 @@ pg_open(const char *uri, const struct store_options *opts, struct store **out,
 		snprintf(err, errlen, "out of memory");
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
-	q->base.ops = &store_postgres_ops;
+	q->base.ops = &pg_ops;
 	q->sync = opts != NULL ? opts->sync : STORE_SYNC_FULL;
 	atomic_init(&q->backend_pid, 0);
 	if ((rv = connect_all(q, true)) != CAIRN_OK) {
@@ -435,16 +437,14 @@ pg_open(const char *uri, const struct store_options *opts, struct store **out,
 int
 store_postgres_backend_pid(const struct store *s)
 {
-	if (s == NULL || s->ops != &store_postgres_ops) {
+	if (s == NULL || s->ops != &pg_ops) {
 		return (0);
 	}
 	return (atomic_load(&((struct store_pg *) s)->backend_pid));
 }
 
-const struct store_ops store_postgres_ops = {
-	.version = 1,
-	.scheme = "postgres",
-	.open = pg_open,
+static const struct store_ops pg_ops = {
+	.version = STORE_OPS_VERSION,
 	.close = pg_close,
 	.begin = pg_begin,
 	.commit = pg_commit,
@@ -461,13 +461,26 @@ const struct store_ops store_postgres_ops = {
 	.stats = pg_stats,
 	.history = pg_history,
 	.prune = pg_prune,
-	/* No online backup: PostgreSQL has its own (pg_basebackup, pg_dump,
-	 * continuous archiving); the rpc answers UNIMPLEMENTED. */
-	.backup = NULL,
 	.request_get = pg_request_get,
 	.request_put = pg_request_put,
 	.request_prune = pg_request_prune,
 	.prefetch = pg_prefetch,
 	.commit_wakeup = pg_commit_wakeup,
 	.flush = pg_flush_op,
+};
+
+static const char *const schemes[] = { "postgres://", "postgresql://", NULL };
+
+/* The only symbol of this backend that the rest of the server sees. */
+const struct store_backend store_postgres_backend = {
+	.version = STORE_OPS_VERSION,
+	.name = "postgres",
+	.schemes = schemes,
+	.ops = &pg_ops,
+	.open = pg_open,
+	/* No online backup: PostgreSQL has its own (pg_basebackup, pg_dump,
+	 * continuous archiving); the rpc answers UNIMPLEMENTED. */
+	.backup = NULL,
+	.watch = pg_watch,
+	.unwatch = pg_unwatch,
 };

@@ -172,7 +172,6 @@ struct pg_params {
 	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
 
 extern const char *const pg_sql[PG_COUNT_];
-extern const struct store_ops store_postgres_ops;
 
 /* pg_migrate creates or migrates the schema on q's connection, under an
  * advisory lock (store/postgres/schema.c). */
@@ -286,7 +285,7 @@ int pg_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
 int pg_read_row(const PGresult *r, int i, struct task_row *row);
 
 /* Row-level operations (store/postgres/rows.c) and reads
- * (store/postgres/read.c), installed in store_postgres_ops. */
+ * (store/postgres/read.c), installed in the backend's ops table. */
 int pg_insert(struct store *s, const struct task_spec *spec, int64_t now,
     uint64_t *id, bool *created);
 int pg_load(struct store *s, uint64_t id, struct task_row *row);
@@ -314,6 +313,12 @@ int pg_request_put(struct store *s, const char *key, int64_t now,
     const uint8_t *result, size_t len);
 int pg_request_prune(
     struct store *s, int64_t before, uint32_t limit, size_t *n);
+
+/* pg_watch and pg_unwatch are the backend's watch (store_backend.watch):
+ * a LISTEN connection on a thread of its own (store/postgres/listen.c). */
+struct store_watch *pg_watch(const struct store *s,
+    void (*due)(void *arg, const char *queue), void *arg);
+void pg_unwatch(struct store_watch *w);
 
 /* store_postgres_backend_pid returns the PostgreSQL process id of s's
  * current connection, 0 when s is not connected or not a PostgreSQL

@@ -187,10 +187,10 @@ publish(const char *tmp, const char *path, char *err, size_t errlen)
 }
 
 int
-sq_backup(struct store *s, const char *path, bool (*keep_going)(void *arg),
+sq_backup(const char *uri, const char *path, bool (*keep_going)(void *arg),
     void *arg, uint64_t *bytes, char *err, size_t errlen)
 {
-	struct store_sqlite *q = (struct store_sqlite *) s;
+	const char *db = uri + strlen("sqlite:");
 	sqlite3 *src = NULL, *dst = NULL;
 	struct stat st;
 	char tmp[4100];
@@ -211,7 +211,7 @@ sq_backup(struct store *s, const char *path, bool (*keep_going)(void *arg),
 		                        : CAIRN_FAILED_PRECONDITION);
 	}
 	close(fd);
-	if ((rv = snapshot(q->path, &src, err, errlen)) != CAIRN_OK) {
+	if ((rv = snapshot(db, &src, err, errlen)) != CAIRN_OK) {
 		goto out;
 	}
 	rc = sqlite3_open_v2(

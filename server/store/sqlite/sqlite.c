@@ -346,6 +346,8 @@ sq_global_config(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+static const struct store_ops sq_ops;
+
 static int
 sq_open(const char *uri, const struct store_options *opts, struct store **out,
     char *err, size_t errlen)
@@ -367,7 +369,7 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
 		snprintf(err, errlen, "out of memory");
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
-	q->base.ops = &store_sqlite_ops;
+	q->base.ops = &sq_ops;
 	pthread_once(&once, sq_global_config);
 	rc = sqlite3_open_v2(path, &q->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -419,10 +421,8 @@ sq_rollback(struct store *s)
 	return (sq_done(q, SQ_ROLLBACK, "rollback"));
 }
 
-const struct store_ops store_sqlite_ops = {
-	.version = 1,
-	.scheme = "sqlite",
-	.open = sq_open,
+static const struct store_ops sq_ops = {
+	.version = STORE_OPS_VERSION,
 	.close = sq_close,
 	.begin = sq_begin,
 	.commit = sq_commit,
@@ -439,8 +439,20 @@ const struct store_ops store_sqlite_ops = {
 	.stats = sq_stats,
 	.history = sq_history,
 	.prune = sq_prune,
-	.backup = sq_backup,
 	.request_get = sq_request_get,
 	.request_put = sq_request_put,
 	.request_prune = sq_request_prune,
+};
+
+static const char *const schemes[] = { "sqlite:", NULL };
+
+/* The only symbol of this backend that the rest of the server sees. */
+const struct store_backend store_sqlite_backend = {
+	.version = STORE_OPS_VERSION,
+	.name = "sqlite",
+	.schemes = schemes,
+	.ops = &sq_ops,
+	.open = sq_open,
+	.backup = sq_backup,
+	/* No watch: only this process writes the file (SQLite's lock). */
 };

@@ -55,7 +55,6 @@ struct store_sqlite {
 	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
 
 extern const char *const sq_sql[SQ_COUNT_];
-extern const struct store_ops store_sqlite_ops;
 
 /* sq_fail records the connection's error on the handle and returns the
  * cairn status that matches SQLite's code rc. */
@@ -72,7 +71,7 @@ int sq_read_row(sqlite3_stmt *st, struct task_row *row);
 int sq_done(struct store_sqlite *q, enum sq_stmt which, const char *what);
 
 /* Row-level operations (store/sqlite/rows.c) and reads
- * (store/sqlite/read.c), installed in store_sqlite_ops. */
+ * (store/sqlite/read.c), installed in the backend's ops table. */
 int sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
     uint64_t *id, bool *created);
 int sq_load(struct store *s, uint64_t id, struct task_row *row);
@@ -101,8 +100,9 @@ int sq_request_put(struct store *s, const char *key, int64_t now,
     const uint8_t *result, size_t len);
 int sq_request_prune(
     struct store *s, int64_t before, uint32_t limit, size_t *n);
-/* The online backup (store/sqlite/backup.c). */
-int sq_backup(struct store *s, const char *path, bool (*keep_going)(void *arg),
+/* The online backup of the database that uri names
+ * (store/sqlite/backup.c). */
+int sq_backup(const char *uri, const char *path, bool (*keep_going)(void *arg),
     void *arg, uint64_t *bytes, char *err, size_t errlen);
 
 #endif /* CAIRN_STORE_SQLITE_H */
