@@ -12,6 +12,15 @@
  * write that failed is reported by that next call (every statement after
  * it was skipped by the server, and the transaction cannot commit), so no
  * failure is ever lost, though it may surface one call late.
+ *
+ * Also here, below the files that use them: opening a connection, and
+ * what the handle keeps for one transaction (rows picked or read ahead),
+ * which a lost connection or the transaction's end forgets.
+ *
+ * This file and gather.c call each other, on purpose: pg_send flushes the
+ * gathered writes before any statement (so that every statement sees
+ * them), and the flush sends them through pg_send; a lost connection
+ * drops what was gathered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,4 +301,64 @@ pg_defer(struct store_pg *q, enum pg_stmt which, const struct pg_params *p,
 		rv = pg_sync(q, NULL);
 	}
 	return (rv);
+}
+
+/* quiet drops the server's notices (such as "already exists, skipping"):
+ * libpq would print them on stderr, and a library never prints. */
+static void
+quiet(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
+PGconn *
+pg_connect(const char *uri, const char *application_name)
+{
+	/* libpq lets a later keyword override an earlier one, and the URI
+	 * (expanded from dbname) comes last: these are defaults that the
+	 * URI may change. Keepalives notice a dead server while idle. */
+	const char *const keys[]
+	    = { "connect_timeout", "keepalives_idle", "keepalives_interval",
+		      "keepalives_count", "application_name", "dbname", NULL };
+	const char *const values[]
+	    = { "5", "30", "10", "3", application_name, uri, NULL };
+
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+
+	if (conn != NULL) {
+		PQsetNoticeProcessor(conn, quiet, NULL);
+	}
+	return (conn);
+}
+
+void
+pg_kept_clear(struct pg_kept *k)
+{
+	PQclear(k->r);
+	free(k->ids);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+pg_forget_kept(struct store_pg *q)
+{
+	pg_forget_picked(q);
+	pg_unkeep(q, &q->ahead.rows.r);
+	pg_unkeep(q, &q->ahead.records);
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		pg_unkeep(q, &q->ahead.pools[i].kept.r);
+	}
+	pg_kept_clear(&q->ahead.rows);
+	PQclear(q->ahead.records);
+	for (size_t i = 0; i < q->ahead.nkeys; i++) {
+		free(q->ahead.keys[i]);
+	}
+	free(q->ahead.keys);
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		free(q->ahead.pools[i].queue);
+		pg_kept_clear(&q->ahead.pools[i].kept);
+	}
+	free(q->ahead.pools);
+	memset(&q->ahead, 0, sizeof(q->ahead));
 }

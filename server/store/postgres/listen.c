@@ -117,7 +117,7 @@ catch_up(struct store_watch *l)
 static void
 deliver(struct store_watch *l)
 {
-	int own = store_postgres_backend_pid(l->own);
+	int own = pg_backend_pid((const struct store_pg *) l->own);
 	PGnotify *n;
 
 	while ((n = PQnotifies(l->conn)) != NULL) {

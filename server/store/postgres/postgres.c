@@ -49,35 +49,6 @@ mono_ms(void)
 	return ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* quiet drops the server's notices (such as "already exists, skipping"):
- * libpq would print them on stderr, and a library never prints. */
-static void
-quiet(void *arg, const char *message)
-{
-	(void) arg;
-	(void) message;
-}
-
-PGconn *
-pg_connect(const char *uri, const char *application_name)
-{
-	/* libpq lets a later keyword override an earlier one, and the URI
-	 * (expanded from dbname) comes last: these are defaults that the
-	 * URI may change. Keepalives notice a dead server while idle. */
-	const char *const keys[]
-	    = { "connect_timeout", "keepalives_idle", "keepalives_interval",
-		      "keepalives_count", "application_name", "dbname", NULL };
-	const char *const values[]
-	    = { "5", "30", "10", "3", application_name, uri, NULL };
-
-	PGconn *conn = PQconnectdbParams(keys, values, 1);
-
-	if (conn != NULL) {
-		PQsetNoticeProcessor(conn, quiet, NULL);
-	}
-	return (conn);
-}
-
 /* configure sets the session: search_path to Cairn's schema, and the
  * commit durability of the store's sync mode. */
 static int

@@ -240,6 +240,8 @@ void pg_gather_free(struct store_pg *q);
  * transaction). */
 void pg_forget_picked(struct store_pg *q);
 void pg_forget_kept(struct store_pg *q);
+/* pg_kept_clear frees the rows of k and zeroes it. */
+void pg_kept_clear(struct pg_kept *k);
 
 /* Prefetch (store/postgres/prefetch.c). pg_ahead_row returns the index of
  * id among the prefetched rows (-1: not there, or saved since), reading
@@ -265,7 +267,7 @@ int pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now,
 int pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
     uint32_t max, bool *opened);
 
-/* Parameter builders. */
+/* Parameter builders (store/postgres/codec.c). */
 void pg_p_i64(struct pg_params *p, int64_t v);
 void pg_p_f64(struct pg_params *p, double v);
 void pg_p_text(struct pg_params *p, const char *s); /* NULL: SQL NULL */
@@ -319,6 +321,14 @@ int pg_request_prune(
 struct store_watch *pg_watch(const struct store *s,
     void (*due)(void *arg, const char *queue), void *arg);
 void pg_unwatch(struct store_watch *w);
+
+/* pg_backend_pid returns the PostgreSQL process id of q's current
+ * connection (0: none). Thread-safe. */
+static inline int
+pg_backend_pid(const struct store_pg *q)
+{
+	return (atomic_load(&q->backend_pid));
+}
 
 /* store_postgres_backend_pid returns the PostgreSQL process id of s's
  * current connection, 0 when s is not connected or not a PostgreSQL

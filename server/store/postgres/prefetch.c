@@ -38,14 +38,6 @@
 
 #define Q(s) ((struct store_pg *) (s))
 
-static void
-kept_clear(struct pg_kept *k)
-{
-	PQclear(k->r);
-	free(k->ids);
-	memset(k, 0, sizeof(*k));
-}
-
 /* kept_index indexes the rows of k->r by id, once they arrived. */
 static void
 kept_index(struct pg_kept *k)
@@ -74,29 +66,6 @@ kept_find(const struct pg_kept *k, uint64_t id)
 		}
 	}
 	return (-1);
-}
-
-void
-pg_forget_kept(struct store_pg *q)
-{
-	pg_forget_picked(q);
-	pg_unkeep(q, &q->ahead.rows.r);
-	pg_unkeep(q, &q->ahead.records);
-	for (size_t i = 0; i < q->ahead.npools; i++) {
-		pg_unkeep(q, &q->ahead.pools[i].kept.r);
-	}
-	kept_clear(&q->ahead.rows);
-	PQclear(q->ahead.records);
-	for (size_t i = 0; i < q->ahead.nkeys; i++) {
-		free(q->ahead.keys[i]);
-	}
-	free(q->ahead.keys);
-	for (size_t i = 0; i < q->ahead.npools; i++) {
-		free(q->ahead.pools[i].queue);
-		kept_clear(&q->ahead.pools[i].kept);
-	}
-	free(q->ahead.pools);
-	memset(&q->ahead, 0, sizeof(q->ahead));
 }
 
 /* ids_literal writes ids as a PostgreSQL array literal ("{1,2}"), skipping

@@ -10,96 +10,6 @@
 
 #define Q(s) ((struct store_sqlite *) (s))
 
-static int
-col_text(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *v = sqlite3_column_text(st, i);
-
-	*out = NULL;
-	if (v == NULL) {
-		return (sqlite3_column_type(st, i) == SQLITE_NULL
-		        ? CAIRN_OK
-		        : CAIRN_RESOURCE_EXHAUSTED);
-	}
-	return ((*out = strdup((const char *) v)) != NULL
-	        ? CAIRN_OK
-	        : CAIRN_RESOURCE_EXHAUSTED);
-}
-
-static int
-col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
-{
-	const void *v = sqlite3_column_blob(st, i);
-	size_t n = (size_t) sqlite3_column_bytes(st, i);
-
-	*out = NULL;
-	*len = 0;
-	if (v == NULL || n == 0) {
-		return (CAIRN_OK);
-	}
-	if ((*out = malloc(n)) == NULL) {
-		return (CAIRN_RESOURCE_EXHAUSTED);
-	}
-	memcpy(*out, v, n);
-	*len = n;
-	return (CAIRN_OK);
-}
-
-static int64_t
-col_i64_or(sqlite3_stmt *st, int i, int64_t dflt)
-{
-	return (sqlite3_column_type(st, i) == SQLITE_NULL
-	        ? dflt
-	        : sqlite3_column_int64(st, i));
-}
-
-int
-sq_read_row(sqlite3_stmt *st, struct task_row *row)
-{
-	struct task *t = &row->t;
-	char *token = NULL;
-	int rv = CAIRN_OK;
-
-	memset(row, 0, sizeof(*row));
-	t->id = (uint64_t) sqlite3_column_int64(st, 0);
-	t->priority = sqlite3_column_int(st, 3);
-	t->state = (cairn_state) sqlite3_column_int(st, 4);
-	t->run_at_ms = sqlite3_column_int64(st, 5);
-	t->attempt = (uint32_t) sqlite3_column_int64(st, 6);
-	t->max_attempts = (uint32_t) sqlite3_column_int64(st, 7);
-	t->retry.initial_ms = sqlite3_column_int64(st, 8);
-	t->retry.multiplier = sqlite3_column_double(st, 9);
-	t->retry.max_ms = sqlite3_column_int64(st, 10);
-	t->heartbeat_timeout_ms = sqlite3_column_int64(st, 11);
-	t->start_to_close_ms = sqlite3_column_int64(st, 12);
-	t->cancel_requested = sqlite3_column_int(st, 17) != 0;
-	t->lease_deadline_ms = col_i64_or(st, 20, 0);
-	t->created_ms = sqlite3_column_int64(st, 21);
-	t->updated_ms = sqlite3_column_int64(st, 22);
-	t->finished_ms = col_i64_or(st, 23, 0);
-	row->lease_timeout_ms = sqlite3_column_int64(st, 24);
-	row->attempt_deadline_ms = col_i64_or(st, 25, TASK_TIME_NEVER);
-	row->outcome = (enum lease_outcome) sqlite3_column_int(st, 26);
-	row->event_seq = (uint32_t) sqlite3_column_int64(st, 27);
-
-	if ((rv = col_text(st, 1, &t->queue)) != 0
-	    || (rv = col_blob(st, 2, &t->payload, &t->payload_len)) != 0
-	    || (rv = col_text(st, 13, &t->idempotency_key)) != 0
-	    || (rv = col_blob(st, 14, &t->details, &t->details_len)) != 0
-	    || (rv = col_blob(st, 15, &t->result, &t->result_len)) != 0
-	    || (rv = col_text(st, 16, &t->last_error)) != 0
-	    || (rv = col_text(st, 18, &t->worker_id)) != 0
-	    || (rv = col_text(st, 19, &token)) != 0) {
-		task_row_clear(row);
-		return (rv);
-	}
-	if (token != NULL) {
-		snprintf(t->lease_token, sizeof(t->lease_token), "%s", token);
-		free(token);
-	}
-	return (CAIRN_OK);
-}
-
 /* read_task copies the current row of st into a new struct task. */
 static int
 read_task(sqlite3_stmt *st, struct task **out)
@@ -262,9 +172,9 @@ sq_history(struct store *s, uint64_t id, struct task_event **out, size_t *n)
 		memset(e, 0, sizeof(*e));
 		e->at_ms = sqlite3_column_int64(st, 0);
 		e->attempt = (uint32_t) sqlite3_column_int64(st, 2);
-		if (col_text(st, 1, &e->kind) != 0
-		    || col_text(st, 3, &e->worker_id) != 0
-		    || col_text(st, 4, &e->message) != 0) {
+		if (sq_col_text(st, 1, &e->kind) != 0
+		    || sq_col_text(st, 3, &e->worker_id) != 0
+		    || sq_col_text(st, 4, &e->message) != 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -296,7 +206,7 @@ min_of(struct store *s, enum sq_stmt which, int64_t now, int64_t *at)
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*at = col_i64_or(st, 0, TASK_TIME_NEVER);
+		*at = sq_col_i64_or(st, 0, TASK_TIME_NEVER);
 	}
 	sqlite3_reset(st);
 	return (

@@ -54,6 +54,7 @@ struct store_sqlite {
 	"lease_deadline, created_at, updated_at, finished_at, "               \
 	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
 
+/* The SQL of each statement (store/sqlite/sql.c). */
 extern const char *const sq_sql[SQ_COUNT_];
 
 /* sq_fail records the connection's error on the handle and returns the
@@ -62,6 +63,13 @@ int sq_fail(struct store_sqlite *q, int rc, const char *what);
 
 /* sq_stmt returns a reset statement, ready to bind. */
 sqlite3_stmt *sq_stmt(struct store_sqlite *q, enum sq_stmt which);
+
+/* sq_col_text and sq_col_blob copy column i of st's current row (NULL
+ * for SQL NULL); CAIRN_RESOURCE_EXHAUSTED when out of memory.
+ * sq_col_i64_or reads an integer column, dflt when it is NULL. */
+int sq_col_text(sqlite3_stmt *st, int i, char **out);
+int sq_col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len);
+int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t dflt);
 
 /* sq_read_row fills row from the current result row of a statement that
  * selected SQ_TASK_COLUMNS. */
