@@ -1,6 +1,8 @@
 /*
- * rpc/admin.c - handlers of Cancel, Retry and the rpcs that read:
- * Get, List, Stats, Await, History, and Ping, which touches no storage.
+ * rpc/admin.c - the rpcs that operators and producers use to steer and
+ * inspect tasks: Cancel and Retry (both change a task), Get, List, Stats,
+ * Await, History, and Ping, which touches no storage. (The worker's rpcs
+ * are in work.c, the batches in batch.c, Backup in backup.c.)
  */
 #include <stdlib.h>
 #include <time.h>
@@ -28,12 +30,15 @@ rpc_cancel(Cairn__V1__Queue_Service *svc, const Cairn__V1__CancelRequest *in,
     Cairn__V1__CancelResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	int rv = rpc_check_id("id", in->id, c->msg);
 
-	if (rpc_check_id(c, in->id)) {
-		c->op.kind = OP_CANCEL;
-		c->op.in.id = in->id;
-		rpc_submit(c, (ProtobufCClosure) closure, cancel_done);
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
 	}
+	c->op.kind = OP_CANCEL;
+	c->op.in.id = in->id;
+	rpc_submit(c, (ProtobufCClosure) closure, cancel_done);
 }
 
 /* one_task_done answers Retry, Get and Await, which carry one task. */
@@ -75,12 +80,15 @@ rpc_retry(Cairn__V1__Queue_Service *svc, const Cairn__V1__RetryRequest *in,
     Cairn__V1__RetryResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	int rv = rpc_check_id("id", in->id, c->msg);
 
-	if (rpc_check_id(c, in->id)) {
-		c->op.kind = OP_RETRY;
-		c->op.in.id = in->id;
-		rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
 	}
+	c->op.kind = OP_RETRY;
+	c->op.in.id = in->id;
+	rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
 }
 
 void
@@ -88,12 +96,15 @@ rpc_get(Cairn__V1__Queue_Service *svc, const Cairn__V1__GetRequest *in,
     Cairn__V1__GetResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	int rv = rpc_check_id("id", in->id, c->msg);
 
-	if (rpc_check_id(c, in->id)) {
-		c->op.kind = OP_GET;
-		c->op.in.id = in->id;
-		rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
 	}
+	c->op.kind = OP_GET;
+	c->op.in.id = in->id;
+	rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
 }
 
 void
@@ -101,14 +112,18 @@ rpc_await(Cairn__V1__Queue_Service *svc, const Cairn__V1__AwaitRequest *in,
     Cairn__V1__AwaitResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	int rv;
 
-	if (rpc_check_id(c, in->id)
-	    && rpc_check_duration(c, "wait_ms", in->wait_ms)) {
-		c->op.kind = OP_AWAIT;
-		c->op.in.await.id = in->id;
-		c->op.in.await.wait_ms = in->wait_ms;
-		rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
+	if ((rv = rpc_check_id("id", in->id, c->msg)) != CAIRN_OK
+	    || (rv = rpc_check_duration("wait_ms", in->wait_ms, c->msg))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
 	}
+	c->op.kind = OP_AWAIT;
+	c->op.in.await.id = in->id;
+	c->op.in.await.wait_ms = in->wait_ms;
+	rpc_submit(c, (ProtobufCClosure) closure, one_task_done);
 }
 
 static void
@@ -137,7 +152,10 @@ rpc_list(Cairn__V1__Queue_Service *svc, const Cairn__V1__ListRequest *in,
 {
 	struct rpc_ctx *c = data;
 
-	if (!rpc_check_queue(c, "queue", in->queue)) {
+	int rv = rpc_check_queue("queue", in->queue, c->msg);
+
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	if ((int) in->state < 0
@@ -201,7 +219,12 @@ rpc_stats(Cairn__V1__Queue_Service *svc, const Cairn__V1__StatsRequest *in,
 {
 	struct rpc_ctx *c = data;
 
-	if (in->queue[0] != 0 && !rpc_check_queue(c, "queue", in->queue)) {
+	int rv;
+
+	if (in->queue[0] != 0
+	    && (rv = rpc_check_queue("queue", in->queue, c->msg))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	c->op.kind = OP_STATS;
@@ -247,12 +270,15 @@ rpc_history(Cairn__V1__Queue_Service *svc, const Cairn__V1__HistoryRequest *in,
     Cairn__V1__HistoryResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	int rv = rpc_check_id("id", in->id, c->msg);
 
-	if (rpc_check_id(c, in->id)) {
-		c->op.kind = OP_HISTORY;
-		c->op.in.id = in->id;
-		rpc_submit(c, (ProtobufCClosure) closure, history_done);
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
 	}
+	c->op.kind = OP_HISTORY;
+	c->op.in.id = in->id;
+	rpc_submit(c, (ProtobufCClosure) closure, history_done);
 }
 
 void

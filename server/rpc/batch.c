@@ -12,45 +12,6 @@
 #include "rpc/internal.h"
 #include "rpc/handlers.h"
 
-#define MAX_TOKEN 128
-
-void
-rpc_leased_to_pb(
-    const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb)
-{
-	cairn__v1__leased_task__init(lt);
-	rpc_task_to_pb(t, pb);
-	lt->task = &pb->task;
-	lt->lease_token = (char *) t->lease_token;
-	lt->deadline_ms = t->lease_deadline_ms;
-}
-
-/* check_item validates item i; the message names it. */
-static bool
-check_item(struct rpc_ctx *c, size_t i, uint64_t id, const char *token,
-    size_t len, const char *data_field)
-{
-	char f[64];
-
-	if (id == 0 || id > INT64_MAX) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "tasks[%zu].id: %llu is not a task id", i,
-		    (unsigned long long) id);
-		return (false);
-	}
-	if (token == NULL || token[0] == 0) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "tasks[%zu].lease_token: required", i);
-		return (false);
-	}
-	snprintf(f, sizeof(f), "tasks[%zu].lease_token", i);
-	if (!rpc_check_text(c, f, token, MAX_TOKEN)) {
-		return (false);
-	}
-	snprintf(f, sizeof(f), "tasks[%zu].%s", i, data_field);
-	return (rpc_check_bytes(c, f, len));
-}
-
 /* new_items checks the size of a batch and allocates its items as the
  * request's scratch; NULL when refused. */
 static struct touch_item *
@@ -127,13 +88,16 @@ rpc_complete_batch(Cairn__V1__Queue_Service *svc,
     Cairn__V1__CompleteBatchResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	size_t max = c->srv->cfg.limits.max_payload;
 	struct touch_item *items;
 	size_t n = in->n_tasks;
 
 	for (size_t i = 0; i < n; i++) {
 		const Cairn__V1__CompleteRequest *t = in->tasks[i];
-		if (!check_item(c, i, t->id, t->lease_token, t->result.len,
-		        "result")) {
+		int rv = rpc_check_item(i, t->id, t->lease_token,
+		    t->result.len, "result", max, c->msg);
+		if (rv != CAIRN_OK) {
+			rpc_reply_error(c, rv);
 			return;
 		}
 		if (t->lease_next) {
@@ -193,13 +157,16 @@ rpc_heartbeat_batch(Cairn__V1__Queue_Service *svc,
     Cairn__V1__HeartbeatBatchResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	size_t max = c->srv->cfg.limits.max_payload;
 	struct touch_item *items;
 	size_t n = in->n_tasks;
 
 	for (size_t i = 0; i < n; i++) {
 		const Cairn__V1__HeartbeatRequest *t = in->tasks[i];
-		if (!check_item(c, i, t->id, t->lease_token, t->details.len,
-		        "details")) {
+		int rv = rpc_check_item(i, t->id, t->lease_token,
+		    t->details.len, "details", max, c->msg);
+		if (rv != CAIRN_OK) {
+			rpc_reply_error(c, rv);
 			return;
 		}
 	}

@@ -67,3 +67,14 @@ rpc_tasks_to_pb(struct task *const *tasks, size_t n)
 	/* Each pointer is to a pb_task, whose first member is its Task. */
 	return ((Cairn__V1__Task **) ptrs);
 }
+
+void
+rpc_leased_to_pb(
+    const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb)
+{
+	cairn__v1__leased_task__init(lt);
+	rpc_task_to_pb(t, pb);
+	lt->task = &pb->task;
+	lt->lease_token = (char *) t->lease_token;
+	lt->deadline_ms = t->lease_deadline_ms;
+}

@@ -23,4 +23,9 @@ void rpc_task_to_pb(const struct task *t, struct pb_task *pb);
  * allocation that the caller frees with free(); NULL when out of memory. */
 Cairn__V1__Task **rpc_tasks_to_pb(struct task *const *tasks, size_t n);
 
+/* rpc_leased_to_pb fills lt (and pb, its task's storage) from a leased
+ * task; lt points into t and pb. */
+void rpc_leased_to_pb(
+    const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb);
+
 #endif /* CAIRN_RPC_CONVERT_H */

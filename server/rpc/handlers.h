@@ -9,9 +9,6 @@
 #include "rpc/convert.h"
 #include "rpc/internal.h"
 
-/* rpc_done_error answers c with its op's error; returns true if it did. */
-bool rpc_done_error(struct rpc_ctx *c);
-
 void rpc_enqueue(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__EnqueueRequest *in,
     Cairn__V1__EnqueueResponse_Closure closure, void *data);
@@ -68,11 +65,6 @@ void rpc_complete_batch(Cairn__V1__Queue_Service *svc,
 void rpc_heartbeat_batch(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__HeartbeatBatchRequest *in,
     Cairn__V1__HeartbeatBatchResponse_Closure closure, void *data);
-
-/* rpc_leased_to_pb fills lt (and pb, its task's storage) from a leased
- * task; lt points into t and pb. */
-void rpc_leased_to_pb(
-    const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb);
 
 /* rpc/backup.c */
 void rpc_backup(Cairn__V1__Queue_Service *svc,

@@ -12,6 +12,7 @@
 
 #include "cairn.pb-c.h"
 #include "rpc/rpc.h"
+#include "rpc/validate.h"
 
 enum rpc_ctx_state {
 	CTX_RECV, /* waiting for a request */
@@ -35,7 +36,7 @@ struct rpc_ctx {
 	struct engine_op op;
 	void *scratch; /* per-request arrays the op points into */
 	int status;
-	char msg[LC_MSG_MAX];
+	char msg[RPC_MSG_MAX];
 	uint64_t start_ns; /* arrival, for metrics_request */
 
 	/* Tests only (the fuzzer): set, it takes the reply (owned, NULL
@@ -78,33 +79,43 @@ void rpc_serve(struct rpc_ctx *c, nng_msg *m);
 int rpc_listen(nng_socket sock, const char *url, const struct rpc_config *cfg,
     char *err, size_t errlen);
 
-/* rpc_dispatch decodes and serves the request in c->req (rpc/work.c).
- * It ends, now or later, in exactly one rpc_reply call. */
+/* rpc_dispatch decodes and serves the request in c->req
+ * (rpc/dispatch.c). It ends, now or later, in exactly one rpc_reply
+ * call. */
 void rpc_dispatch(struct rpc_ctx *c);
 
-/* rpc_fail answers c with an error status and message. */
-void rpc_refuse(struct rpc_ctx *c, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* How a request ends (rpc/ctx.c). Each request is answered exactly once,
+ * by one of rpc_reply, rpc_refuse or rpc_reply_error, or by the done
+ * callback of the op that rpc_submit handed to the engine. */
 
 /* rpc_reply packs out (NULL on error) with c->status and c->msg into a
  * Response and sends it. The closure handed to every handler. */
 void rpc_reply(const ProtobufCMessage *out, void *closure_data);
+
+/* rpc_refuse answers c with an error status and a message. */
+void rpc_refuse(struct rpc_ctx *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* rpc_reply_error answers c with an error status and the message that a
+ * check (rpc/validate.h) wrote into c->msg. */
+void rpc_reply_error(struct rpc_ctx *c, int status);
+
+/* rpc_done_error answers c with its op's error; returns true if it did
+ * (for the done callbacks). */
+bool rpc_done_error(struct rpc_ctx *c);
 
 /* rpc_submit hands c->op to the engine; the engine's answer arrives in
  * done, on the engine thread. */
 void rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
     void (*done)(struct engine_op *op));
 
-/* Validation (rpc/validate.c). Each returns true when the value is
- * acceptable, and otherwise answers c with INVALID_ARGUMENT. */
-bool rpc_check_queue(struct rpc_ctx *c, const char *field, const char *q);
-bool rpc_check_duration(struct rpc_ctx *c, const char *field, int64_t ms);
-bool rpc_check_bytes(struct rpc_ctx *c, const char *field, size_t len);
-bool rpc_check_text(
-    struct rpc_ctx *c, const char *field, const char *s, size_t max);
-bool rpc_check_id(struct rpc_ctx *c, uint64_t id);
-bool rpc_check_token(struct rpc_ctx *c, const char *token);
-bool rpc_check_spec(
-    struct rpc_ctx *c, size_t i, const Cairn__V1__TaskSpec *spec);
+/* rpc_ctx_recv sets c to receive the next request (not once the socket
+ * closes); rpc_ctx_release frees what the finished request held. */
+void rpc_ctx_recv(struct rpc_ctx *c);
+void rpc_ctx_release(struct rpc_ctx *c);
+
+/* rpc_backup_stop stops a running backup, which answers its request, and
+ * waits for it (rpc/backup.c). Called first by rpc_stop. */
+void rpc_backup_stop(void);
 
 #endif /* CAIRN_RPC_INTERNAL_H */

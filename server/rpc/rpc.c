@@ -1,6 +1,8 @@
 /*
  * rpc/rpc.c - the nng rep0 server: socket, listeners and the per-context state
- * machine (RECV -> WORK -> SEND -> RECV), after nng's demo/async/server.c.
+ * machine (RECV -> WORK -> SEND -> RECV), after nng's demo/async/server.c,
+ * and the envelope of every request. How a request ends (its reply) is in
+ * ctx.c, below the handlers that end it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,125 +17,6 @@
 #include "rpc/internal.h"
 
 #include <nng/protocol/reqrep0/rep.h>
-
-static void
-post_recv(struct rpc_ctx *c)
-{
-	/* Once the socket closes, every operation fails at once: posting
-	 * again would spin in nng's threads and keep nng_close waiting. */
-	if (atomic_load(&c->srv->closing)) {
-		return;
-	}
-	c->state = CTX_RECV;
-	nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
-	nng_ctx_recv(c->ctx, c->aio);
-}
-
-/* release frees everything the finished request held. */
-static void
-release(struct rpc_ctx *c)
-{
-	engine_op_clear(&c->op);
-	if (c->body != NULL) {
-		protobuf_c_message_free_unpacked(c->body, NULL);
-		c->body = NULL;
-	}
-	if (c->req != NULL) {
-		cairn__v1__request__free_unpacked(c->req, NULL);
-		c->req = NULL;
-	}
-	free(c->scratch);
-	c->scratch = NULL;
-}
-
-void
-rpc_reply(const ProtobufCMessage *out, void *closure_data)
-{
-	struct rpc_ctx *c = closure_data;
-	Cairn__V1__Response resp = CAIRN__V1__RESPONSE__INIT;
-	uint8_t *body = NULL;
-	nng_msg *msg = NULL;
-
-	if (out != NULL) {
-		c->status = CAIRN_OK;
-		c->msg[0] = 0;
-		resp.body.len = protobuf_c_message_get_packed_size(out);
-		if (resp.body.len > 0
-		    && (body = malloc(resp.body.len)) == NULL) {
-			c->status = CAIRN_RESOURCE_EXHAUSTED;
-			snprintf(c->msg, sizeof(c->msg), "out of memory");
-			resp.body.len = 0;
-		} else if (resp.body.len > 0) {
-			protobuf_c_message_pack(out, body);
-			resp.body.data = body;
-		}
-	}
-	resp.code = (Cairn__V1__Code) c->status;
-	resp.message = c->msg;
-	size_t size = cairn__v1__response__get_packed_size(&resp);
-	if (nng_msg_alloc(&msg, size) == 0) {
-		cairn__v1__response__pack(&resp, nng_msg_body(msg));
-	}
-	free(body);
-	metrics_request(
-	    c->req != NULL ? c->req->method : NULL, c->status, c->start_ns);
-	release(c);
-	if (c->deliver != NULL) {
-		atomic_fetch_sub(&c->srv->sending, 1);
-		c->deliver(c, msg);
-		return;
-	}
-	if (msg == NULL) {
-		/* No memory for even an error reply: drop the request; the
-		 * client's timeout reports it. */
-		log_error("no memory for a reply");
-		atomic_fetch_sub(&c->srv->sending, 1);
-		post_recv(c);
-		return;
-	}
-	nng_aio_set_msg(c->aio, msg);
-	c->state = CTX_SEND;
-	/* A peer that never reads its replies must not keep this context
-	 * (and the reply's memory) for ever. */
-	nng_aio_set_timeout(c->aio,
-	    c->srv->cfg.send_timeout_ms > 0
-	        ? (nng_duration) c->srv->cfg.send_timeout_ms
-	        : 10000);
-	nng_ctx_send(c->ctx, c->aio);
-}
-
-void
-rpc_refuse(struct rpc_ctx *c, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->status = status;
-	va_start(ap, fmt);
-	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
-	va_end(ap);
-	rpc_reply(NULL, c);
-}
-
-void
-rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
-    void (*done)(struct engine_op *op))
-{
-	c->closure = closure;
-	c->op.done = done;
-	c->op.arg = c;
-	/* A resent Enqueue or Lease is recognised by it (serve checked
-	 * it). */
-	c->op.request_id = c->req != NULL && c->req->request_id[0] != 0
-	    ? c->req->request_id
-	    : NULL;
-	bool armed = rpc_done_arm(c);
-	if (engine_submit(c->srv->engine, &c->op) != CAIRN_OK) {
-		if (armed) {
-			rpc_done_disarm(c);
-		}
-		rpc_refuse(c, CAIRN_UNAVAILABLE, "server is shutting down");
-	}
-}
 
 /* serve decodes the envelope of a received message and dispatches it. */
 static void
@@ -170,8 +53,10 @@ serve(struct rpc_ctx *c, nng_msg *m)
 		    "missing or invalid token (cairnd --token-file)");
 		return;
 	}
-	if (!rpc_check_text(
-	        c, "request_id", c->req->request_id, LC_REQUEST_ID_MAX)) {
+	int rv = rpc_check_text(
+	    "request_id", c->req->request_id, LC_REQUEST_ID_MAX, c->msg);
+	if (rv != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	rpc_dispatch(c);
@@ -197,7 +82,7 @@ ctx_cb(void *arg)
 			return; /* socket closed: shutting down */
 		}
 		if (rv != 0) {
-			post_recv(c);
+			rpc_ctx_recv(c);
 			return;
 		}
 		atomic_fetch_add(&c->srv->sending, 1);
@@ -211,7 +96,7 @@ ctx_cb(void *arg)
 		}
 		atomic_fetch_sub(&c->srv->sending, 1);
 		if (rv != NNG_ECLOSED) {
-			post_recv(c);
+			rpc_ctx_recv(c);
 		}
 		return;
 	case CTX_WORK:
@@ -256,7 +141,7 @@ free_server(struct rpc_server *srv)
 		if (srv->ctxs[i].aio != NULL) {
 			nng_aio_free(srv->ctxs[i].aio); /* waits for its cb */
 		}
-		release(&srv->ctxs[i]);
+		rpc_ctx_release(&srv->ctxs[i]);
 	}
 	free(srv->ctxs);
 	free(srv);
@@ -298,7 +183,7 @@ rpc_start(struct rpc_server **out, const struct rpc_config *cfg,
 		}
 	}
 	for (unsigned i = 0; i < srv->nctx; i++) {
-		post_recv(&srv->ctxs[i]);
+		rpc_ctx_recv(&srv->ctxs[i]);
 	}
 	*out = srv;
 	return (CAIRN_OK);

@@ -51,10 +51,6 @@ struct rpc_server;
 int rpc_start(struct rpc_server **out, const struct rpc_config *cfg,
     struct engine *engine, char *err, size_t errlen);
 
-/* rpc_backup_stop stops a running backup, which answers its request, and
- * waits for it (rpc/backup.c). Called first by rpc_stop. */
-void rpc_backup_stop(void);
-
 /* rpc_stop stops taking requests, lets the engine answer every request it
  * holds, sends those replies, closes the socket and frees the server. The
  * engine is stopped by it but not freed. */

@@ -1,183 +1,177 @@
 /*
- * rpc/validate.c - checks on every field a client sends, made before
- * anything reaches storage. A refusal names the field and the rule.
+ * rpc/validate.c - checks on every field a client sends (validate.h). A
+ * refusal names the field and the rule.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "rpc/internal.h"
+#include "rpc/validate.h"
 
-#define MAX_KEY   256
-#define MAX_TOKEN 128
+/* Ten years: far beyond any sane timeout, far from overflow when added to
+ * the current time. */
+#define DURATION_MAX (10LL * 365 * 24 * 3600 * 1000)
 
-/* utf8_valid says whether s is well-formed UTF-8 (no overlongs, no
- * surrogates), so that every backend can store it as text. */
-static bool
-utf8_valid(const unsigned char *s)
+static int refuse(char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(char *msg, const char *fmt, ...)
 {
-	while (*s != 0) {
-		unsigned c = *s, n;
-		uint32_t cp;
-		if (c < 0x80) {
-			s++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return (false);
-		}
-		for (unsigned i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80) {
-				return (false);
-			}
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
-		    || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))
-		    || (cp >= 0xd800 && cp <= 0xdfff)) {
-			return (false);
-		}
-		s += n + 1;
-	}
-	return (true);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, RPC_MSG_MAX, fmt, ap);
+	va_end(ap);
+	return (CAIRN_INVALID_ARGUMENT);
 }
 
-bool
-rpc_check_queue(struct rpc_ctx *c, const char *field, const char *q)
+int
+rpc_check_queue(const char *field, const char *q, char *msg)
 {
 	size_t n = q != NULL ? strlen(q) : 0;
 
 	if (n == 0 || n > TASK_QUEUE_MAX) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "%s: a queue name has 1 to %d characters", field,
-		    TASK_QUEUE_MAX);
-		return (false);
+		return (refuse(msg, "%s: a queue name has 1 to %d characters",
+		    field, TASK_QUEUE_MAX));
 	}
 	if (strspn(q,
 	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	        "0123456789_.:-")
 	    != n) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
+		return (refuse(msg,
 		    "%s: invalid queue name (allowed: A-Z a-z 0-9 _ . : -)",
-		    field);
-		return (false);
+		    field));
 	}
-	return (true);
+	return (CAIRN_OK);
 }
 
-bool
-rpc_check_duration(struct rpc_ctx *c, const char *field, int64_t ms)
+int
+rpc_check_duration(const char *field, int64_t ms, char *msg)
 {
-	/* Ten years: far beyond any sane timeout, far from overflow when
-	 * added to the current time. */
-	if (ms < 0 || ms > 10LL * 365 * 24 * 3600 * 1000) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
+	if (ms < 0 || ms > DURATION_MAX) {
+		return (refuse(msg,
 		    "%s: %lld ms is not a valid duration (0 to 10 years)",
-		    field, (long long) ms);
-		return (false);
+		    field, (long long) ms));
 	}
-	return (true);
+	return (CAIRN_OK);
 }
 
-bool
-rpc_check_bytes(struct rpc_ctx *c, const char *field, size_t len)
+int
+rpc_check_bytes(const char *field, size_t len, size_t max, char *msg)
 {
-	if (len > c->srv->cfg.limits.max_payload) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "%s: %zu bytes exceeds the limit of %zu bytes", field, len,
-		    c->srv->cfg.limits.max_payload);
-		return (false);
+	if (len > max) {
+		return (
+		    refuse(msg, "%s: %zu bytes exceeds the limit of %zu bytes",
+		        field, len, max));
 	}
-	return (true);
+	return (CAIRN_OK);
 }
 
-bool
-rpc_check_text(struct rpc_ctx *c, const char *field, const char *s, size_t max)
+int
+rpc_check_text(const char *field, const char *s, size_t max, char *msg)
 {
 	if (s == NULL) {
-		return (true);
+		return (CAIRN_OK);
 	}
-	if (strlen(s) > max) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "%s: longer than %zu bytes", field, max);
-		return (false);
+	size_t n = strlen(s);
+	if (n > max) {
+		return (refuse(msg, "%s: longer than %zu bytes", field, max));
 	}
-	if (!utf8_valid((const unsigned char *) s)) {
-		rpc_refuse(
-		    c, CAIRN_INVALID_ARGUMENT, "%s: not valid UTF-8", field);
-		return (false);
+	/* So that every backend can store it as text. */
+	if (!cairn__utf8_valid(s, n)) {
+		return (refuse(msg, "%s: not valid UTF-8", field));
 	}
-	return (true);
+	return (CAIRN_OK);
 }
 
-bool
-rpc_check_id(struct rpc_ctx *c, uint64_t id)
+int
+rpc_check_id(const char *field, uint64_t id, char *msg)
 {
 	if (id == 0 || id > INT64_MAX) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "id: %llu is not a task id", (unsigned long long) id);
-		return (false);
+		return (refuse(msg, "%s: %llu is not a task id", field,
+		    (unsigned long long) id));
 	}
-	return (true);
+	return (CAIRN_OK);
 }
 
-bool
-rpc_check_token(struct rpc_ctx *c, const char *token)
+int
+rpc_check_token(const char *field, const char *token, char *msg)
 {
 	if (token == NULL || token[0] == 0) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "lease_token: required");
-		return (false);
+		return (refuse(msg, "%s: required", field));
 	}
-	return (rpc_check_text(c, "lease_token", token, MAX_TOKEN));
+	return (rpc_check_text(field, token, RPC_TOKEN_MAX, msg));
 }
 
-bool
-rpc_check_spec(struct rpc_ctx *c, size_t i, const Cairn__V1__TaskSpec *spec)
+int
+rpc_check_spec(
+    size_t i, const Cairn__V1__TaskSpec *spec, size_t max_payload, char *msg)
 {
-	char f[64];
 	const Cairn__V1__RetryPolicy *r = spec->retry;
+	char f[64];
+	int rv;
 
 #define FIELD(name) (snprintf(f, sizeof(f), "tasks[%zu].%s", i, name), f)
-	if (!rpc_check_queue(c, FIELD("queue"), spec->queue)
-	    || !rpc_check_bytes(c, FIELD("payload"), spec->payload.len)
-	    || !rpc_check_duration(c, FIELD("delay_ms"), spec->delay_ms)
-	    || !rpc_check_duration(
-	        c, FIELD("heartbeat_timeout_ms"), spec->heartbeat_timeout_ms)
-	    || !rpc_check_duration(c, FIELD("start_to_close_timeout_ms"),
-	        spec->start_to_close_timeout_ms)
-	    || !rpc_check_text(
-	        c, FIELD("idempotency_key"), spec->idempotency_key, MAX_KEY)) {
-		return (false);
+	if ((rv = rpc_check_queue(FIELD("queue"), spec->queue, msg))
+	        != CAIRN_OK
+	    || (rv = rpc_check_bytes(
+	            FIELD("payload"), spec->payload.len, max_payload, msg))
+	        != CAIRN_OK
+	    || (rv = rpc_check_duration(
+	            FIELD("delay_ms"), spec->delay_ms, msg))
+	        != CAIRN_OK
+	    || (rv = rpc_check_duration(FIELD("heartbeat_timeout_ms"),
+	            spec->heartbeat_timeout_ms, msg))
+	        != CAIRN_OK
+	    || (rv = rpc_check_duration(FIELD("start_to_close_timeout_ms"),
+	            spec->start_to_close_timeout_ms, msg))
+	        != CAIRN_OK
+	    || (rv = rpc_check_text(FIELD("idempotency_key"),
+	            spec->idempotency_key, RPC_KEY_MAX, msg))
+	        != CAIRN_OK) {
+		return (rv);
 	}
 	if (spec->run_at_ms < 0) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "%s: negative",
-		    FIELD("run_at_ms"));
-		return (false);
+		return (refuse(msg, "%s: negative", FIELD("run_at_ms")));
 	}
 	if (r != NULL
-	    && (!rpc_check_duration(c, FIELD("retry.initial_backoff_ms"),
-	            r->initial_backoff_ms)
-	        || !rpc_check_duration(
-	            c, FIELD("retry.max_backoff_ms"), r->max_backoff_ms))) {
-		return (false);
+	    && ((rv = rpc_check_duration(FIELD("retry.initial_backoff_ms"),
+	             r->initial_backoff_ms, msg))
+	            != CAIRN_OK
+	        || (rv = rpc_check_duration(
+	                FIELD("retry.max_backoff_ms"), r->max_backoff_ms, msg))
+	            != CAIRN_OK)) {
+		return (rv);
 	}
 	if (r != NULL
 	    && (!isfinite(r->multiplier)
 	        || (r->multiplier != 0 && r->multiplier < 1)
 	        || r->multiplier > 1000)) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
-		    "%s: must be 0 (default) or from 1 to 1000",
-		    FIELD("retry.multiplier"));
-		return (false);
+		return (
+		    refuse(msg, "%s: must be 0 (default) or from 1 to 1000",
+		        FIELD("retry.multiplier")));
 	}
 #undef FIELD
-	return (true);
+	return (CAIRN_OK);
+}
+
+int
+rpc_check_item(size_t i, uint64_t id, const char *token, size_t len,
+    const char *data_field, size_t max_payload, char *msg)
+{
+	char f[64];
+	int rv;
+
+	snprintf(f, sizeof(f), "tasks[%zu].id", i);
+	if ((rv = rpc_check_id(f, id, msg)) != CAIRN_OK) {
+		return (rv);
+	}
+	snprintf(f, sizeof(f), "tasks[%zu].lease_token", i);
+	if ((rv = rpc_check_token(f, token, msg)) != CAIRN_OK) {
+		return (rv);
+	}
+	snprintf(f, sizeof(f), "tasks[%zu].%s", i, data_field);
+	return (rpc_check_bytes(f, len, max_payload, msg));
 }

@@ -1,8 +1,8 @@
 /*
- * rpc/work.c - dispatch through the descriptor of service Queue, and
- * the handlers of the rpcs that change tasks. Each handler validates its
- * request, turns it into an engine op, and replies from the op's done
- * callback once the engine has committed.
+ * rpc/work.c - the rpcs that producers and workers make: Enqueue, Lease,
+ * Heartbeat, Complete and Fail. Each handler validates its request,
+ * turns it into an engine op, and replies from the op's done callback
+ * once the engine has committed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,50 +11,7 @@
 #include "rpc/internal.h"
 #include "rpc/handlers.h"
 
-#define MAX_WORKER_ID    128
-#define MAX_ERROR_TEXT   65536
 #define MAX_LEASE_QUEUES 16
-
-static Cairn__V1__Queue_Service queue_service = CAIRN__V1__QUEUE__INIT(rpc_);
-
-void
-rpc_dispatch(struct rpc_ctx *c)
-{
-	const ProtobufCServiceDescriptor *d = &cairn__v1__queue__descriptor;
-	const ProtobufCMethodDescriptor *m;
-	const char *name = c->req->method;
-
-	if (c->req->deadline_ms < 0) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "deadline_ms: negative");
-		return;
-	}
-	m = protobuf_c_service_descriptor_get_method_by_name(d, name);
-	if (m == NULL) {
-		rpc_refuse(c, CAIRN_UNIMPLEMENTED,
-		    "unknown method '%.64s' (service cairn.v1.Queue)", name);
-		return;
-	}
-	c->body = protobuf_c_message_unpack(
-	    m->input, NULL, c->req->body.len, c->req->body.data);
-	if (c->body == NULL) {
-		rpc_refuse(c, CAIRN_INVALID_ARGUMENT, "malformed %s body",
-		    m->input->name);
-		return;
-	}
-	queue_service.base.invoke(&queue_service.base,
-	    (unsigned) (m - d->methods), c->body, rpc_reply, c);
-}
-
-/* done_error answers an op that failed; returns true if it did. */
-bool
-rpc_done_error(struct rpc_ctx *c)
-{
-	if (c->op.status == CAIRN_OK) {
-		return (false);
-	}
-	rpc_refuse(c, c->op.status, "%s", c->op.msg);
-	return (true);
-}
 
 static void
 enqueue_done(struct engine_op *op)
@@ -100,7 +57,10 @@ rpc_enqueue(Cairn__V1__Queue_Service *svc, const Cairn__V1__EnqueueRequest *in,
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!rpc_check_spec(c, i, in->tasks[i])) {
+		int rv = rpc_check_spec(
+		    i, in->tasks[i], c->srv->cfg.limits.max_payload, c->msg);
+		if (rv != CAIRN_OK) {
+			rpc_reply_error(c, rv);
 			return;
 		}
 	}
@@ -182,6 +142,8 @@ rpc_lease(Cairn__V1__Queue_Service *svc, const Cairn__V1__LeaseRequest *in,
 {
 	struct rpc_ctx *c = data;
 	uint32_t max = in->max_tasks == 0 ? 1 : in->max_tasks;
+	char *m = c->msg;
+	int rv;
 
 	if (in->n_queues == 0 || in->n_queues > MAX_LEASE_QUEUES) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,
@@ -189,7 +151,9 @@ rpc_lease(Cairn__V1__Queue_Service *svc, const Cairn__V1__LeaseRequest *in,
 		return;
 	}
 	for (size_t i = 0; i < in->n_queues; i++) {
-		if (!rpc_check_queue(c, "queues", in->queues[i])) {
+		if ((rv = rpc_check_queue("queues", in->queues[i], m))
+		    != CAIRN_OK) {
+			rpc_reply_error(c, rv);
 			return;
 		}
 	}
@@ -198,9 +162,14 @@ rpc_lease(Cairn__V1__Queue_Service *svc, const Cairn__V1__LeaseRequest *in,
 		    "max_tasks: at most %d, not %u", LC_LEASE_MAX, max);
 		return;
 	}
-	if (!rpc_check_duration(c, "wait_ms", in->wait_ms)
-	    || !rpc_check_duration(c, "lease_timeout_ms", in->lease_timeout_ms)
-	    || !rpc_check_text(c, "worker_id", in->worker_id, MAX_WORKER_ID)) {
+	if ((rv = rpc_check_duration("wait_ms", in->wait_ms, m)) != CAIRN_OK
+	    || (rv = rpc_check_duration(
+	            "lease_timeout_ms", in->lease_timeout_ms, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_text(
+	            "worker_id", in->worker_id, RPC_WORKER_ID_MAX, m))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	c->op.kind = OP_LEASE;
@@ -236,9 +205,16 @@ rpc_heartbeat(Cairn__V1__Queue_Service *svc,
     Cairn__V1__HeartbeatResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	size_t max = c->srv->cfg.limits.max_payload;
+	char *m = c->msg;
+	int rv;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
-	    || !rpc_check_bytes(c, "details", in->details.len)) {
+	if ((rv = rpc_check_id("id", in->id, m)) != CAIRN_OK
+	    || (rv = rpc_check_token("lease_token", in->lease_token, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_bytes("details", in->details.len, max, m))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	c->op.kind = OP_HEARTBEAT;
@@ -273,16 +249,26 @@ rpc_complete(Cairn__V1__Queue_Service *svc,
     Cairn__V1__CompleteResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	size_t max = c->srv->cfg.limits.max_payload;
+	char *m = c->msg;
+	int rv;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
-	    || !rpc_check_bytes(c, "result", in->result.len)) {
+	if ((rv = rpc_check_id("id", in->id, m)) != CAIRN_OK
+	    || (rv = rpc_check_token("lease_token", in->lease_token, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_bytes("result", in->result.len, max, m))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	if (in->lease_next
-	    && (!rpc_check_duration(
-	            c, "lease_timeout_ms", in->lease_timeout_ms)
-	        || !rpc_check_text(
-	            c, "worker_id", in->worker_id, MAX_WORKER_ID))) {
+	    && ((rv = rpc_check_duration(
+	             "lease_timeout_ms", in->lease_timeout_ms, m))
+	            != CAIRN_OK
+	        || (rv = rpc_check_text(
+	                "worker_id", in->worker_id, RPC_WORKER_ID_MAX, m))
+	            != CAIRN_OK)) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	c->op.kind = OP_COMPLETE;
@@ -315,10 +301,18 @@ rpc_fail(Cairn__V1__Queue_Service *svc, const Cairn__V1__FailRequest *in,
     Cairn__V1__FailResponse_Closure closure, void *data)
 {
 	struct rpc_ctx *c = data;
+	char *m = c->msg;
+	int rv;
 
-	if (!rpc_check_id(c, in->id) || !rpc_check_token(c, in->lease_token)
-	    || !rpc_check_text(c, "error", in->error, MAX_ERROR_TEXT)
-	    || !rpc_check_duration(c, "retry_delay_ms", in->retry_delay_ms)) {
+	if ((rv = rpc_check_id("id", in->id, m)) != CAIRN_OK
+	    || (rv = rpc_check_token("lease_token", in->lease_token, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_text("error", in->error, RPC_ERROR_MAX, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_duration(
+	            "retry_delay_ms", in->retry_delay_ms, m))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
 		return;
 	}
 	c->op.kind = OP_FAIL;
