@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "engine/engine.h"
+#include "engine/internal.h"
 
 /* The SQLite backend's table, copied from the opened handle, and a spy
  * that wraps some of its calls. */
@@ -454,10 +455,35 @@ submit_after_stop_is_refused(void **state)
 	req_free(e);
 }
 
+/* Every kind of op has a class the engine can use: an apply, and what a
+ * long-poll needs when it may wait; nothing past the last kind. */
+static void
+every_kind_has_its_class(void **state)
+{
+	(void) state;
+	for (int k = 0; k < OP_KIND_COUNT_; k++) {
+		const struct engine_op_class *c = engine_op_class(k);
+		assert_non_null(c);
+		assert_non_null(c->apply);
+		if (c->park != ENGINE_PARK_NEVER) {
+			assert_non_null(c->wait_ms);
+			assert_non_null(c->found);
+		}
+		if (c->park == ENGINE_PARK_DUE) {
+			assert_non_null(c->reads); /* names its queues */
+		}
+	}
+	assert_null(engine_op_class(OP_KIND_COUNT_));
+	assert_int_equal(engine_op_class(OP_LEASE)->park, ENGINE_PARK_DUE);
+	assert_int_equal(
+	    engine_op_class(OP_AWAIT)->park, ENGINE_PARK_TERMINAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_kind_has_its_class),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(group_commit_shares_commits),
 		T(storage_fault_spoils_only_its_request),

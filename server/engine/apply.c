@@ -1,32 +1,163 @@
 /*
- * engine/apply.c - applying one op inside the engine's transaction, and
- * freeing what ops hand back.
+ * engine/apply.c - applying one op of each kind inside the engine's
+ * transaction (the apply member of its class, op.c), and noting in the
+ * batch what it changed that parked ops may wait for.
  */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/internal.h"
 #include "lifecycle/replay.h"
 
-static void
-apply_get(struct store *s, struct engine_op *op, uint64_t id)
+void
+engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
 {
-	op->status = store_get(s, id, &op->out.one.task);
+	for (size_t i = 0; i < b->ndue; i++) {
+		if (strcmp(b->due[i].queue, queue) == 0) {
+			b->due[i].count += n;
+			return;
+		}
+	}
+	if (b->ndue == ENGINE_DUE_SLOTS) {
+		b->due_overflow = true;
+		return;
+	}
+	snprintf(b->due[b->ndue].queue, sizeof(b->due[0].queue), "%s", queue);
+	b->due[b->ndue++].count = n;
+}
+
+/* store_failed copies the store's message into op when status failed. */
+static void
+store_failed(struct store *s, struct engine_op *op)
+{
 	if (op->status != CAIRN_OK) {
 		snprintf(op->msg, sizeof(op->msg), "%s", store_errmsg(s));
 	}
 }
 
-static void
-apply_list(struct store *s, struct engine_op *op)
+void
+engine_apply_enqueue(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status = lifecycle_enqueue_once(b->store, op->request_id,
+	    op->in.enqueue.specs, op->in.enqueue.n, now, op->out.enqueue.ids,
+	    op->out.enqueue.created, op->msg);
+	for (size_t i = 0; op->status == CAIRN_OK && i < op->in.enqueue.n;
+	     i++) {
+		if (op->out.enqueue.created[i]
+		    && op->in.enqueue.specs[i].run_at_ms <= now) {
+			engine_batch_made_due(
+			    b, op->in.enqueue.specs[i].queue, 1);
+		}
+	}
+}
+
+void
+engine_apply_lease(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status
+	    = lifecycle_lease_once(b->store, op->request_id, &op->in.lease.req,
+	        now, &op->out.tasks.tasks, &op->out.tasks.n, op->msg);
+}
+
+void
+engine_apply_heartbeat(
+    struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status = lifecycle_heartbeat(b->store, op->in.touch.id,
+	    op->in.touch.token, op->in.touch.data, op->in.touch.len, now,
+	    &op->out.heartbeat.cancel_requested, &op->out.heartbeat.deadline,
+	    op->msg);
+}
+
+/* A Complete, and with lease_next the lease of the next due task of its
+ * task's queue, in the same transaction. */
+void
+engine_apply_complete(
+    struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	char queue[TASK_QUEUE_MAX + 1];
+	const char *queues[1] = { queue };
+
+	b->terminal_changed = true;
+	op->out.tasks.tasks = NULL;
+	op->out.tasks.n = 0;
+	op->status = lifecycle_complete_q(b->store, op->in.touch.id,
+	    op->in.touch.token, op->in.touch.data, op->in.touch.len, now,
+	    queue, op->msg);
+	if (op->status != CAIRN_OK || !op->in.touch.lease_next) {
+		return;
+	}
+	struct lease_request req = {
+		.queues = queues,
+		.nqueues = 1,
+		.max_tasks = 1,
+		.worker_id = op->in.touch.worker_id,
+		.lease_timeout_ms = op->in.touch.lease_timeout_ms,
+	};
+	/* Under the Complete's request id: a resent Complete (its reply was
+	 * lost) gets the task its first copy leased, not one more. */
+	op->status = lifecycle_lease_once(b->store, op->request_id, &req, now,
+	    &op->out.tasks.tasks, &op->out.tasks.n, op->msg);
+}
+
+void
+engine_apply_fail(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status = lifecycle_fail(b->store, &op->in.fail, now,
+	    &op->out.fail.state, &op->out.fail.run_at, op->msg);
+	b->terminal_changed = true;
+}
+
+void
+engine_apply_cancel(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status = lifecycle_cancel(
+	    b->store, op->in.id, now, &op->out.state, op->msg);
+	b->terminal_changed = true;
+}
+
+void
+engine_apply_retry(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->status = lifecycle_retry(
+	    b->store, op->in.id, now, &op->out.one.task, op->msg);
+	if (op->status == CAIRN_OK) {
+		engine_batch_made_due(b, op->out.one.task->queue, 1);
+	}
+}
+
+void
+engine_apply_get(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	(void) now;
+	op->status = store_get(b->store, op->in.id, &op->out.one.task);
+	store_failed(b->store, op);
+}
+
+void
+engine_apply_await(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	(void) now;
+	/* Applied again each time it wakes: the last read is the answer. */
+	task_free(op->out.one.task);
+	op->out.one.task = NULL;
+	op->status = store_get(b->store, op->in.await.id, &op->out.one.task);
+	store_failed(b->store, op);
+	op->out.one.done = op->status == CAIRN_OK
+	    && task_state_is_terminal(op->out.one.task->state);
+}
+
+void
+engine_apply_list(struct engine_batch *b, struct engine_op *op, int64_t now)
 {
 	struct task **tasks;
 	size_t n;
 
-	op->status = store_list(s, op->in.list.queue, op->in.list.state,
+	(void) now;
+	op->status = store_list(b->store, op->in.list.queue, op->in.list.state,
 	    op->in.list.limit, op->in.list.after_id, &tasks, &n);
 	if (op->status != CAIRN_OK) {
-		snprintf(op->msg, sizeof(op->msg), "%s", store_errmsg(s));
+		store_failed(b->store, op);
 		return;
 	}
 	op->out.tasks.tasks = tasks;
@@ -37,120 +168,18 @@ apply_list(struct store *s, struct engine_op *op)
 }
 
 void
-engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
+engine_apply_stats(struct engine_batch *b, struct engine_op *op, int64_t now)
 {
-	struct store *s = b->store;
-	char *m = op->msg;
-
-	op->msg[0] = 0;
-	switch (op->kind) {
-	case OP_ENQUEUE:
-		op->status = lifecycle_enqueue_once(s, op->request_id,
-		    op->in.enqueue.specs, op->in.enqueue.n, now,
-		    op->out.enqueue.ids, op->out.enqueue.created, m);
-		for (size_t i = 0;
-		     op->status == CAIRN_OK && i < op->in.enqueue.n; i++) {
-			if (op->out.enqueue.created[i]
-			    && op->in.enqueue.specs[i].run_at_ms <= now) {
-				engine_batch_made_due(
-				    b, op->in.enqueue.specs[i].queue, 1);
-			}
-		}
-		break;
-	case OP_LEASE:
-		op->status = lifecycle_lease_once(s, op->request_id,
-		    &op->in.lease.req, now, &op->out.tasks.tasks,
-		    &op->out.tasks.n, m);
-		break;
-	case OP_HEARTBEAT:
-		op->status = lifecycle_heartbeat(s, op->in.touch.id,
-		    op->in.touch.token, op->in.touch.data, op->in.touch.len,
-		    now, &op->out.heartbeat.cancel_requested,
-		    &op->out.heartbeat.deadline, m);
-		break;
-	case OP_COMPLETE:
-		engine_apply_complete(b, op, now);
-		b->terminal_changed = true;
-		break;
-	case OP_COMPLETE_BATCH:
-	case OP_HEARTBEAT_BATCH:
-		engine_apply_batch(b, op, now);
-		break;
-	case OP_FAIL:
-		op->status = lifecycle_fail(s, &op->in.fail, now,
-		    &op->out.fail.state, &op->out.fail.run_at, m);
-		b->terminal_changed = true;
-		break;
-	case OP_CANCEL:
-		op->status
-		    = lifecycle_cancel(s, op->in.id, now, &op->out.state, m);
-		b->terminal_changed = true;
-		break;
-	case OP_RETRY:
-		op->status
-		    = lifecycle_retry(s, op->in.id, now, &op->out.one.task, m);
-		if (op->status == CAIRN_OK) {
-			engine_batch_made_due(b, op->out.one.task->queue, 1);
-		}
-		break;
-	case OP_GET:
-		apply_get(s, op, op->in.id);
-		break;
-	case OP_AWAIT:
-		task_free(op->out.one.task);
-		op->out.one.task = NULL;
-		apply_get(s, op, op->in.await.id);
-		op->out.one.done = op->status == CAIRN_OK
-		    && task_state_is_terminal(op->out.one.task->state);
-		break;
-	case OP_LIST:
-		apply_list(s, op);
-		break;
-	case OP_STATS:
-		op->status = store_stats(s, op->in.stats_queue, now,
-		    &op->out.stats.st, &op->out.stats.n);
-		if (op->status != CAIRN_OK) {
-			snprintf(m, LC_MSG_MAX, "%s", store_errmsg(s));
-		}
-		break;
-	case OP_HISTORY:
-		op->status = store_history(
-		    s, op->in.id, &op->out.history.ev, &op->out.history.n);
-		if (op->status != CAIRN_OK) {
-			snprintf(m, LC_MSG_MAX, "%s", store_errmsg(s));
-		}
-		break;
-	}
+	op->status = store_stats(b->store, op->in.stats_queue, now,
+	    &op->out.stats.st, &op->out.stats.n);
+	store_failed(b->store, op);
 }
 
 void
-engine_op_clear(struct engine_op *op)
+engine_apply_history(struct engine_batch *b, struct engine_op *op, int64_t now)
 {
-	switch (op->kind) {
-	case OP_LEASE:
-	case OP_LIST:
-	case OP_COMPLETE: /* the next task, with lease_next */
-		task_array_free(op->out.tasks.tasks, op->out.tasks.n);
-		op->out.tasks.tasks = NULL;
-		op->out.tasks.n = 0;
-		break;
-	case OP_RETRY:
-	case OP_GET:
-	case OP_AWAIT:
-		task_free(op->out.one.task);
-		op->out.one.task = NULL;
-		break;
-	case OP_STATS:
-		queue_stats_free(op->out.stats.st, op->out.stats.n);
-		op->out.stats.st = NULL;
-		op->out.stats.n = 0;
-		break;
-	case OP_HISTORY:
-		task_events_free(op->out.history.ev, op->out.history.n);
-		op->out.history.ev = NULL;
-		op->out.history.n = 0;
-		break;
-	default:
-		break;
-	}
+	(void) now;
+	op->status = store_history(
+	    b->store, op->in.id, &op->out.history.ev, &op->out.history.n);
+	store_failed(b->store, op);
 }

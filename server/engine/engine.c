@@ -66,23 +66,6 @@ engine_failed(struct engine *e)
 	return (failed);
 }
 
-void
-engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
-{
-	for (size_t i = 0; i < b->ndue; i++) {
-		if (strcmp(b->due[i].queue, queue) == 0) {
-			b->due[i].count += n;
-			return;
-		}
-	}
-	if (b->ndue == ENGINE_DUE_SLOTS) {
-		b->due_overflow = true;
-		return;
-	}
-	snprintf(b->due[b->ndue].queue, sizeof(b->due[0].queue), "%s", queue);
-	b->due[b->ndue++].count = n;
-}
-
 static void
 answer_all_with(struct engine_op *list, int status, const char *msg)
 {
@@ -342,9 +325,7 @@ take_incoming(struct engine *e, struct engine_list *list, int64_t now)
 	while (e->head != NULL && n++ < e->cfg.max_batch) {
 		struct engine_op *op = e->head;
 		e->head = op->next;
-		int64_t wait = op->kind == OP_LEASE ? op->in.lease.wait_ms
-		    : op->kind == OP_AWAIT          ? op->in.await.wait_ms
-		                                    : 0;
+		int64_t wait = engine_op_wait_ms(op);
 		wait = wait > e->cfg.max_wait_ms ? e->cfg.max_wait_ms : wait;
 		op->wait_until = wait > 0 ? now + wait : 0;
 		engine_list_push(list, op);

@@ -33,6 +33,7 @@ enum engine_op_kind {
 	OP_HISTORY,
 	OP_COMPLETE_BATCH,  /* engine/batch.c */
 	OP_HEARTBEAT_BATCH, /* engine/batch.c */
+	OP_KIND_COUNT_      /* a new kind: its class in engine/op.c */
 };
 
 /* One item of a batch of completions or heartbeats: the inputs, which the

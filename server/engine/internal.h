@@ -28,18 +28,99 @@ struct engine_batch {
 	} due[ENGINE_DUE_SLOTS];
 };
 
-/* engine_batch_made_due notes that n tasks of queue became due. */
+/* engine_batch_made_due notes that n tasks of queue became due
+ * (engine/apply.c). */
 void engine_batch_made_due(
     struct engine_batch *b, const char *queue, uint32_t n);
 
-/* engine_apply applies op inside the open transaction. */
+/* What an op will read, for the store's prefetch (engine/prefetch.c). */
+enum engine_record {
+	ENGINE_RECORD_NONE,  /* no request record */
+	ENGINE_RECORD_OWN,   /* its request id's, as an Enqueue's */
+	ENGINE_RECORD_LEASE, /* its request id's, as a Lease's */
+};
+struct engine_reads {
+	size_t nids;               /* tasks it loads */
+	enum engine_record record; /* looked up when it has a request id */
+	const struct lease_request *lease; /* queues it picks from, known */
+	uint32_t unknown_picks; /* picks from queues not known yet */
+};
+
+/* Where an op that found nothing waits, and what wakes it. */
+enum engine_park {
+	ENGINE_PARK_NEVER = 0, /* answered at once */
+	ENGINE_PARK_DUE,       /* tasks made due in its lease's queues, or a
+	                          timer (a delayed task, an ended lease) */
+	ENGINE_PARK_TERMINAL,  /* a task that became terminal */
+};
+
+/*
+ * The class of a kind of op (engine/op.c): one entry per kind, so that
+ * the engine's files never switch on the kind. Members may be NULL where
+ * their comment says.
+ */
+struct engine_op_class {
+	/* apply applies op inside the open transaction: sets op->status
+	 * (and op->msg unless OK) and its outputs, and notes in b what it
+	 * changed that parked ops may wait for. A status for which
+	 * engine_is_fault holds rolls the transaction back. */
+	void (*apply)(
+	    struct engine_batch *b, struct engine_op *op, int64_t now);
+	/* clear frees the outputs op owns and resets them. NULL: none. */
+	void (*clear)(struct engine_op *op);
+	/* reads says what op will read: the ids of the tasks it loads
+	 * (written into ids when not NULL) and the rest in *r, which the
+	 * caller zeroed. NULL: nothing worth reading ahead. */
+	void (*reads)(
+	    const struct engine_op *op, uint64_t *ids, struct engine_reads *r);
+	/* park: whether and where op waits when it found nothing; then
+	 * wait_ms says how long it may wait (capped by max_wait_ms) and
+	 * found whether the applied op has its answer. */
+	enum engine_park park;
+	int64_t (*wait_ms)(const struct engine_op *op);
+	bool (*found)(const struct engine_op *op);
+};
+
+/* engine_op_class returns the class of kind (NULL for no kind). */
+const struct engine_op_class *engine_op_class(enum engine_op_kind kind);
+
+/* engine_apply applies op inside the open transaction (its class). */
 void engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now);
 
-/* engine/batch.c: Complete (with its lease of the next task), and the
- * batches of completions and heartbeats. */
+/* engine_op_wait_ms is how long op may wait for an answer (0: it never
+ * waits); engine_op_found says whether the applied op has its answer. */
+int64_t engine_op_wait_ms(const struct engine_op *op);
+bool engine_op_found(const struct engine_op *op);
+
+/* The apply member of each class: engine/apply.c, and the batches in
+ * engine/batch.c. */
+void engine_apply_enqueue(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_lease(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_heartbeat(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_complete(
     struct engine_batch *b, struct engine_op *op, int64_t now);
-void engine_apply_batch(
+void engine_apply_fail(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_cancel(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_retry(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_get(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_await(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_list(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_stats(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_history(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_complete_batch(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_heartbeat_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 
 /* engine_is_fault tells a storage fault (roll the transaction back) from a

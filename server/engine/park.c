@@ -62,10 +62,7 @@ should_park(const struct engine_op *op, int64_t now, bool stopping)
 	if (stopping || op->status != CAIRN_OK || op->wait_until <= now) {
 		return (false);
 	}
-	if (op->kind == OP_LEASE) {
-		return (op->out.tasks.n == 0);
-	}
-	return (op->kind == OP_AWAIT && !op->out.one.done);
+	return (!engine_op_found(op));
 }
 
 void
@@ -87,9 +84,10 @@ engine_park_settle(struct engine_parking *pk, struct engine_op *list,
 			engine_answer(list);
 		} else if (park) {
 			engine_op_clear(list);
+			bool due = engine_op_class(list->kind)->park
+			    == ENGINE_PARK_DUE;
 			engine_list_push(
-			    list->kind == OP_LEASE ? &pk->leases : &pk->awaits,
-			    list);
+			    due ? &pk->leases : &pk->awaits, list);
 		} else {
 			engine_answer(list);
 		}
@@ -103,12 +101,15 @@ static bool
 takes_due(struct engine_op *op, void *arg)
 {
 	struct engine_batch *b = arg;
-	const struct lease_request *req = &op->in.lease.req;
+	struct engine_reads r = { 0 };
 
 	if (b->due_overflow) {
 		return (true);
 	}
-	for (size_t q = 0; q < req->nqueues; q++) {
+	/* The queues it waits on are those its class says it picks from. */
+	engine_op_class(op->kind)->reads(op, NULL, &r);
+	const struct lease_request *req = r.lease;
+	for (size_t q = 0; req != NULL && q < req->nqueues; q++) {
 		for (size_t i = 0; i < b->ndue; i++) {
 			if (b->due[i].count == 0
 			    || strcmp(b->due[i].queue, req->queues[q]) != 0) {

@@ -10,76 +10,31 @@
 #include "engine/internal.h"
 #include "lifecycle/replay.h"
 
-/* task_ids writes into ids (when not NULL) the ids of the tasks that op
- * loads, and returns how many. */
-static size_t
-task_ids(const struct engine_op *op, uint64_t *ids)
-{
-	size_t n = 0;
-
-	switch (op->kind) {
-	case OP_HEARTBEAT:
-	case OP_COMPLETE:
-		if (ids != NULL) {
-			ids[0] = op->in.touch.id;
-		}
-		return (1);
-	case OP_FAIL:
-		if (ids != NULL) {
-			ids[0] = op->in.fail.id;
-		}
-		return (1);
-	case OP_CANCEL:
-	case OP_RETRY:
-		if (ids != NULL) {
-			ids[0] = op->in.id;
-		}
-		return (1);
-	case OP_COMPLETE_BATCH:
-	case OP_HEARTBEAT_BATCH:
-		for (; n < op->in.batch.n; n++) {
-			if (ids != NULL) {
-				ids[n] = op->in.batch.items[n].id;
-			}
-		}
-		return (n);
-	default:
-		return (0);
-	}
-}
-
-/* leases_next says whether op is a Complete that leases the next task. */
-static bool
-leases_next(const struct engine_op *op)
-{
-	return (op->kind == OP_COMPLETE && op->in.touch.lease_next);
-}
-
-/* has_record says whether op looks up its request id's record, and under
- * a Lease's key (a Complete that leases records as a Lease). */
-static bool
-has_record(const struct engine_op *op, bool *lease)
-{
-	*lease = op->kind == OP_LEASE || leases_next(op);
-	return (op->request_id != NULL && (op->kind == OP_ENQUEUE || *lease));
-}
-
-/* lease_queues is how many queues op may pick from. */
-static size_t
-lease_queues(const struct engine_op *op)
-{
-	return (op->kind == OP_LEASE ? op->in.lease.req.nqueues : 0);
-}
-
-/* add_picks adds what op may pick to the hints of *n queues. (A Complete
- * that leases the next task picks from its task's queue: unknown yet.) */
+/* reads fills r with what op will read, and the ids of its tasks into ids
+ * when not NULL (its class says). */
 static void
-add_picks(const struct engine_op *op, struct store_pick_hint *picks, size_t *n)
+reads(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
 {
-	if (op->kind != OP_LEASE) {
-		return;
+	const struct engine_op_class *k = engine_op_class(op->kind);
+
+	*r = (struct engine_reads) { 0 };
+	if (k->reads != NULL) {
+		k->reads(op, ids, r);
 	}
-	const struct lease_request *req = &op->in.lease.req;
+}
+
+/* has_record says whether op looks up the record of its request id. */
+static bool
+has_record(const struct engine_op *op, const struct engine_reads *r)
+{
+	return (op->request_id != NULL && r->record != ENGINE_RECORD_NONE);
+}
+
+/* add_picks adds what a lease of req may pick to the hints of *n queues. */
+static void
+add_picks(
+    const struct lease_request *req, struct store_pick_hint *picks, size_t *n)
+{
 	for (size_t q = 0; q < req->nqueues; q++) {
 		size_t i = 0;
 		while (i < *n && strcmp(picks[i].queue, req->queues[q]) != 0) {
@@ -109,12 +64,13 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	if (!store_wants_prefetch(s)) {
 		return (CAIRN_OK);
 	}
-	bool lease;
+	struct engine_reads r;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
-		pf.nids += task_ids(op, NULL);
-		pf.nkeys += has_record(op, &lease) ? 1 : 0;
-		nqueues += lease_queues(op);
-		pf.unknown_picks += leases_next(op) ? 1 : 0;
+		reads(op, NULL, &r);
+		pf.nids += r.nids;
+		pf.nkeys += has_record(op, &r) ? 1 : 0;
+		nqueues += r.lease != NULL ? r.lease->nqueues : 0;
+		pf.unknown_picks += r.unknown_picks;
 	}
 	if (pf.unknown_picks > LC_LEASE_MAX) {
 		pf.unknown_picks = LC_LEASE_MAX;
@@ -133,14 +89,17 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	}
 	pf.nids = pf.nkeys = 0;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
-		pf.nids += task_ids(op, ids + pf.nids);
-		if (has_record(op, &lease)) {
+		reads(op, ids + pf.nids, &r);
+		pf.nids += r.nids;
+		if (has_record(op, &r)) {
 			lifecycle_request_key(keys[pf.nkeys], sizeof(keys[0]),
-			    lease, op->request_id);
+			    r.record == ENGINE_RECORD_LEASE, op->request_id);
 			keyp[pf.nkeys] = keys[pf.nkeys];
 			pf.nkeys++;
 		}
-		add_picks(op, picks, &pf.npicks);
+		if (r.lease != NULL) {
+			add_picks(r.lease, picks, &pf.npicks);
+		}
 	}
 	pf.ids = ids;
 	pf.keys = keyp;

@@ -1,0 +1,249 @@
+/*
+ * engine/op.c - the class of each kind of op: one entry per kind says how
+ * the engine applies it, frees what it hands back, tells the store what it
+ * will read, and whether it waits. The engine's files ask the class and
+ * never switch on the kind, so a new kind of op is one entry here and its
+ * apply function.
+ */
+#include "engine/internal.h"
+#include "lifecycle/replay.h"
+
+/* Outputs: tasks (lease, list, the next task of a Complete), one task
+ * (retry, get, await), stats, history. */
+
+static void
+clear_tasks(struct engine_op *op)
+{
+	task_array_free(op->out.tasks.tasks, op->out.tasks.n);
+	op->out.tasks.tasks = NULL;
+	op->out.tasks.n = 0;
+}
+
+static void
+clear_one(struct engine_op *op)
+{
+	task_free(op->out.one.task);
+	op->out.one.task = NULL;
+}
+
+static void
+clear_stats(struct engine_op *op)
+{
+	queue_stats_free(op->out.stats.st, op->out.stats.n);
+	op->out.stats.st = NULL;
+	op->out.stats.n = 0;
+}
+
+static void
+clear_history(struct engine_op *op)
+{
+	task_events_free(op->out.history.ev, op->out.history.n);
+	op->out.history.ev = NULL;
+	op->out.history.n = 0;
+}
+
+/* What each kind reads (engine/prefetch.c). */
+
+static void
+reads_enqueue(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	(void) op;
+	(void) ids;
+	r->record = ENGINE_RECORD_OWN;
+}
+
+static void
+reads_lease(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	(void) ids;
+	r->record = ENGINE_RECORD_LEASE;
+	r->lease = &op->in.lease.req;
+}
+
+static void
+reads_heartbeat(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	if (ids != NULL) {
+		ids[0] = op->in.touch.id;
+	}
+	r->nids = 1;
+}
+
+/* A Complete loads its task; one that leases the next task also looks its
+ * record up as a Lease's, and picks from its task's queue, not known
+ * yet. */
+static void
+reads_complete(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	reads_heartbeat(op, ids, r);
+	if (op->in.touch.lease_next) {
+		r->record = ENGINE_RECORD_LEASE;
+		r->unknown_picks = 1;
+	}
+}
+
+static void
+reads_fail(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	if (ids != NULL) {
+		ids[0] = op->in.fail.id;
+	}
+	r->nids = 1;
+}
+
+static void
+reads_id(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	if (ids != NULL) {
+		ids[0] = op->in.id;
+	}
+	r->nids = 1;
+}
+
+static void
+reads_batch(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	for (size_t i = 0; ids != NULL && i < op->in.batch.n; i++) {
+		ids[i] = op->in.batch.items[i].id;
+	}
+	r->nids = op->in.batch.n;
+}
+
+/* Long-polls. */
+
+static int64_t
+wait_lease(const struct engine_op *op)
+{
+	return (op->in.lease.wait_ms);
+}
+
+static bool
+found_lease(const struct engine_op *op)
+{
+	return (op->out.tasks.n > 0);
+}
+
+static int64_t
+wait_await(const struct engine_op *op)
+{
+	return (op->in.await.wait_ms);
+}
+
+static bool
+found_await(const struct engine_op *op)
+{
+	return (op->out.one.done);
+}
+
+static const struct engine_op_class classes[] = {
+	[OP_ENQUEUE] = {
+	    .apply = engine_apply_enqueue,
+	    .reads = reads_enqueue,
+	},
+	[OP_LEASE] = {
+	    .apply = engine_apply_lease,
+	    .clear = clear_tasks,
+	    .reads = reads_lease,
+	    .park = ENGINE_PARK_DUE,
+	    .wait_ms = wait_lease,
+	    .found = found_lease,
+	},
+	[OP_HEARTBEAT] = {
+	    .apply = engine_apply_heartbeat,
+	    .reads = reads_heartbeat,
+	},
+	[OP_COMPLETE] = {
+	    .apply = engine_apply_complete,
+	    .clear = clear_tasks, /* the next task, with lease_next */
+	    .reads = reads_complete,
+	},
+	[OP_FAIL] = {
+	    .apply = engine_apply_fail,
+	    .reads = reads_fail,
+	},
+	[OP_CANCEL] = {
+	    .apply = engine_apply_cancel,
+	    .reads = reads_id,
+	},
+	[OP_RETRY] = {
+	    .apply = engine_apply_retry,
+	    .clear = clear_one,
+	    .reads = reads_id,
+	},
+	[OP_GET] = {
+	    .apply = engine_apply_get,
+	    .clear = clear_one,
+	},
+	[OP_LIST] = {
+	    .apply = engine_apply_list,
+	    .clear = clear_tasks,
+	},
+	[OP_STATS] = {
+	    .apply = engine_apply_stats,
+	    .clear = clear_stats,
+	},
+	[OP_AWAIT] = {
+	    .apply = engine_apply_await,
+	    .clear = clear_one,
+	    .park = ENGINE_PARK_TERMINAL,
+	    .wait_ms = wait_await,
+	    .found = found_await,
+	},
+	[OP_HISTORY] = {
+	    .apply = engine_apply_history,
+	    .clear = clear_history,
+	},
+	[OP_COMPLETE_BATCH] = {
+	    .apply = engine_apply_complete_batch,
+	    .reads = reads_batch,
+	},
+	[OP_HEARTBEAT_BATCH] = {
+	    .apply = engine_apply_heartbeat_batch,
+	    .reads = reads_batch,
+	},
+};
+
+_Static_assert(sizeof(classes) / sizeof(classes[0]) == OP_KIND_COUNT_,
+    "every op kind has its class");
+
+const struct engine_op_class *
+engine_op_class(enum engine_op_kind kind)
+{
+	return ((unsigned) kind < OP_KIND_COUNT_ ? &classes[kind] : NULL);
+}
+
+void
+engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	op->msg[0] = 0;
+	classes[op->kind].apply(b, op, now);
+}
+
+void
+engine_op_clear(struct engine_op *op)
+{
+	const struct engine_op_class *k = engine_op_class(op->kind);
+
+	if (k != NULL && k->clear != NULL) {
+		k->clear(op);
+	}
+}
+
+int64_t
+engine_op_wait_ms(const struct engine_op *op)
+{
+	const struct engine_op_class *k = &classes[op->kind];
+
+	return (k->park != ENGINE_PARK_NEVER ? k->wait_ms(op) : 0);
+}
+
+bool
+engine_op_found(const struct engine_op *op)
+{
+	const struct engine_op_class *k = &classes[op->kind];
+
+	return (k->park == ENGINE_PARK_NEVER || k->found(op));
+}
