@@ -57,12 +57,12 @@ serve(const struct options *o, sigset_t *sigs)
 		.external_checkpoints
 		= strcmp(o->checkpoints, "external") == 0,
 	};
+	/* Every option has its value (options_parse applied the
+	 * defaults). */
 	struct engine_config ec = {
 		.retention_ms = o->retention_ms,
 		.max_wait_ms = o->max_wait_ms,
-		.max_parked = (uint32_t) (o->max_parked > 0
-		        ? o->max_parked
-		        : (o->contexts > 0 ? o->contexts : 1024) * 3 / 4),
+		.max_parked = (uint32_t) o->max_parked,
 		.on_fatal = on_fatal,
 	};
 	struct rpc_config rc = {
@@ -73,13 +73,10 @@ serve(const struct options *o, sigset_t *sigs)
 		.tls = { o->tls_cert, o->tls_key, o->tls_ca },
 		.send_timeout_ms = o->send_timeout_ms,
 		.limits = {
-		    .max_message = o->max_message > 0 ? (size_t) o->max_message
-		                                      : 4 << 20,
-		    .max_payload = o->max_payload > 0 ? (size_t) o->max_payload
-		                                      : 1 << 20,
-		    .max_batch = o->max_batch > 0 ? (uint32_t) o->max_batch
-		                                  : 1000,
-		    .max_wait_ms = o->max_wait_ms > 0 ? o->max_wait_ms : 60000,
+		    .max_message = (size_t) o->max_message,
+		    .max_payload = (size_t) o->max_payload,
+		    .max_batch_tasks = (uint32_t) o->max_batch,
+		    .max_wait_ms = o->max_wait_ms,
 		},
 	};
 	struct store *store;

@@ -12,6 +12,7 @@
 #include "lifecycle/replay.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/options.h"
 
 #define EXPIRE_PER_BATCH  1000
 #define PRUNE_PER_BATCH   200
@@ -94,7 +95,7 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 	}
 	/* Twice what one batch can record: the log cannot grow. */
 	rv = lifecycle_forget_requests(
-	    b->store, now, 2 * e->cfg.max_batch, msg);
+	    b->store, now, 2 * e->cfg.max_ops_per_commit, msg);
 	if (rv != CAIRN_OK) {
 		return (rv);
 	}
@@ -315,14 +316,14 @@ wait_for_work(struct engine *e)
 	}
 }
 
-/* take_incoming moves up to max_batch submitted ops onto list and starts
- * the wait of long-polls. Called with mu held. */
+/* take_incoming moves up to max_ops_per_commit submitted ops onto list and
+ * starts the wait of long-polls. Called with mu held. */
 static void
 take_incoming(struct engine *e, struct engine_list *list, int64_t now)
 {
 	uint32_t n = 0;
 
-	while (e->head != NULL && n++ < e->cfg.max_batch) {
+	while (e->head != NULL && n++ < e->cfg.max_ops_per_commit) {
 		struct engine_op *op = e->head;
 		e->head = op->next;
 		int64_t wait = engine_op_wait_ms(op);
@@ -384,22 +385,25 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	if (e == NULL) {
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
+	struct options d;
+
+	options_defaults(&d);
 	e->cfg = *cfg;
 	if (e->cfg.clock == NULL) {
 		e->cfg.clock = system_clock;
 	}
 	if (e->cfg.retention_ms <= 0) {
-		e->cfg.retention_ms = 7LL * 24 * 3600 * 1000;
+		e->cfg.retention_ms = d.retention_ms;
 	}
 	e->prune_interval_ms = e->cfg.retention_ms / 4;
 	if (e->prune_interval_ms > PRUNE_INTERVAL_MS) {
 		e->prune_interval_ms = PRUNE_INTERVAL_MS;
 	}
 	if (e->cfg.max_wait_ms <= 0) {
-		e->cfg.max_wait_ms = 60000;
+		e->cfg.max_wait_ms = d.max_wait_ms;
 	}
-	if (e->cfg.max_batch == 0) {
-		e->cfg.max_batch = 1024;
+	if (e->cfg.max_ops_per_commit == 0) {
+		e->cfg.max_ops_per_commit = ENGINE_MAX_OPS_PER_COMMIT;
 	}
 	e->park.max = e->cfg.max_parked;
 	e->next_wakeup = 0; /* look at the store once at start */

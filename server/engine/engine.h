@@ -143,15 +143,20 @@ struct engine_op {
 	int64_t wait_until;
 };
 
+#define ENGINE_MAX_OPS_PER_COMMIT 1024
+
 struct engine_config {
 	struct store *store;
 	/* clock returns the time in ms since the epoch; NULL: the system
 	 * clock. Tests pass a clock they control. */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
-	int64_t retention_ms; /* terminal tasks kept; default 7 days */
-	int64_t max_wait_ms;  /* longest long-poll; default 60 s */
-	uint32_t max_batch;   /* ops per transaction; default 1024 */
+	/* Zero: the defaults of the options table (ops/options.c). */
+	int64_t retention_ms; /* terminal tasks kept (--retention) */
+	int64_t max_wait_ms;  /* longest long-poll (--max-wait) */
+	/* Requests taken into one transaction at most (not an option);
+	 * 0: ENGINE_MAX_OPS_PER_COMMIT. */
+	uint32_t max_ops_per_commit;
 	/* Parked long-polls (leases and awaits) at most; one more that
 	 * would park is answered RESOURCE_EXHAUSTED. 0: no limit. */
 	uint32_t max_parked;

@@ -22,21 +22,6 @@
 /* The text of the file read last: options point into it. */
 static char *loaded;
 
-/* Defaults applied elsewhere (main.c, the engine, rpc), shown by
- * config_print so that the printed configuration is the effective one. */
-static const struct {
-	const char *name, *value;
-} defaults[] = {
-	{ "pg-schema", "cairn" },
-	{ "retention", "7d" },
-	{ "max-wait", "60s" },
-	{ "max-message", "4MiB" },
-	{ "max-payload", "1MiB" },
-	{ "max-batch", "1000" },
-	{ "contexts", "1024" },
-	{ "send-timeout", "10s" },
-};
-
 static char *
 read_all(const char *path, char *err, size_t errlen)
 {
@@ -294,19 +279,6 @@ config_print(const struct options *o, FILE *f)
 		    || strcmp(name, "help") == 0
 		    || strcmp(name, "version") == 0) {
 			continue;
-		}
-		for (size_t d = 0;
-		     val[0] == 0 && d < sizeof(defaults) / sizeof(defaults[0]);
-		     d++) {
-			if (strcmp(defaults[d].name, name) == 0) {
-				snprintf(
-				    val, sizeof(val), "%s", defaults[d].value);
-			}
-		}
-		if (strcmp(name, "max-parked") == 0 && val[0] == 0) {
-			snprintf(val, sizeof(val), "%lld",
-			    (long long) (o->contexts > 0 ? o->contexts : 1024)
-			        * 3 / 4);
 		}
 		if (val[0] == 0) {
 			fprintf(f, "# %s is not set\n", name);

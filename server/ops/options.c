@@ -18,6 +18,7 @@ struct opt {
 	const char *name; /* flag without "--"; env is CAIRN_ + upper */
 	enum opt_kind kind;
 	size_t offset;
+	const char *def; /* the default, as it would be written; NULL: none */
 	const char *arg;
 	const char *help;
 };
@@ -25,66 +26,66 @@ struct opt {
 #define OFF(f) offsetof(struct options, f)
 
 static const struct opt table[] = {
-	{ "listen", OPT_LIST, OFF(listen), "URL",
+	{ "listen", OPT_LIST, OFF(listen), "tcp://127.0.0.1:7420", "URL",
 	    "listen on URL (repeatable; tcp://, ipc://, tls+tcp://)\n"
 	    "default tcp://127.0.0.1:7420" },
-	{ "store", OPT_STR, OFF(store), "URI",
+	{ "store", OPT_STR, OFF(store), "sqlite:cairn.db", "URI",
 	    "sqlite:PATH (default sqlite:cairn.db) or\n"
 	    "postgres://USER@HOST:PORT/DB" },
-	{ "pg-schema", OPT_STR, OFF(pg_schema), "NAME",
+	{ "pg-schema", OPT_STR, OFF(pg_schema), "cairn", "NAME",
 	    "PostgreSQL schema of Cairn's tables (default cairn)" },
-	{ "durability", OPT_STR, OFF(durability), "MODE",
+	{ "durability", OPT_STR, OFF(durability), "full", "MODE",
 	    "full (default): every reply follows an fsync\n"
 	    "normal-unsafe: survives a crash of cairnd, but a power\n"
 	    "loss may lose the last acknowledged changes" },
-	{ "checkpoints", OPT_STR, OFF(checkpoints), "WHO",
+	{ "checkpoints", OPT_STR, OFF(checkpoints), "cairnd", "WHO",
 	    "SQLite: who checkpoints the WAL. cairnd (default):\n"
 	    "cairnd, passive, past 1000 frames, failures stop it;\n"
 	    "external: never cairnd, not even at exit, so that\n"
 	    "Litestream owns them (docs/OPERATIONS.md)" },
-	{ "retention", OPT_DURATION, OFF(retention_ms), "DUR",
+	{ "retention", OPT_DURATION, OFF(retention_ms), "7d", "DUR",
 	    "keep finished tasks this long (default 7d)" },
-	{ "max-wait", OPT_DURATION, OFF(max_wait_ms), "DUR",
+	{ "max-wait", OPT_DURATION, OFF(max_wait_ms), "60s", "DUR",
 	    "longest long-poll of Lease and Await (default 60s)" },
-	{ "max-message", OPT_SIZE, OFF(max_message), "BYTES",
+	{ "max-message", OPT_SIZE, OFF(max_message), "4MiB", "BYTES",
 	    "largest request (default 4MiB)" },
-	{ "max-payload", OPT_SIZE, OFF(max_payload), "BYTES",
+	{ "max-payload", OPT_SIZE, OFF(max_payload), "1MiB", "BYTES",
 	    "largest payload, result or details (default 1MiB)" },
-	{ "max-batch", OPT_INT, OFF(max_batch), "N",
+	{ "max-batch", OPT_INT, OFF(max_batch), "1000", "N",
 	    "most tasks in one Enqueue (default 1000)" },
-	{ "contexts", OPT_INT, OFF(contexts), "N",
+	{ "contexts", OPT_INT, OFF(contexts), "1024", "N",
 	    "requests in flight, long-polls included (default 1024)" },
-	{ "max-parked", OPT_INT, OFF(max_parked), "N",
+	{ "max-parked", OPT_INT, OFF(max_parked), NULL, "N",
 	    "most parked long-polls; more are refused (default 3/4\n"
 	    "of --contexts, so that others are still served)" },
-	{ "send-timeout", OPT_DURATION, OFF(send_timeout_ms), "DUR",
+	{ "send-timeout", OPT_DURATION, OFF(send_timeout_ms), "10s", "DUR",
 	    "drop a reply the client does not take (default 10s)" },
-	{ "token-file", OPT_STR, OFF(token_file), "FILE",
+	{ "token-file", OPT_STR, OFF(token_file), NULL, "FILE",
 	    "require a token from FILE (one per line) in every request" },
-	{ "tls-cert", OPT_STR, OFF(tls_cert), "FILE",
+	{ "tls-cert", OPT_STR, OFF(tls_cert), NULL, "FILE",
 	    "certificate (PEM) of tls+tcp:// listeners" },
-	{ "tls-key", OPT_STR, OFF(tls_key), "FILE",
+	{ "tls-key", OPT_STR, OFF(tls_key), NULL, "FILE",
 	    "private key (PEM) of --tls-cert" },
-	{ "tls-ca", OPT_STR, OFF(tls_ca), "FILE",
+	{ "tls-ca", OPT_STR, OFF(tls_ca), NULL, "FILE",
 	    "require client certificates signed by these CAs (PEM)" },
-	{ "log-level", OPT_STR, OFF(log_level), "LEVEL",
+	{ "log-level", OPT_STR, OFF(log_level), "info", "LEVEL",
 	    "debug, info (default), warn or error" },
-	{ "log-format", OPT_STR, OFF(log_format), "FORMAT",
+	{ "log-format", OPT_STR, OFF(log_format), "text", "FORMAT",
 	    "text (default) or json" },
-	{ "http", OPT_STR, OFF(http), "HOST:PORT",
+	{ "http", OPT_STR, OFF(http), NULL, "HOST:PORT",
 	    "serve /metrics, /healthz and /readyz over HTTP\n"
 	    "(e.g. 127.0.0.1:7421; default off)" },
-	{ "backup-dir", OPT_STR, OFF(backup_dir), "DIR",
+	{ "backup-dir", OPT_STR, OFF(backup_dir), NULL, "DIR",
 	    "where 'cairn backup NAME' writes (default: the\n"
 	    "directory of the SQLite database)" },
-	{ "config", OPT_STR, OFF(config), "FILE",
+	{ "config", OPT_STR, OFF(config), NULL, "FILE",
 	    "read options from FILE first (key = value lines,\n"
 	    "keys named as the flags; see docs/OPERATIONS.md)" },
-	{ "check-config", OPT_FLAG, OFF(check_config), NULL,
+	{ "check-config", OPT_FLAG, OFF(check_config), NULL, NULL,
 	    "check the options, print them (no secrets), exit\n"
 	    "0 when they are valid, 2 when not" },
-	{ "help", OPT_FLAG, OFF(help), NULL, "print this help" },
-	{ "version", OPT_FLAG, OFF(version), NULL, "print the version" },
+	{ "help", OPT_FLAG, OFF(help), NULL, NULL, "print this help" },
+	{ "version", OPT_FLAG, OFF(version), NULL, NULL, "print the version" },
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -203,6 +204,40 @@ from_env(struct options *o, char *err, size_t errlen)
 	return (0);
 }
 
+/* apply_defaults sets every option whose value is unset (0, NULL, no
+ * address) to its default, through the same parser as a value given. A
+ * duration of 0 means "the default" as on the wire. */
+static void
+apply_defaults(struct options *o)
+{
+	char err[128];
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *p = &table[i];
+		const char *base = (const char *) o + p->offset;
+		bool unset = p->kind == OPT_LIST ? o->nlisten == 0
+		    : p->kind == OPT_STR
+		    ? *(const char *const *) (const void *) base == NULL
+		    : p->kind != OPT_FLAG
+		        && *(const int64_t *) (const void *) base == 0;
+		if (p->def != NULL && unset
+		    && set(o, p, p->def, "default", err, sizeof(err)) != 0) {
+			abort(); /* a default that does not parse: a bug */
+		}
+	}
+	/* Parked long-polls hold contexts: leave a quarter to the others. */
+	if (o->max_parked == 0) {
+		o->max_parked = o->contexts * 3 / 4;
+	}
+}
+
+void
+options_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	apply_defaults(o);
+}
+
 int
 options_parse(
     struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -210,12 +245,8 @@ options_parse(
 	bool listen_from_flags = false;
 
 	memset(o, 0, sizeof(*o));
-	o->store = "sqlite:cairn.db";
-	o->durability = "full";
-	o->checkpoints = "cairnd";
-	o->log_level = "info";
-	o->log_format = "text";
-	/* Lowest first: defaults, the config file, the environment, flags. */
+	/* Lowest first: the config file, the environment, flags; then the
+	 * defaults for what none of them set. */
 	if (config_apply(o, argc, argv, err, errlen) != 0
 	    || from_env(o, err, errlen) != 0) {
 		return (-1);
@@ -259,9 +290,7 @@ options_parse(
 			return (-1);
 		}
 	}
-	if (o->nlisten == 0) {
-		o->listen[o->nlisten++] = "tcp://127.0.0.1:7420";
-	}
+	apply_defaults(o);
 	if (strcmp(o->durability, "full") != 0
 	    && strcmp(o->durability, "normal-unsafe") != 0) {
 		snprintf(err, errlen,

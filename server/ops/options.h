@@ -1,7 +1,11 @@
 /*
- * ops/options.h - cairnd's configuration: defaults, then environment
- * variables, then command-line flags, each named after the flag
- * (--max-batch is CAIRN_MAX_BATCH).
+ * ops/options.h - cairnd's configuration: the config file, then
+ * environment variables, then command-line flags, each named after the
+ * flag (--max-batch is CAIRN_MAX_BATCH), and the defaults for what none of
+ * them sets. Each default lives in one place, the options table of
+ * options.c; the modules that keep a fallback of their own for callers
+ * that leave a field at 0 (the engine, rpc) read it with
+ * options_defaults.
  */
 #ifndef CAIRN_OPTIONS_H
 #define CAIRN_OPTIONS_H
@@ -23,11 +27,12 @@ struct options {
 	int64_t max_wait_ms;
 	int64_t max_message;
 	int64_t max_payload;
-	int64_t max_batch;
+	int64_t
+	    max_batch; /* tasks per Enqueue or batch (rpc's max_batch_tasks) */
 	int64_t contexts;
-	int64_t max_parked;      /* parked long-polls; 0: 3/4 of contexts */
-	int64_t send_timeout_ms; /* 0: 10 s */
-	const char *token_file;  /* NULL: no auth */
+	int64_t max_parked; /* parked long-polls; default 3/4 of contexts */
+	int64_t send_timeout_ms;
+	const char *token_file; /* NULL: no auth */
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_ca;
@@ -41,7 +46,11 @@ struct options {
 	bool version;
 };
 
-/* options_parse fills o from defaults, the environment and argv. Returns
+/* options_defaults fills o with the defaults alone. */
+void options_defaults(struct options *o);
+
+/* options_parse fills o from the config file, the environment and argv,
+ * and from the defaults for the rest. Returns
  * 0, or -1 with a one-line message in err. Strings point into argv or the
  * environment. */
 int options_parse(

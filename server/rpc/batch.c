@@ -17,7 +17,7 @@
 static struct touch_item *
 new_items(struct rpc_ctx *c, size_t n)
 {
-	uint32_t max = c->srv->cfg.limits.max_batch;
+	uint32_t max = c->srv->cfg.limits.max_batch_tasks;
 
 	if (n == 0 || n > max) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,

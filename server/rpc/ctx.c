@@ -92,10 +92,8 @@ rpc_reply(const ProtobufCMessage *out, void *closure_data)
 	c->state = CTX_SEND;
 	/* A peer that never reads its replies must not keep this context
 	 * (and the reply's memory) for ever. */
-	nng_aio_set_timeout(c->aio,
-	    c->srv->cfg.send_timeout_ms > 0
-	        ? (nng_duration) c->srv->cfg.send_timeout_ms
-	        : 10000);
+	nng_aio_set_timeout(
+	    c->aio, (nng_duration) c->srv->cfg.send_timeout_ms);
 	nng_ctx_send(c->ctx, c->aio);
 }
 

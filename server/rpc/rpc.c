@@ -14,6 +14,7 @@
 #include "lifecycle/replay.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/options.h"
 #include "rpc/internal.h"
 
 #include <nng/protocol/reqrep0/rep.h>
@@ -104,6 +105,31 @@ ctx_cb(void *arg)
 	}
 }
 
+/* with_defaults gives the zero members of cfg their defaults. */
+static void
+with_defaults(struct rpc_config *cfg)
+{
+	struct rpc_limits *l = &cfg->limits;
+	struct options d;
+
+	options_defaults(&d);
+	cfg->contexts
+	    = cfg->contexts > 0 ? cfg->contexts : (unsigned) d.contexts;
+	if (cfg->send_timeout_ms <= 0) {
+		cfg->send_timeout_ms = d.send_timeout_ms;
+	}
+	l->max_message
+	    = l->max_message > 0 ? l->max_message : (size_t) d.max_message;
+	l->max_payload
+	    = l->max_payload > 0 ? l->max_payload : (size_t) d.max_payload;
+	if (l->max_batch_tasks == 0) {
+		l->max_batch_tasks = (uint32_t) d.max_batch;
+	}
+	if (l->max_wait_ms <= 0) {
+		l->max_wait_ms = d.max_wait_ms;
+	}
+}
+
 static int
 open_socket(struct rpc_server *srv, char *err, size_t errlen)
 {
@@ -160,7 +186,8 @@ rpc_start(struct rpc_server **out, const struct rpc_config *cfg,
 	}
 	srv->cfg = *cfg;
 	srv->engine = engine;
-	srv->nctx = cfg->contexts > 0 ? cfg->contexts : 1024;
+	with_defaults(&srv->cfg);
+	srv->nctx = srv->cfg.contexts;
 	if ((srv->ctxs = calloc(srv->nctx, sizeof(*srv->ctxs))) == NULL) {
 		free(srv);
 		snprintf(err, errlen, "out of memory");

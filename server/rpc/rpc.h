@@ -12,11 +12,13 @@
 
 #include "engine/engine.h"
 
+/* Zero members take the defaults of the options table (ops/options.c). */
 struct rpc_limits {
-	size_t max_message;  /* envelope bytes; default 4 MiB */
-	size_t max_payload;  /* payload, result, details; default 1 MiB */
-	uint32_t max_batch;  /* tasks per Enqueue; default 1000 */
-	int64_t max_wait_ms; /* longest long-poll; default 60 s */
+	size_t max_message; /* envelope bytes (--max-message) */
+	size_t max_payload; /* payload, result, details */
+	uint32_t
+	    max_batch_tasks; /* tasks per Enqueue or batch (--max-batch) */
+	int64_t max_wait_ms; /* longest long-poll (--max-wait) */
 };
 
 /* TLS of tls+tcp:// listeners (rpc/listen.c): PEM files. */
@@ -33,13 +35,14 @@ struct rpc_config {
 	const char *const *listen; /* URLs */
 	size_t nlisten;
 	struct rpc_limits limits;
-	unsigned contexts; /* requests in flight, parked ones included */
+	unsigned contexts; /* requests in flight, parked ones included; 0:
+	                      the default */
 	const char *version;
 	const struct auth *auth; /* NULL: no token needed (auth.h) */
 	struct rpc_tls tls;
 	int64_t send_timeout_ms; /* a reply not taken by then is dropped, so
 	                            that a client that never reads cannot
-	                            hold contexts; 0: 10 s */
+	                            hold contexts; 0: the default */
 	const char *store_uri;   /* Backup copies it (rpc/backup.c) */
 	const char *backup_dir;  /* where Backup writes; NULL: refused */
 };

@@ -49,7 +49,7 @@ rpc_enqueue(Cairn__V1__Queue_Service *svc, const Cairn__V1__EnqueueRequest *in,
 {
 	struct rpc_ctx *c = data;
 	size_t n = in->n_tasks;
-	uint32_t max = c->srv->cfg.limits.max_batch;
+	uint32_t max = c->srv->cfg.limits.max_batch_tasks;
 
 	if (n == 0 || n > max) {
 		rpc_refuse(c, CAIRN_INVALID_ARGUMENT,

@@ -82,7 +82,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Small limits, so that the fuzzer reaches them. */
 	fz.srv.cfg.limits = (struct rpc_limits) { .max_message = 65536,
 		.max_payload = 4096,
-		.max_batch = 16,
+		.max_batch_tasks = 16,
 		.max_wait_ms = 5 };
 	fz.srv.cfg.version = "fuzz";
 	fz.srv.engine = fz.engine;
