@@ -1,7 +1,8 @@
 /*
- * lifecycle/lifecycle.c - the task lifecycle rules (see DESIGN.md, "The
- * lifecycle, precisely"). Each transition loads a row, decides in C, saves the
- * row and records its history events, all in the engine's open transaction.
+ * lifecycle/lifecycle.c - the task lifecycle rules (proto/README.md says
+ * them to clients, "What a worker author needs to know"). Each transition
+ * loads a row, decides in C, saves the row and records its history events, all
+ * in the engine's open transaction.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include "lifecycle/lifecycle.h"
 #include "ops/metrics.h"
 
-/* set_msg copies a store's detail or a rule's message for the caller. */
+/* fault copies the store's detail of a failed call into msg and returns
+ * rv. */
 static int
 fault(struct store *s, int rv, char *msg)
 {

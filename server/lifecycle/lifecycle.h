@@ -1,6 +1,7 @@
 /*
- * lifecycle/lifecycle.h - the task lifecycle rules of DESIGN.md, applied on
- * top of the row-level storage interface, so that every backend behaves alike.
+ * lifecycle/lifecycle.h - the task lifecycle rules (as proto/README.md
+ * states them to clients), applied on top of the row-level storage
+ * interface, so that every backend behaves alike.
  *
  * Every function runs inside the engine's open transaction on the engine
  * thread, and writes nothing unless it succeeds, except where a lease is
@@ -11,6 +12,7 @@
 #ifndef CAIRN_LIFECYCLE_H
 #define CAIRN_LIFECYCLE_H
 
+#include "lifecycle/rules.h"
 #include "store/store.h"
 
 #define LC_MSG_MAX   256

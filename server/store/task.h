@@ -16,13 +16,6 @@
 #define TASK_TOKEN_LEN  32 /* hex characters of a lease token */
 #define TASK_TIME_NEVER INT64_MAX
 
-/* Defaults applied when a producer leaves a field at zero. */
-#define TASK_DEFAULT_MAX_ATTEMPTS   25
-#define TASK_DEFAULT_HEARTBEAT_MS   60000
-#define TASK_DEFAULT_BACKOFF_MS     1000
-#define TASK_DEFAULT_MULTIPLIER     2.0
-#define TASK_DEFAULT_MAX_BACKOFF_MS 3600000
-
 /* How the last lease of a task ended; lets a repeated Complete or Fail with
  * the same token be answered OK, and a stale one be told why it lost. */
 enum lease_outcome {
@@ -108,27 +101,6 @@ void task_free(struct task *t);
 void task_array_free(struct task **tasks, size_t n);
 void task_events_free(struct task_event *ev, size_t n);
 void queue_stats_free(struct queue_stats *st, size_t n);
-
-/* task_spec_apply_defaults fills zero fields of spec with the defaults. */
-void task_spec_apply_defaults(struct task_spec *spec);
-
-/* task_backoff_ms returns the delay before the attempt after `attempt`
- * (1-based) failed: initial * multiplier^(attempt-1), capped at max. */
-int64_t task_backoff_ms(const struct retry_policy *p, uint32_t attempt);
-
-/* task_lease_deadline returns when a lease taken or extended at now ends:
- * now + lease_timeout, cut at attempt_deadline (start-to-close), and tells
- * in *by_start_to_close which of the two bounds it. */
-int64_t task_lease_deadline(int64_t now, int64_t lease_timeout_ms,
-    int64_t attempt_deadline, bool *by_start_to_close);
-
-/* task_token_new writes a fresh random lease token (32 hex characters and
- * a NUL) into buf. */
-void task_token_new(char buf[TASK_TOKEN_LEN + 1]);
-
-/* task_outcome_reason returns why a lease that ended with outcome is no
- * longer valid, as a message for FAILED_PRECONDITION. */
-const char *task_outcome_reason(enum lease_outcome outcome);
 
 /* task_state_is_terminal says whether s is SUCCEEDED, FAILED or CANCELED. */
 static inline bool

@@ -38,7 +38,7 @@ struct store_watch {
 	void (*due)(void *arg, const char *queue);
 	void *arg;
 	PGconn *conn;
-	int stop_pipe[2]; /* written once by pg_listen_stop */
+	int stop_pipe[2]; /* written once by pg_unwatch */
 	pthread_t thread;
 };
 
