@@ -197,10 +197,12 @@ export class SpReqTransport {
     this.rx = [];
     this.rxLen = 0;
     sock.setNoDelay(true);
+    // The transport's own timers never keep the process alive: the
+    // requests' timers do, while there are any.
     const shake = setTimeout(() => {
       this.lastError = `no SP handshake from ${a.url} within ${this.opts.handshakeTimeoutMs} ms`;
       sock.destroy();
-    }, this.opts.handshakeTimeoutMs);
+    }, this.opts.handshakeTimeoutMs).unref();
     const ready = a.scheme === "tls+tcp" ? "secureConnect" : "connect";
     sock.once(ready, () => {
       sock.write(Buffer.from([0, 0x53, 0x50, 0, 0, SP_REQ, 0, 0]));
@@ -210,17 +212,29 @@ export class SpReqTransport {
         this.onData(d, shake);
       } catch (e) {
         this.lastError = (e as Error).message;
+        // A peer that is not a REP would be the same at the next try.
+        if (!this.open) {
+          this.failAll(new UnavailableError(Code.UNAVAILABLE, `cannot connect to ${a.url}: ${this.lastError}`));
+        }
         sock.destroy();
       }
     });
+    let tcpUp = false;
+    sock.once("connect", () => (tcpUp = true));
     sock.on("error", (e: NodeJS.ErrnoException) => {
       const code = e.code ?? "";
       this.lastError = `${e.message}`;
+      // A server that drops a connection in the middle of the TLS
+      // handshake has refused us (mbed TLS, nng's, sends no alert).
+      const tlsRefused = a.scheme === "tls+tcp" && tcpUp && !this.open;
+      if (tlsRefused && /before secure TLS connection/.test(e.message)) {
+        this.lastError += " (the server refused the TLS handshake: does it require a client certificate?)";
+      }
       // Before the handshake, an error of the peer itself (a certificate
       // it should not have, a name it cannot resolve) would only come
       // again: the waiting requests fail now, with its words.
-      if (!this.open && !TRANSIENT.has(code)) {
-        this.failAll(new UnavailableError(Code.UNAVAILABLE, `cannot connect to ${a.url}: ${e.message}`));
+      if (!this.open && (!TRANSIENT.has(code) || tlsRefused)) {
+        this.failAll(new UnavailableError(Code.UNAVAILABLE, `cannot connect to ${a.url}: ${this.lastError}`));
       }
     });
     sock.on("close", () => {
@@ -239,7 +253,7 @@ export class SpReqTransport {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           if (this.pending.size > 0) this.connect();
-        }, wait);
+        }, wait).unref();
       }
     });
     this.refresh();
