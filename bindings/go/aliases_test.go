@@ -1,0 +1,8 @@
+package cairn_test
+
+import "cairn.dev/cairn/cairnpb"
+
+type (
+	cairnpbHeartbeat = cairnpb.HeartbeatResponse
+	cairnpbFail      = cairnpb.FailResponse
+)
