@@ -12,6 +12,10 @@ packages=(
 	# a pooler in front of it, the hand-made call of proto/README.md, and
 	# Python bindings
 	postgresql pgbouncer nng-utils protobuf-compiler python3 python3-pytest
+	# tests: the generator of proto/testdata/ (the TypeScript and Go
+	# clients' own packages come from npm and Go's module proxy, in
+	# tests/clients/)
+	python3-protobuf
 	# tests: sanitizer and fuzzer runtimes, Prometheus's format checker
 	clang libclang-rt-14-dev prometheus
 	clang-format sqlite3 openssl procps
