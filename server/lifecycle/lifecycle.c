@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/workflow.h"
 #include "ops/metrics.h"
 
 /* fault copies the store's detail of a failed call into msg and returns
@@ -82,6 +83,20 @@ record(struct store *s, struct task_row *row, int64_t now, const char *kind,
 	return (store_add_event(s, row->t.id, row->event_seq, &ev));
 }
 
+/* save writes row back and, when the task has just ended, gives the
+ * workflow entry it belongs to (an activity) its outcome in the same
+ * transaction. */
+static int
+save(struct store *s, const struct task_row *row, int64_t now)
+{
+	int rv = store_save(s, row);
+
+	if (rv == CAIRN_OK && task_state_is_terminal(row->t.state)) {
+		rv = lifecycle_wf_task_done(s, row, now);
+	}
+	return (rv);
+}
+
 static void
 finish(struct task_row *row, cairn_state state, int64_t now)
 {
@@ -141,7 +156,7 @@ expire_row(struct store *s, struct task_row *row, int64_t now)
 		return (rv);
 	}
 	row->t.updated_ms = now;
-	return (store_save(s, row));
+	return (save(s, row, now));
 }
 
 int
@@ -309,7 +324,7 @@ lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
 	row.outcome = LEASE_COMPLETED;
 	row.t.updated_ms = now;
 	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK
-	    || (rv = store_save(s, &row)) != CAIRN_OK) {
+	    || (rv = save(s, &row, now)) != CAIRN_OK) {
 		rv = fault(s, rv, msg);
 	}
 out:
@@ -338,7 +353,7 @@ lifecycle_fail(struct store *s, const struct fail_request *req, int64_t now,
 		    || (rv = end_attempt(s, &row, !req->non_retryable,
 		            req->retry_delay_ms, now))
 		        != 0
-		    || (rv = store_save(s, &row)) != 0) {
+		    || (rv = save(s, &row, now)) != 0) {
 			rv = fault(s, rv, msg);
 			goto out;
 		}
@@ -386,7 +401,7 @@ lifecycle_cancel(
 	}
 	if (rv == CAIRN_OK) {
 		row.t.updated_ms = now;
-		rv = store_save(s, &row);
+		rv = save(s, &row, now);
 	}
 	if (rv != CAIRN_OK) {
 		rv = fault(s, rv, msg);

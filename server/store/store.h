@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store_wf.h"
 #include "store/task.h"
 
 #define STORE_ERRMSG_MAX 256
@@ -59,6 +60,8 @@ struct task_row {
 	int64_t attempt_deadline_ms; /* start-to-close; TASK_TIME_NEVER */
 	enum lease_outcome outcome;  /* how the last lease ended */
 	uint32_t event_seq;          /* events recorded so far */
+	uint64_t wf_run;             /* an activity's run; 0: none */
+	uint32_t wf_seq;             /* and its entry */
 };
 
 struct store;
@@ -192,6 +195,13 @@ struct store_ops {
 	 * are lost and the transaction cannot commit. NULL: nothing is
 	 * ever gathered. */
 	int (*flush)(struct store *s);
+
+	/* Runs, log entries and inboxes of durable workflows
+	 * (store/store_wf.h). NULL: a backend without workflows (their
+	 * rpcs answer UNIMPLEMENTED). next_wakeup (and commit_wakeup)
+	 * include their instants: a run ready after its retry delay, a
+	 * run's lease deadline, a timer or signal timeout. */
+	const struct store_wf_ops *wf;
 };
 
 /* A watch of the database for changes that other processes make
@@ -247,6 +257,8 @@ struct store_backend {
 struct store {
 	const struct store_ops *ops;
 	const struct store_backend *backend; /* set by store_open */
+	/* Set by the engine for a transaction (store/store_wf.h). */
+	const struct store_notes *notes;
 	char errmsg[STORE_ERRMSG_MAX];
 	/* Set by the backend when a call hit an I/O error (a failed write
 	 * or fsync): the engine then stops committing on this handle. */
@@ -480,4 +492,133 @@ store_prefetch(struct store *s, const struct store_prefetch *pf)
 	        : s->ops->prefetch(s, pf));
 }
 
+/* Workflow wrappers (store/store_wf.h). */
+static inline bool
+store_has_workflows(const struct store *s)
+{
+	return (s->ops->wf != NULL);
+}
+static inline int
+store_wf_insert(struct store *s, const struct wf_start *st, int64_t now,
+    uint64_t *id, bool *created)
+{
+	return (s->ops->wf->insert(s, st, now, id, created));
+}
+static inline int
+store_wf_find(struct store *s, const char *workflow_id, uint64_t *id)
+{
+	return (s->ops->wf->find(s, workflow_id, id));
+}
+static inline int
+store_wf_load(struct store *s, uint64_t id, struct wf_run *run)
+{
+	return (s->ops->wf->load(s, id, run));
+}
+static inline int
+store_wf_save(struct store *s, const struct wf_run *run)
+{
+	return (s->ops->wf->save(s, run));
+}
+static inline int
+store_wf_pick_ready(struct store *s, const char *queue, int64_t now,
+    uint32_t max, uint64_t *ids, size_t *n)
+{
+	return (s->ops->wf->pick_ready(s, queue, now, max, ids, n));
+}
+static inline int
+store_wf_pick_expired(
+    struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n)
+{
+	return (s->ops->wf->pick_expired(s, now, max, ids, n));
+}
+static inline int
+store_wf_entry_insert(
+    struct store *s, uint64_t run_id, const struct wf_entry *e)
+{
+	return (s->ops->wf->entry_insert(s, run_id, e));
+}
+static inline int
+store_wf_entry_load(
+    struct store *s, uint64_t run_id, uint32_t seq, struct wf_entry *e)
+{
+	return (s->ops->wf->entry_load(s, run_id, seq, e));
+}
+static inline int
+store_wf_entry_save(struct store *s, uint64_t run_id, const struct wf_entry *e)
+{
+	return (s->ops->wf->entry_save(s, run_id, e));
+}
+static inline int
+store_wf_entries(
+    struct store *s, const struct wf_read *q, struct wf_entry **out, size_t *n)
+{
+	return (s->ops->wf->entries(s, q, out, n));
+}
+static inline int
+store_wf_pick_fired(
+    struct store *s, int64_t now, uint32_t max, struct wf_ref *refs, size_t *n)
+{
+	return (s->ops->wf->pick_fired(s, now, max, refs, n));
+}
+static inline int
+store_wf_find_wait(
+    struct store *s, uint64_t run_id, const char *name, uint32_t *seq)
+{
+	return (s->ops->wf->find_wait(s, run_id, name, seq));
+}
+static inline int
+store_wf_inbox_put(struct store *s, uint64_t run_id, const char *name,
+    const uint8_t *payload, size_t len, int64_t now)
+{
+	return (s->ops->wf->inbox_put(s, run_id, name, payload, len, now));
+}
+static inline int
+store_wf_inbox_take(struct store *s, uint64_t run_id, const char *name,
+    uint8_t **payload, size_t *len)
+{
+	return (s->ops->wf->inbox_take(s, run_id, name, payload, len));
+}
+static inline int
+store_wf_list(struct store *s, const struct wf_filter *f, uint32_t limit,
+    uint64_t after_id, struct wf_run ***out, size_t *n)
+{
+	return (s->ops->wf->list(s, f, limit, after_id, out, n));
+}
+static inline int
+store_wf_stats(struct store *s, struct wf_type_stats **out, size_t *n)
+{
+	return (s->ops->wf->stats(s, out, n));
+}
+static inline int
+store_wf_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
+{
+	*n = 0;
+	return (s->ops->wf == NULL ? CAIRN_OK
+	                           : s->ops->wf->prune(s, before, limit, n));
+}
+
+/* Notes for the engine (struct store_notes); no-ops when none is set. */
+static inline void
+store_note_due(struct store *s, const char *queue)
+{
+	if (s->notes != NULL && s->notes->due != NULL) {
+		s->notes->due(s->notes->arg, queue);
+	}
+}
+static inline void
+store_note_runnable(struct store *s, const char *queue)
+{
+	if (s->notes != NULL && s->notes->runnable != NULL) {
+		s->notes->runnable(s->notes->arg, queue);
+	}
+}
+static inline void
+store_note_finished(struct store *s)
+{
+	if (s->notes != NULL && s->notes->finished != NULL) {
+		s->notes->finished(s->notes->arg);
+	}
+}
+
 #endif /* CAIRN_STORE_H */
+

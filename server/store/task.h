@@ -47,6 +47,8 @@ struct task_spec {
 	int64_t heartbeat_timeout_ms;
 	int64_t start_to_close_ms;   /* 0: none */
 	const char *idempotency_key; /* NULL: none */
+	uint64_t wf_run;             /* an activity's run; 0: none */
+	uint32_t wf_seq;             /* and its entry */
 };
 
 /* A task as stored. Every pointer is owned by the struct (task_free). */

@@ -136,6 +136,8 @@ sq_read_row(sqlite3_stmt *st, struct task_row *row)
 	row->attempt_deadline_ms = sq_col_i64_or(st, 25, TASK_TIME_NEVER);
 	row->outcome = (enum lease_outcome) sqlite3_column_int(st, 26);
 	row->event_seq = (uint32_t) sqlite3_column_int64(st, 27);
+	row->wf_run = (uint64_t) sqlite3_column_int64(st, 28);
+	row->wf_seq = (uint32_t) sqlite3_column_int64(st, 29);
 
 	if ((rv = sq_col_text(st, 1, &t->queue)) != 0
 	    || (rv = sq_col_blob(st, 2, &t->payload, &t->payload_len)) != 0

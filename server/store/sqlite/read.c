@@ -217,13 +217,16 @@ int
 sq_next_wakeup(struct store *s, int64_t now, int64_t *at)
 {
 	int64_t due = TASK_TIME_NEVER, deadline = TASK_TIME_NEVER;
+	int64_t wf = TASK_TIME_NEVER;
 	int rv;
 
 	if ((rv = min_of(s, SQ_NEXT_DUE, now, &due)) != CAIRN_OK
 	    || (rv = min_of(s, SQ_NEXT_DEADLINE, now, &deadline))
-	        != CAIRN_OK) {
+	        != CAIRN_OK
+	    || (rv = sqw_next_wakeup(s, now, &wf)) != CAIRN_OK) {
 		return (rv);
 	}
 	*at = due < deadline ? due : deadline;
+	*at = wf < *at ? wf : *at;
 	return (CAIRN_OK);
 }

@@ -43,6 +43,10 @@ sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	sqlite3_bind_int64(st, 10, spec->start_to_close_ms);
 	bind_text_or_null(st, 11, spec->idempotency_key);
 	sqlite3_bind_int64(st, 12, now);
+	if (spec->wf_run != 0) {
+		sqlite3_bind_int64(st, 13, (sqlite3_int64) spec->wf_run);
+		sqlite3_bind_int64(st, 14, spec->wf_seq);
+	}
 	/* No RETURNING: SQLite runs it through an ephemeral table that it
 	 * builds and frees on every insert (half the insert's cost). The
 	 * engine owns the connection, so the row count and the last rowid

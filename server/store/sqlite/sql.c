@@ -12,8 +12,9 @@ const char *const sq_sql[SQ_COUNT_] = {
 	              "run_at, attempt, max_attempts, backoff_initial, "
 	              "backoff_multiplier, backoff_max, heartbeat_timeout, "
 	              "start_to_close, idempotency_key, created_at, "
-	              "updated_at, event_seq) VALUES (?1, ?2, ?3, 1, ?4, 0, "
-	              "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 1) "
+	              "updated_at, event_seq, wf_run, wf_seq) VALUES (?1, ?2, "
+	              "?3, 1, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, "
+	              "1, ?13, ?14) "
 	              "ON CONFLICT DO NOTHING",
 	[SQ_FIND_KEY] = "SELECT id FROM tasks WHERE queue = ?1 AND "
 	                "idempotency_key = ?2",

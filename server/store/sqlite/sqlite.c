@@ -13,7 +13,7 @@
 
 #include "store/sqlite/sqlite.h"
 
-#define SQ_SCHEMA_VERSION 2
+#define SQ_SCHEMA_VERSION 3
 
 /* Migration i brings the schema from version i to i + 1. */
 static const char *const migrations[SQ_SCHEMA_VERSION] = {
@@ -81,6 +81,8 @@ static const char *const migrations[SQ_SCHEMA_VERSION] = {
 	"  result BLOB NOT NULL"
 	") WITHOUT ROWID;"
 	"CREATE INDEX requests_at ON requests (at);",
+	/* 2 -> 3: durable workflows (store/sqlite/wf_sql.c). */
+	sqw_schema,
 };
 
 static int
@@ -212,6 +214,7 @@ sq_close(struct store *s)
 	for (int i = 0; i < SQ_COUNT_; i++) {
 		sqlite3_finalize(q->stmt[i]);
 	}
+	sqw_finalize(q);
 	sqlite3_close(q->db);
 	free(q->path);
 	free(q);
@@ -260,7 +263,8 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
 	}
 	if ((rv = configure(q, opts != NULL ? opts : &defaults)) != CAIRN_OK
 	    || (rv = migrate(q)) != CAIRN_OK
-	    || (rv = prepare_all(q)) != CAIRN_OK) {
+	    || (rv = prepare_all(q)) != CAIRN_OK
+	    || (rv = sqw_prepare(q)) != CAIRN_OK) {
 		goto fail;
 	}
 	*out = &q->base;
@@ -301,6 +305,26 @@ sq_rollback(struct store *s)
 	return (sq_done(q, SQ_ROLLBACK, "rollback"));
 }
 
+static const struct store_wf_ops sq_wf_ops = {
+	.insert = sqw_insert,
+	.find = sqw_find,
+	.load = sqw_load,
+	.save = sqw_save,
+	.pick_ready = sqw_pick_ready,
+	.pick_expired = sqw_pick_expired,
+	.entry_insert = sqw_entry_insert,
+	.entry_load = sqw_entry_load,
+	.entry_save = sqw_entry_save,
+	.entries = sqw_entries,
+	.pick_fired = sqw_pick_fired,
+	.find_wait = sqw_find_wait,
+	.inbox_put = sqw_inbox_put,
+	.inbox_take = sqw_inbox_take,
+	.list = sqw_list,
+	.stats = sqw_stats,
+	.prune = sqw_prune,
+};
+
 static const struct store_ops sq_ops = {
 	.version = STORE_OPS_VERSION,
 	.close = sq_close,
@@ -322,6 +346,7 @@ static const struct store_ops sq_ops = {
 	.request_get = sq_request_get,
 	.request_put = sq_request_put,
 	.request_prune = sq_request_prune,
+	.wf = &sq_wf_ops,
 };
 
 static const char *const schemes[] = { "sqlite:", NULL };

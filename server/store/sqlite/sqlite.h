@@ -37,12 +37,61 @@ enum sq_stmt {
 	SQ_COUNT_
 };
 
+/* The statements of workflows (store/sqlite/wf_sql.c). */
+enum sqw_stmt {
+	SQW_INSERT,
+	SQW_FIND,
+	SQW_LOAD,
+	SQW_SAVE,
+	SQW_PICK_READY,
+	SQW_PICK_EXPIRED,
+	SQW_NEXT_WAKEUP,
+	SQW_ENTRY_INSERT,
+	SQW_ENTRY_LOAD,
+	SQW_ENTRY_SAVE,
+	SQW_ENTRIES,
+	SQW_ENTRIES_DELTA,
+	SQW_ENTRIES_PENDING,
+	SQW_HISTORY,
+	SQW_PICK_FIRED,
+	SQW_FIND_WAIT,
+	SQW_INBOX_PUT,
+	SQW_INBOX_PEEK,
+	SQW_INBOX_DELETE,
+	SQW_LIST_ANY,
+	SQW_LIST_TYPE,
+	SQW_LIST_STATE,
+	SQW_LIST_STUCK,
+	SQW_STATS,
+	SQW_PRUNE_PICK,
+	SQW_PRUNE_ENTRIES,
+	SQW_PRUNE_INBOX,
+	SQW_PRUNE_RUN,
+	SQW_ANY,
+	SQW_COUNT_
+};
+
 struct store_sqlite {
 	struct store base; /* first: the engine sees a struct store */
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[SQ_COUNT_];
+	sqlite3_stmt *wf[SQW_COUNT_];
+	bool has_runs; /* some run exists: next_wakeup reads runs too */
 };
+
+/* The columns of a run and of a log entry, in the order that
+ * store/sqlite/workflow.c reads them. */
+#define SQW_RUN_COLUMNS                                                       \
+	"id, workflow_id, type, queue, input, state, phase, ready_at, "       \
+	"result, error, cancel_requested, cancel_delivered, stuck, "          \
+	"stuck_reason, next_seq, resolved_count, lease_resolved, "            \
+	"task_attempt, failures, worker_id, lease_token, lease_deadline, "    \
+	"lease_timeout, lease_outcome, parent_run, parent_seq, created_at, "  \
+	"updated_at, finished_at"
+#define SQW_ENTRY_COLUMNS                                                     \
+	"seq, kind, name, input_hash, status, result, error, created_at, "    \
+	"resolved_at, resolved_order, task_id, child_run, fire_at"
 
 /* The columns of a full task row, in the order sq_read_row expects. */
 #define SQ_TASK_COLUMNS                                                       \
@@ -52,10 +101,14 @@ struct store_sqlite {
 	"heartbeat_timeout, start_to_close, idempotency_key, details, "       \
 	"result, last_error, cancel_requested, worker_id, lease_token, "      \
 	"lease_deadline, created_at, updated_at, finished_at, "               \
-	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
+	"lease_timeout, attempt_deadline, lease_outcome, event_seq, wf_run, " \
+	"wf_seq"
 
 /* The SQL of each statement (store/sqlite/sql.c). */
 extern const char *const sq_sql[SQ_COUNT_];
+/* ... and of workflows, with their schema (store/sqlite/wf_sql.c). */
+extern const char *const sqw_sql[SQW_COUNT_];
+extern const char sqw_schema[];
 
 /* sq_fail records the connection's error on the handle and returns the
  * cairn status that matches SQLite's code rc. */
@@ -112,5 +165,39 @@ int sq_request_prune(
  * (store/sqlite/backup.c). */
 int sq_backup(const char *uri, const char *path, bool (*keep_going)(void *arg),
     void *arg, uint64_t *bytes, char *err, size_t errlen);
+
+/* Workflows (store/sqlite/workflow.c): the statements, prepared at open
+ * and finalized at close, and the members of sq_wf_ops. */
+int sqw_prepare(struct store_sqlite *q);
+void sqw_finalize(struct store_sqlite *q);
+int sqw_insert(struct store *s, const struct wf_start *st, int64_t now,
+    uint64_t *id, bool *created);
+int sqw_find(struct store *s, const char *workflow_id, uint64_t *id);
+int sqw_load(struct store *s, uint64_t id, struct wf_run *run);
+int sqw_save(struct store *s, const struct wf_run *run);
+int sqw_pick_ready(struct store *s, const char *queue, int64_t now,
+    uint32_t max, uint64_t *ids, size_t *n);
+int sqw_pick_expired(
+    struct store *s, int64_t now, uint32_t max, uint64_t *ids, size_t *n);
+int sqw_next_wakeup(struct store *s, int64_t now, int64_t *at);
+int sqw_entry_insert(
+    struct store *s, uint64_t run_id, const struct wf_entry *e);
+int sqw_entry_load(
+    struct store *s, uint64_t run_id, uint32_t seq, struct wf_entry *e);
+int sqw_entry_save(struct store *s, uint64_t run_id, const struct wf_entry *e);
+int sqw_entries(struct store *s, const struct wf_read *q,
+    struct wf_entry **out, size_t *n);
+int sqw_pick_fired(struct store *s, int64_t now, uint32_t max,
+    struct wf_ref *refs, size_t *n);
+int sqw_find_wait(
+    struct store *s, uint64_t run_id, const char *name, uint32_t *seq);
+int sqw_inbox_put(struct store *s, uint64_t run_id, const char *name,
+    const uint8_t *payload, size_t len, int64_t now);
+int sqw_inbox_take(struct store *s, uint64_t run_id, const char *name,
+    uint8_t **payload, size_t *len);
+int sqw_list(struct store *s, const struct wf_filter *f, uint32_t limit,
+    uint64_t after_id, struct wf_run ***out, size_t *n);
+int sqw_stats(struct store *s, struct wf_type_stats **out, size_t *n);
+int sqw_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
 
 #endif /* CAIRN_STORE_SQLITE_H */
