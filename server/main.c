@@ -77,6 +77,7 @@ serve(const struct options *o, sigset_t *sigs)
 		    .max_payload = (size_t) o->max_payload,
 		    .max_batch_tasks = (uint32_t) o->max_batch,
 		    .max_wait_ms = o->max_wait_ms,
+		    .max_log = (uint32_t) o->max_log_entries,
 		},
 	};
 	struct store *store;

@@ -59,7 +59,7 @@ static int
 end(struct fx *f, int rv)
 {
 	if (rv == CAIRN_OK || rv == CAIRN_FAILED_PRECONDITION
-	    || rv == CAIRN_NOT_FOUND || rv == CAIRN_RESOURCE_EXHAUSTED
+	    || rv == CAIRN_NOT_FOUND || rv == CAIRN_OUT_OF_RANGE
 	    || rv == CAIRN_INVALID_ARGUMENT) {
 		fx_commit(f);
 	} else {
@@ -748,7 +748,8 @@ the_log_has_a_limit(void **state)
 	begin(f);
 	assert_int_equal(
 	    end(f, lifecycle_wf_advance(f->s, &a, NULL, T0, &out, f->msg)),
-	    CAIRN_RESOURCE_EXHAUSTED);
+	    CAIRN_OUT_OF_RANGE);
+	assert_non_null(strstr(f->msg, "log full"));
 	struct wf_run r = load(f, run);
 	assert_int_equal(r.next_seq, 1);
 	wf_run_clear(&r);

@@ -9,21 +9,65 @@
 #include "engine/internal.h"
 #include "lifecycle/replay.h"
 
-void
-engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
+static void
+add_due(struct engine_due *d, const char *queue, uint32_t n)
 {
-	for (size_t i = 0; i < b->ndue; i++) {
-		if (strcmp(b->due[i].queue, queue) == 0) {
-			b->due[i].count += n;
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->slot[i].queue, queue) == 0) {
+			d->slot[i].count += n;
 			return;
 		}
 	}
-	if (b->ndue == ENGINE_DUE_SLOTS) {
-		b->due_overflow = true;
+	if (d->n == ENGINE_DUE_SLOTS) {
+		d->overflow = true;
 		return;
 	}
-	snprintf(b->due[b->ndue].queue, sizeof(b->due[0].queue), "%s", queue);
-	b->due[b->ndue++].count = n;
+	snprintf(d->slot[d->n].queue, sizeof(d->slot[0].queue), "%s", queue);
+	d->slot[d->n++].count = n;
+}
+
+void
+engine_batch_made_due(struct engine_batch *b, const char *queue, uint32_t n)
+{
+	add_due(&b->due, queue, n);
+}
+
+void
+engine_batch_made_ready(struct engine_batch *b, const char *queue, uint32_t n)
+{
+	add_due(&b->ready, queue, n);
+}
+
+static void
+note_due(void *arg, const char *queue)
+{
+	engine_batch_made_due(arg, queue, 1);
+}
+
+static void
+note_runnable(void *arg, const char *queue)
+{
+	engine_batch_made_ready(arg, queue, 1);
+}
+
+static void
+note_finished(void *arg)
+{
+	struct engine_batch *b = arg;
+
+	b->runs_finished = true;
+}
+
+void
+engine_batch_listen(struct engine_batch *b)
+{
+	b->notes = (struct store_notes) {
+		.due = note_due,
+		.runnable = note_runnable,
+		.finished = note_finished,
+		.arg = b,
+	};
+	b->store->notes = &b->notes;
 }
 
 /* store_failed copies the store's message into op when status failed. */

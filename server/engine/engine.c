@@ -103,9 +103,23 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 		b->terminal_changed = true;
 		b->expired = expired;
 	}
+	if (store_has_workflows(b->store)
+	    && ((rv = lifecycle_wf_expire(
+	             b->store, now, EXPIRE_PER_BATCH, &expired, msg))
+	            != CAIRN_OK
+	        || (rv = lifecycle_wf_fire(
+	                b->store, now, EXPIRE_PER_BATCH, &expired, msg))
+	            != CAIRN_OK)) {
+		return (rv);
+	}
 	if (now >= e->next_prune) {
+		size_t runs = 0;
 		rv = store_prune(b->store, now - e->cfg.retention_ms,
 		    PRUNE_PER_BATCH, &pruned);
+		if (rv == CAIRN_OK) {
+			rv = store_wf_prune(b->store,
+			    now - e->cfg.retention_ms, PRUNE_PER_BATCH, &runs);
+		}
 		if (rv != CAIRN_OK) {
 			snprintf(
 			    msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
@@ -114,7 +128,9 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 		/* A full batch means more is waiting: come back soon, in
 		 * small steps that never stall the requests. */
 		e->next_prune = now
-		    + (pruned == PRUNE_PER_BATCH ? 50 : e->prune_interval_ms);
+		    + (pruned == PRUNE_PER_BATCH || runs == PRUNE_PER_BATCH
+		            ? 50
+		            : e->prune_interval_ms);
 		b->pruned = pruned;
 	}
 	return (CAIRN_OK);
@@ -135,6 +151,7 @@ transact(struct engine *e, struct engine_op **list, struct engine_batch *b,
 again:
 	memset(b, 0, sizeof(*b));
 	b->store = e->cfg.store;
+	engine_batch_listen(b);
 	if ((rv = store_begin(b->store)) != CAIRN_OK
 	    || (rv = engine_prefetch(b->store, *list, now)) != CAIRN_OK
 	    || (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
@@ -208,7 +225,7 @@ static void
 count_parked(struct engine *e)
 {
 	pthread_mutex_lock(&e->mu);
-	e->counters.parked = e->park.leases.n + e->park.awaits.n;
+	e->counters.parked = engine_parked(&e->park);
 	pthread_mutex_unlock(&e->mu);
 }
 
@@ -232,6 +249,7 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 	}
 	uint64_t t0 = metrics_clock();
 	rv = transact(e, &list, &b, now, msg);
+	e->cfg.store->notes = NULL; /* b's notes end with its transaction */
 	bool fatal = engine_commit_is_fatal(e->cfg.store, rv);
 	metrics_commit(n, t0, rv == CAIRN_OK && !fatal);
 	pthread_mutex_lock(&e->mu);
@@ -367,8 +385,7 @@ engine_main(void *arg)
 
 		pthread_mutex_lock(&e->mu);
 		if (stopping && !more && e->head == NULL
-		    && e->park.woken.n + e->park.leases.n + e->park.awaits.n
-		        == 0) {
+		    && e->park.woken.n + engine_parked(&e->park) == 0) {
 			break;
 		}
 	}
@@ -449,7 +466,14 @@ void
 engine_notify_due(struct engine *e, const char *queue)
 {
 	pthread_mutex_lock(&e->mu);
-	engine_batch_made_due(&e->notified, queue, UINT32_MAX / 2);
+	if (queue[0] == '@') {
+		engine_batch_made_ready(
+		    &e->notified, queue + 1, UINT32_MAX / 2);
+	} else if (queue[0] == '!') {
+		e->notified.runs_finished = true;
+	} else {
+		engine_batch_made_due(&e->notified, queue, UINT32_MAX / 2);
+	}
 	e->kicked = true;
 	pthread_cond_signal(&e->cv);
 	pthread_mutex_unlock(&e->mu);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/workflow.h"
 
 enum engine_op_kind {
 	OP_ENQUEUE,
@@ -33,7 +34,20 @@ enum engine_op_kind {
 	OP_HISTORY,
 	OP_COMPLETE_BATCH,  /* engine/batch.c */
 	OP_HEARTBEAT_BATCH, /* engine/batch.c */
-	OP_KIND_COUNT_      /* a new kind: its class in engine/op.c */
+	OP_WF_START,        /* workflows: engine/wf_apply.c */
+	OP_WF_LEASE,
+	OP_WF_HEARTBEAT,
+	OP_WF_ADVANCE,
+	OP_WF_FAIL_TASK,
+	OP_WF_SIGNAL,
+	OP_WF_CANCEL,
+	OP_WF_TERMINATE,
+	OP_WF_GET,
+	OP_WF_LIST,
+	OP_WF_HISTORY,
+	OP_WF_AWAIT,
+	OP_WF_STATS,
+	OP_KIND_COUNT_ /* a new kind: its class in engine/op.c */
 };
 
 /* One item of a batch of completions or heartbeats: the inputs, which the
@@ -96,6 +110,35 @@ struct engine_op {
 			uint64_t id;
 			int64_t wait_ms;
 		} await;
+		struct wf_start wf_start;
+		struct {
+			struct wf_lease_request req;
+			int64_t wait_ms;
+		} wf_lease;
+		struct wf_advance wf_advance;
+		/* The ops on one run, named by run_id or else workflow_id:
+		 * heartbeat, fail_task (text, flag: non-determinism),
+		 * signal (name, data), cancel and terminate (text: the
+		 * reason), get, history (after_seq, limit), await
+		 * (wait_ms). */
+		struct {
+			const char *workflow_id;
+			uint64_t run_id;
+			const char *token;
+			const char *name;
+			const uint8_t *data;
+			size_t len;
+			const char *text;
+			bool flag;
+			int64_t wait_ms;
+			uint32_t after_seq;
+			uint32_t limit;
+		} wf;
+		struct {
+			struct wf_filter filter;
+			uint32_t limit;
+			uint64_t after_id;
+		} wf_list;
 	} in;
 
 	int status;           /* cairn_status, set before done */
@@ -131,6 +174,31 @@ struct engine_op {
 			struct task_event *ev;
 			size_t n;
 		} history;
+		struct wf_leased wf_leased;
+		struct wf_advanced wf_advanced;
+		/* The ops on one run: what each sets of these. */
+		struct {
+			struct wf_run *run;    /* start, get, await, history */
+			bool created;          /* start */
+			uint64_t run_id;       /* signal: the run it reached */
+			bool done;             /* await: finished */
+			bool cancel_requested; /* heartbeat */
+			int64_t at; /* heartbeat: deadline; fail: retry */
+			int state;  /* cancel, terminate */
+			uint32_t delivered;       /* signal */
+			struct wf_entry *entries; /* history */
+			size_t n;
+			uint32_t next_after_seq;
+		} wf;
+		struct {
+			struct wf_run **runs;
+			size_t n;
+			uint64_t next_after_id;
+		} wf_runs;
+		struct {
+			struct wf_type_stats *st;
+			size_t n;
+		} wf_stats;
 	} out;
 
 	/* done is called once, on the engine thread, after the commit that
@@ -152,7 +220,7 @@ struct engine_config {
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	/* Zero: the defaults of the options table (ops/options.c). */
-	int64_t retention_ms; /* terminal tasks kept (--retention) */
+	int64_t retention_ms; /* terminal tasks and runs kept (--retention) */
 	int64_t max_wait_ms;  /* longest long-poll (--max-wait) */
 	/* Requests taken into one transaction at most (not an option);
 	 * 0: ENGINE_MAX_OPS_PER_COMMIT. */
@@ -190,7 +258,9 @@ int engine_submit(struct engine *e, struct engine_op *op);
 
 /* engine_notify_due tells the engine that tasks of queue may have become
  * due through another path than its own commits (another server sharing
- * the database); parked leases of that queue try again. Thread-safe. */
+ * the database); parked leases of that queue try again. A queue written
+ * "@name" is a workflow queue whose runs became runnable; "!" means some
+ * run finished. Thread-safe. */
 void engine_notify_due(struct engine *e, const char *queue);
 
 /* engine_kick makes the engine re-check its timers now (tests that move

@@ -12,26 +12,41 @@
 
 #define ENGINE_DUE_SLOTS 16
 
+/* Queues in which a transaction made work available, with how much. */
+struct engine_due {
+	bool overflow; /* too many queues to track: wake all */
+	size_t n;
+	struct {
+		char queue[TASK_QUEUE_MAX + 1];
+		uint32_t count; /* tasks made due, or runs made runnable */
+	} slot[ENGINE_DUE_SLOTS];
+};
+
 /* What one transaction changed that parked ops may be waiting for. */
 struct engine_batch {
 	struct store *store;
-	bool terminal_changed; /* some task may have become terminal */
-	bool due_overflow;     /* too many queues to track: wake all */
-	size_t expired;        /* leases ended by the sweep */
-	size_t pruned;         /* terminal tasks deleted */
-	bool committing;       /* COMMIT was sent: a failure leaves the
-	                          outcome unknown; before it, nothing changed */
-	size_t ndue;
-	struct {
-		char queue[TASK_QUEUE_MAX + 1];
-		uint32_t count; /* tasks made due */
-	} due[ENGINE_DUE_SLOTS];
+	bool terminal_changed;    /* some task may have become terminal */
+	bool runs_finished;       /* some run finished */
+	size_t expired;           /* leases ended by the sweep */
+	size_t pruned;            /* terminal tasks deleted */
+	bool committing;          /* COMMIT was sent: a failure leaves the
+	                             outcome unknown; before it, nothing changed */
+	struct engine_due due;    /* tasks made due, by queue */
+	struct engine_due ready;  /* runs made runnable, by workflow queue */
+	struct store_notes notes; /* how the rules tell this batch */
 };
 
-/* engine_batch_made_due notes that n tasks of queue became due
+/* engine_batch_made_due notes that n tasks of queue became due, and
+ * engine_batch_made_ready that n runs of workflow queue became runnable
  * (engine/apply.c). */
 void engine_batch_made_due(
     struct engine_batch *b, const char *queue, uint32_t n);
+void engine_batch_made_ready(
+    struct engine_batch *b, const char *queue, uint32_t n);
+
+/* engine_batch_listen points the store's notes at b for its
+ * transaction (engine/apply.c). */
+void engine_batch_listen(struct engine_batch *b);
 
 /* What an op will read, for the store's prefetch (engine/prefetch.c). */
 enum engine_record {
@@ -43,6 +58,8 @@ struct engine_reads {
 	size_t nids;               /* tasks it loads */
 	enum engine_record record; /* looked up when it has a request id */
 	const struct lease_request *lease; /* queues it picks from, known */
+	/* A workflow lease: the workflow queues it picks from. */
+	const struct wf_lease_request *wf_lease;
 	uint32_t unknown_picks; /* picks from queues not known yet */
 };
 
@@ -52,6 +69,10 @@ enum engine_park {
 	ENGINE_PARK_DUE,       /* tasks made due in its lease's queues, or a
 	                          timer (a delayed task, an ended lease) */
 	ENGINE_PARK_TERMINAL,  /* a task that became terminal */
+	ENGINE_PARK_RUNNABLE,  /* runs made runnable in its workflow queues,
+	                          or a timer (a retry delay, a lease ended) */
+	ENGINE_PARK_RUN_END,   /* a run that finished */
+	ENGINE_PARK_COUNT_
 };
 
 /*
@@ -122,6 +143,33 @@ void engine_apply_complete_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_heartbeat_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
+/* ... and of workflows (engine/wf_apply.c). */
+void engine_apply_wf_start(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_lease(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_heartbeat(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_advance(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_fail_task(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_signal(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_cancel(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_terminate(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_get(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_await(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_history(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_list(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_stats(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
 
 /* engine_is_fault tells a storage fault (roll the transaction back) from a
  * refusal that changed nothing (answer it and go on), for whole ops and
@@ -135,6 +183,8 @@ engine_is_fault(int status)
 	case CAIRN_FAILED_PRECONDITION:
 	case CAIRN_INVALID_ARGUMENT:
 	case CAIRN_ALREADY_EXISTS:
+	case CAIRN_OUT_OF_RANGE:  /* a run's log is full */
+	case CAIRN_UNIMPLEMENTED: /* a store without workflows */
 		return (false);
 	default:
 		return (true);
@@ -162,17 +212,20 @@ void engine_list_append(struct engine_list *l, struct engine_list *from);
 
 /* Parked long-polls (engine/park.c); the engine thread's only. */
 struct engine_parking {
-	struct engine_list leases; /* in arrival order */
-	struct engine_list awaits;
+	/* By what wakes them, each in arrival order ([NEVER] is empty). */
+	struct engine_list parked[ENGINE_PARK_COUNT_];
 	struct engine_list woken; /* applied again in the next transaction */
-	uint32_t max;             /* leases + awaits at most; 0: no limit */
+	uint32_t max;             /* parked at most; 0: no limit */
 };
+/* engine_parked counts the parked ops. */
+size_t engine_parked(const struct engine_parking *pk);
 /* engine_park_settle answers each op of a committed list, or parks those
  * that found nothing and may still wait (refused past max). */
 void engine_park_settle(struct engine_parking *pk, struct engine_op *list,
     int64_t now, bool stopping);
 /* engine_park_wake moves to woken the parked ops that b may satisfy;
- * engine_park_wake_leases moves every parked lease (a timer fired). */
+ * engine_park_wake_leases moves every parked lease, of tasks and of runs
+ * (a timer fired). */
 void engine_park_wake(struct engine_parking *pk, struct engine_batch *b);
 void engine_park_wake_leases(struct engine_parking *pk);
 /* engine_park_expire ends the waits that are over (all when stopping). */

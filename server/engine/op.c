@@ -42,6 +42,47 @@ clear_history(struct engine_op *op)
 	op->out.history.n = 0;
 }
 
+/* Outputs of workflows: a leased run, an advance's entries, one run with
+ * entries (start, get, await, history), runs (list), stats. */
+
+static void
+clear_wf_leased(struct engine_op *op)
+{
+	wf_leased_clear(&op->out.wf_leased);
+}
+
+static void
+clear_wf_advanced(struct engine_op *op)
+{
+	wf_advanced_clear(&op->out.wf_advanced);
+}
+
+static void
+clear_wf(struct engine_op *op)
+{
+	wf_run_free(op->out.wf.run);
+	op->out.wf.run = NULL;
+	wf_entries_free(op->out.wf.entries, op->out.wf.n);
+	op->out.wf.entries = NULL;
+	op->out.wf.n = 0;
+}
+
+static void
+clear_wf_runs(struct engine_op *op)
+{
+	wf_run_array_free(op->out.wf_runs.runs, op->out.wf_runs.n);
+	op->out.wf_runs.runs = NULL;
+	op->out.wf_runs.n = 0;
+}
+
+static void
+clear_wf_stats(struct engine_op *op)
+{
+	wf_type_stats_free(op->out.wf_stats.st, op->out.wf_stats.n);
+	op->out.wf_stats.st = NULL;
+	op->out.wf_stats.n = 0;
+}
+
 /* What each kind reads (engine/prefetch.c). */
 
 static void
@@ -112,6 +153,16 @@ reads_batch(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
 	r->nids = op->in.batch.n;
 }
 
+/* A workflow lease reads nothing ahead (its rows are few), but says
+ * which queues it picks from, so that parking wakes it for them. */
+static void
+reads_wf_lease(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	(void) ids;
+	r->wf_lease = &op->in.wf_lease.req;
+}
+
 /* Long-polls. */
 
 static int64_t
@@ -136,6 +187,30 @@ static bool
 found_await(const struct engine_op *op)
 {
 	return (op->out.one.done);
+}
+
+static int64_t
+wait_wf_lease(const struct engine_op *op)
+{
+	return (op->in.wf_lease.wait_ms);
+}
+
+static bool
+found_wf_lease(const struct engine_op *op)
+{
+	return (op->out.wf_leased.run.id != 0);
+}
+
+static int64_t
+wait_wf_await(const struct engine_op *op)
+{
+	return (op->in.wf.wait_ms);
+}
+
+static bool
+found_wf_await(const struct engine_op *op)
+{
+	return (op->out.wf.done);
 }
 
 static const struct engine_op_class classes[] = {
@@ -203,6 +278,60 @@ static const struct engine_op_class classes[] = {
 	[OP_HEARTBEAT_BATCH] = {
 	    .apply = engine_apply_heartbeat_batch,
 	    .reads = reads_batch,
+	},
+	[OP_WF_START] = {
+	    .apply = engine_apply_wf_start,
+	    .clear = clear_wf,
+	},
+	[OP_WF_LEASE] = {
+	    .apply = engine_apply_wf_lease,
+	    .clear = clear_wf_leased,
+	    .reads = reads_wf_lease,
+	    .park = ENGINE_PARK_RUNNABLE,
+	    .wait_ms = wait_wf_lease,
+	    .found = found_wf_lease,
+	},
+	[OP_WF_HEARTBEAT] = {
+	    .apply = engine_apply_wf_heartbeat,
+	},
+	[OP_WF_ADVANCE] = {
+	    .apply = engine_apply_wf_advance,
+	    .clear = clear_wf_advanced,
+	},
+	[OP_WF_FAIL_TASK] = {
+	    .apply = engine_apply_wf_fail_task,
+	},
+	[OP_WF_SIGNAL] = {
+	    .apply = engine_apply_wf_signal,
+	},
+	[OP_WF_CANCEL] = {
+	    .apply = engine_apply_wf_cancel,
+	},
+	[OP_WF_TERMINATE] = {
+	    .apply = engine_apply_wf_terminate,
+	},
+	[OP_WF_GET] = {
+	    .apply = engine_apply_wf_get,
+	    .clear = clear_wf,
+	},
+	[OP_WF_LIST] = {
+	    .apply = engine_apply_wf_list,
+	    .clear = clear_wf_runs,
+	},
+	[OP_WF_HISTORY] = {
+	    .apply = engine_apply_wf_history,
+	    .clear = clear_wf,
+	},
+	[OP_WF_AWAIT] = {
+	    .apply = engine_apply_wf_await,
+	    .clear = clear_wf,
+	    .park = ENGINE_PARK_RUN_END,
+	    .wait_ms = wait_wf_await,
+	    .found = found_wf_await,
+	},
+	[OP_WF_STATS] = {
+	    .apply = engine_apply_wf_stats,
+	    .clear = clear_wf_stats,
 	},
 };
 

@@ -65,6 +65,17 @@ should_park(const struct engine_op *op, int64_t now, bool stopping)
 	return (!engine_op_found(op));
 }
 
+size_t
+engine_parked(const struct engine_parking *pk)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < ENGINE_PARK_COUNT_; k++) {
+		n += pk->parked[k].n;
+	}
+	return (n);
+}
+
 void
 engine_park_settle(struct engine_parking *pk, struct engine_op *list,
     int64_t now, bool stopping)
@@ -72,8 +83,7 @@ engine_park_settle(struct engine_parking *pk, struct engine_op *list,
 	while (list != NULL) {
 		struct engine_op *next = list->next;
 		bool park = should_park(list, now, stopping);
-		if (park && pk->max > 0
-		    && pk->leases.n + pk->awaits.n >= pk->max) {
+		if (park && pk->max > 0 && engine_parked(pk) >= pk->max) {
 			/* Each parked op holds a server context: past the
 			 * limit, refuse rather than leave none to others. */
 			engine_op_clear(list);
@@ -84,15 +94,31 @@ engine_park_settle(struct engine_parking *pk, struct engine_op *list,
 			engine_answer(list);
 		} else if (park) {
 			engine_op_clear(list);
-			bool due = engine_op_class(list->kind)->park
-			    == ENGINE_PARK_DUE;
 			engine_list_push(
-			    due ? &pk->leases : &pk->awaits, list);
+			    &pk->parked[engine_op_class(list->kind)->park],
+			    list);
 		} else {
 			engine_answer(list);
 		}
 		list = next;
 	}
+}
+
+/* takes counts, in d, the work that a lease of at most max items from
+ * queue may take, and says whether there is any. */
+static bool
+takes(struct engine_due *d, const char *queue, uint32_t max)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->slot[i].count == 0
+		    || strcmp(d->slot[i].queue, queue) != 0) {
+			continue;
+		}
+		d->slot[i].count
+		    -= max < d->slot[i].count ? max : d->slot[i].count;
+		return (true);
+	}
+	return (false);
 }
 
 /* takes_due says whether a parked lease wants a queue that b made tasks
@@ -103,21 +129,34 @@ takes_due(struct engine_op *op, void *arg)
 	struct engine_batch *b = arg;
 	struct engine_reads r = { 0 };
 
-	if (b->due_overflow) {
+	if (b->due.overflow) {
 		return (true);
 	}
 	/* The queues it waits on are those its class says it picks from. */
 	engine_op_class(op->kind)->reads(op, NULL, &r);
 	const struct lease_request *req = r.lease;
 	for (size_t q = 0; req != NULL && q < req->nqueues; q++) {
-		for (size_t i = 0; i < b->ndue; i++) {
-			if (b->due[i].count == 0
-			    || strcmp(b->due[i].queue, req->queues[q]) != 0) {
-				continue;
-			}
-			uint32_t k = req->max_tasks;
-			b->due[i].count
-			    -= k < b->due[i].count ? k : b->due[i].count;
+		if (takes(&b->due, req->queues[q], req->max_tasks)) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/* takes_ready is takes_due for a parked lease of runs, which takes one. */
+static bool
+takes_ready(struct engine_op *op, void *arg)
+{
+	struct engine_batch *b = arg;
+	struct engine_reads r = { 0 };
+
+	if (b->ready.overflow) {
+		return (true);
+	}
+	engine_op_class(op->kind)->reads(op, NULL, &r);
+	const struct wf_lease_request *req = r.wf_lease;
+	for (size_t q = 0; req != NULL && q < req->nqueues; q++) {
+		if (takes(&b->ready, req->queues[q], 1)) {
 			return (true);
 		}
 	}
@@ -127,18 +166,29 @@ takes_due(struct engine_op *op, void *arg)
 void
 engine_park_wake(struct engine_parking *pk, struct engine_batch *b)
 {
-	if (b->ndue > 0 || b->due_overflow) {
-		remove_if(&pk->leases, takes_due, b, &pk->woken);
+	if (b->due.n > 0 || b->due.overflow) {
+		remove_if(
+		    &pk->parked[ENGINE_PARK_DUE], takes_due, b, &pk->woken);
+	}
+	if (b->ready.n > 0 || b->ready.overflow) {
+		remove_if(&pk->parked[ENGINE_PARK_RUNNABLE], takes_ready, b,
+		    &pk->woken);
 	}
 	if (b->terminal_changed) {
-		engine_list_append(&pk->woken, &pk->awaits);
+		engine_list_append(
+		    &pk->woken, &pk->parked[ENGINE_PARK_TERMINAL]);
+	}
+	if (b->runs_finished) {
+		engine_list_append(
+		    &pk->woken, &pk->parked[ENGINE_PARK_RUN_END]);
 	}
 }
 
 void
 engine_park_wake_leases(struct engine_parking *pk)
 {
-	engine_list_append(&pk->woken, &pk->leases);
+	engine_list_append(&pk->woken, &pk->parked[ENGINE_PARK_DUE]);
+	engine_list_append(&pk->woken, &pk->parked[ENGINE_PARK_RUNNABLE]);
 }
 
 static bool
@@ -152,33 +202,39 @@ wait_over(struct engine_op *op, void *arg)
 void
 engine_park_expire(struct engine_parking *pk, int64_t now, bool stopping)
 {
-	struct engine_list done = { 0 }, waited = { 0 };
 	int64_t until = stopping ? INT64_MAX : now;
 
-	/* A lease whose wait ended answers empty at once; an await goes
-	 * through one more read, which answers it as the task is. */
-	remove_if(&pk->leases, wait_over, &until, &done);
-	for (struct engine_op *op = engine_list_take(&done); op != NULL;) {
-		struct engine_op *next = op->next;
-		op->status = CAIRN_OK;
-		engine_answer(op);
-		op = next;
+	for (int k = ENGINE_PARK_NEVER + 1; k < ENGINE_PARK_COUNT_; k++) {
+		struct engine_list over = { 0 };
+		remove_if(&pk->parked[k], wait_over, &until, &over);
+		if (k == ENGINE_PARK_DUE || k == ENGINE_PARK_RUNNABLE) {
+			/* A lease whose wait ended answers empty at once. */
+			for (struct engine_op *op = engine_list_take(&over);
+			     op != NULL;) {
+				struct engine_op *next = op->next;
+				op->status = CAIRN_OK;
+				engine_answer(op);
+				op = next;
+			}
+			continue;
+		}
+		/* An await goes through one more read, which answers it as
+		 * the task or run is. */
+		for (struct engine_op *op = over.head; op; op = op->next) {
+			op->wait_until = 0;
+		}
+		engine_list_append(&pk->woken, &over);
 	}
-	remove_if(&pk->awaits, wait_over, &until, &waited);
-	for (struct engine_op *op = waited.head; op != NULL; op = op->next) {
-		op->wait_until = 0;
-	}
-	engine_list_append(&pk->woken, &waited);
 }
 
 int64_t
 engine_park_next_timer(const struct engine_parking *pk, int64_t t)
 {
-	for (const struct engine_op *o = pk->leases.head; o; o = o->next) {
-		t = o->wait_until < t ? o->wait_until : t;
-	}
-	for (const struct engine_op *o = pk->awaits.head; o; o = o->next) {
-		t = o->wait_until < t ? o->wait_until : t;
+	for (int k = 0; k < ENGINE_PARK_COUNT_; k++) {
+		for (const struct engine_op *o = pk->parked[k].head; o;
+		     o = o->next) {
+			t = o->wait_until < t ? o->wait_until : t;
+		}
 	}
 	return (t);
 }

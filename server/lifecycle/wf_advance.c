@@ -269,8 +269,8 @@ check_turn(struct store *s, const struct wf_advance *a, int64_t now,
 		    run->id, run->next_seq, a->expected_seq));
 	}
 	if ((uint64_t) run->next_seq - 1 + a->n > max) {
-		return (wf_refuse(CAIRN_RESOURCE_EXHAUSTED, msg,
-		    "run %" PRIu64 "'s log would have %" PRIu64
+		return (wf_refuse(CAIRN_OUT_OF_RANGE, msg,
+		    "log full: run %" PRIu64 "'s log would have %" PRIu64
 		    " entries; the limit is %u",
 		    run->id, (uint64_t) run->next_seq - 1 + a->n, max));
 	}

@@ -53,6 +53,8 @@ static const struct opt table[] = {
 	    "largest payload, result or details (default 1MiB)" },
 	{ "max-batch", OPT_INT, OFF(max_batch), "1000", "N",
 	    "most tasks in one Enqueue (default 1000)" },
+	{ "max-log-entries", OPT_INT, OFF(max_log_entries), "10000", "N",
+	    "most entries in one workflow run's log (default 10000)" },
 	{ "contexts", OPT_INT, OFF(contexts), "1024", "N",
 	    "requests in flight, long-polls included (default 1024)" },
 	{ "max-parked", OPT_INT, OFF(max_parked), NULL, "N",

@@ -29,6 +29,7 @@ struct options {
 	int64_t max_payload;
 	int64_t
 	    max_batch; /* tasks per Enqueue or batch (rpc's max_batch_tasks) */
+	int64_t max_log_entries; /* log entries per workflow run */
 	int64_t contexts;
 	int64_t max_parked; /* parked long-polls; default 3/4 of contexts */
 	int64_t send_timeout_ms;

@@ -128,6 +128,9 @@ with_defaults(struct rpc_config *cfg)
 	if (l->max_wait_ms <= 0) {
 		l->max_wait_ms = d.max_wait_ms;
 	}
+	if (l->max_log == 0) {
+		l->max_log = (uint32_t) d.max_log_entries;
+	}
 }
 
 static int

@@ -19,6 +19,7 @@ struct rpc_limits {
 	uint32_t
 	    max_batch_tasks; /* tasks per Enqueue or batch (--max-batch) */
 	int64_t max_wait_ms; /* longest long-poll (--max-wait) */
+	uint32_t max_log;    /* entries per run's log (--max-log-entries) */
 };
 
 /* TLS of tls+tcp:// listeners (rpc/listen.c): PEM files. */

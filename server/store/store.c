@@ -36,6 +36,25 @@ store_backend_of(const char *uri)
 	return (NULL);
 }
 
+/* wf_fault names what is wrong with a backend's workflow table (NULL:
+ * none, which is allowed), or returns NULL. */
+static const char *
+wf_fault(const struct store_wf_ops *w)
+{
+	if (w != NULL
+	    && (w->insert == NULL || w->find == NULL || w->load == NULL
+	        || w->save == NULL || w->pick_ready == NULL
+	        || w->pick_expired == NULL || w->entry_insert == NULL
+	        || w->entry_load == NULL || w->entry_save == NULL
+	        || w->entries == NULL || w->pick_fired == NULL
+	        || w->find_wait == NULL || w->inbox_put == NULL
+	        || w->inbox_take == NULL || w->list == NULL || w->stats == NULL
+	        || w->prune == NULL)) {
+		return ("store_wf_ops lacks a required member");
+	}
+	return (NULL);
+}
+
 /* backend_fault names what is wrong with b's tables, or returns NULL. */
 static const char *
 backend_fault(const struct store_backend *b)
@@ -64,7 +83,7 @@ backend_fault(const struct store_backend *b)
 	    || (o->request_get == NULL) != (o->request_prune == NULL)) {
 		return ("store_ops has part of the request log");
 	}
-	return (NULL);
+	return (wf_fault(o->wf));
 }
 
 int

@@ -621,4 +621,3 @@ store_note_finished(struct store *s)
 }
 
 #endif /* CAIRN_STORE_H */
-
