@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lifecycle/wf_internal.h"
+#include "ops/metrics.h"
 
 /* A turn in progress: the run, what the commands appended, and whether a
  * cancel not yet seen by the code is delivered to the waits they add. */
@@ -318,6 +319,7 @@ lifecycle_wf_advance(struct store *s, const struct wf_advance *a,
 	if ((rv = end_turn(&t, a, out)) != CAIRN_OK) {
 		goto out;
 	}
+	metrics_wf_appended(a->n);
 	snprintf(rec, sizeof(rec), "%u:%zu", first, a->n);
 	if ((rv = wf_remember(s, 'a', request_id, now, rec, msg)) != 0) {
 		goto out;

@@ -11,6 +11,7 @@
 
 #include "lifecycle/replay.h"
 #include "lifecycle/wf_internal.h"
+#include "ops/metrics.h"
 
 int
 wf_fault(struct store *s, int rv, char *msg)
@@ -246,6 +247,7 @@ wf_check_lease(struct store *s, struct wf_run *run, const char *token,
 			return (CAIRN_OK);
 		}
 		/* Lost at its deadline, whether or not anything noticed. */
+		metrics_wf_lease_expired();
 		run->phase = WF_WAITING;
 		run->lease_outcome = WF_LEASE_EXPIRED;
 		run->lease_deadline_ms = 0;
@@ -400,6 +402,7 @@ lifecycle_wf_lease(struct store *s, const struct wf_lease_request *req,
 	    != CAIRN_OK) {
 		goto fault;
 	}
+	metrics_wf_task_wait(now - run->ready_at_ms);
 	run->phase = WF_LEASED;
 	run->task_attempt++;
 	run->lease_outcome = WF_LEASE_NONE;
@@ -479,6 +482,7 @@ lifecycle_wf_fail_task(struct store *s, uint64_t run_id, const char *token,
 	if ((rv = wf_copy_str(&run.stuck_reason, reason)) != CAIRN_OK) {
 		goto fault;
 	}
+	metrics_wf_task_failed(nondeterminism);
 	run.failures++;
 	run.stuck = true;
 	run.phase = WF_RUNNABLE;
@@ -518,6 +522,7 @@ lifecycle_wf_expire(
 			if ((rv = store_wf_load(s, ids[i], &run)) != 0) {
 				return (wf_fault(s, rv, msg));
 			}
+			metrics_wf_lease_expired();
 			run.phase = WF_WAITING;
 			run.lease_outcome = WF_LEASE_EXPIRED;
 			run.lease_deadline_ms = 0;

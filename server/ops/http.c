@@ -50,6 +50,9 @@ struct http_server {
 	size_t nst;
 	bool st_ok;
 	uint64_t st_at; /* metrics_clock; 0: never */
+	/* ... and of runs by type and state (none: a store without). */
+	struct wf_type_stats *wst;
+	size_t nwst;
 };
 
 /* An engine op that we may stop waiting for: the engine still owns it
@@ -193,6 +196,50 @@ refresh_stats(struct http_server *h)
 		p->op.out.stats.n = 0;
 	}
 	probe_free(p);
+	if ((p = probe_new(OP_WF_STATS)) == NULL
+	    || (p = probe_run(h, p)) == NULL) {
+		return;
+	}
+	if (p->op.status == CAIRN_OK) {
+		wf_type_stats_free(h->wst, h->nwst);
+		h->wst = p->op.out.wf_stats.st;
+		h->nwst = p->op.out.wf_stats.n;
+		p->op.out.wf_stats.st = NULL;
+		p->op.out.wf_stats.n = 0;
+	}
+	probe_free(p);
+}
+
+static void
+render_runs(struct http_server *h, struct metrics_buf *b)
+{
+	static const int states[] = { WF_RUNNING, WF_SUCCEEDED, WF_FAILED,
+		WF_CANCELED, WF_TERMINATED };
+
+	metrics_printf(b,
+	    "# HELP cairn_workflow_runs Workflow runs by type and state "
+	    "(finished ones until they are pruned).\n"
+	    "# TYPE cairn_workflow_runs gauge\n");
+	for (size_t i = 0; i < h->nwst; i++) {
+		for (size_t s = 0; s < sizeof(states) / sizeof(states[0]);
+		     s++) {
+			metrics_printf(b,
+			    "cairn_workflow_runs{type=\"%s\",state=\"%s\"} "
+			    "%llu\n",
+			    h->wst[i].type, wf_state_name(states[s]),
+			    (unsigned long long) h->wst[i].count[states[s]]);
+		}
+	}
+	metrics_printf(b,
+	    "# HELP cairn_workflow_stuck_runs Running workflow runs whose "
+	    "last workflow task failed (a replay error or "
+	    "non-determinism), by type.\n"
+	    "# TYPE cairn_workflow_stuck_runs gauge\n");
+	for (size_t i = 0; i < h->nwst; i++) {
+		metrics_printf(b,
+		    "cairn_workflow_stuck_runs{type=\"%s\"} %llu\n",
+		    h->wst[i].type, (unsigned long long) h->wst[i].stuck);
+	}
 }
 
 static void
@@ -284,6 +331,7 @@ serve_metrics(struct http_server *h, nng_aio *aio)
 	render_engine(h, &b);
 	metrics_render(&b);
 	render_tasks(h, &b);
+	render_runs(h, &b);
 	if (b.failed) {
 		respond_text(aio, NNG_HTTP_STATUS_INTERNAL_SERVER_ERROR,
 		    "out of memory\n");
@@ -533,6 +581,7 @@ http_stop(struct http_server *h)
 		nng_http_server_release(h->srv);
 	}
 	queue_stats_free(h->st, h->nst);
+	wf_type_stats_free(h->wst, h->nwst);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

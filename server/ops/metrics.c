@@ -56,6 +56,10 @@ static struct {
 	atomic_uint_fast64_t expired_start_to_close;
 	atomic_int_fast64_t connections;
 	atomic_uint_fast64_t connections_opened;
+	atomic_uint_fast64_t wf_appended;
+	atomic_uint_fast64_t wf_failed[2]; /* [nondeterminism] */
+	atomic_uint_fast64_t wf_expired;
+	struct hist wf_wait;
 } m;
 
 #define ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
@@ -151,6 +155,32 @@ metrics_lease_expired(bool start_to_close)
 	} else {
 		ADD(m.expired_heartbeat, 1);
 	}
+}
+
+void
+metrics_wf_appended(size_t n)
+{
+	ADD(m.wf_appended, n);
+}
+
+void
+metrics_wf_task_failed(bool nondeterminism)
+{
+	ADD(m.wf_failed[nondeterminism ? 1 : 0], 1);
+}
+
+void
+metrics_wf_lease_expired(void)
+{
+	ADD(m.wf_expired, 1);
+}
+
+void
+metrics_wf_task_wait(int64_t wait_ms)
+{
+	uint64_t ns = wait_ms > 0 ? (uint64_t) wait_ms * 1000000u : 0;
+
+	observe(&m.wf_wait, latency_bounds, NLATENCY, (double) ns / 1e9, ns);
 }
 
 static void
@@ -303,6 +333,29 @@ metrics_render(struct metrics_buf *b)
 	    "%llu\n",
 	    (unsigned long long) GET(m.expired_heartbeat),
 	    (unsigned long long) GET(m.expired_start_to_close));
+	head(b, "cairn_workflow_log_appends_total", "counter",
+	    "Entries appended to the logs of workflow runs.");
+	metrics_printf(b, "cairn_workflow_log_appends_total %llu\n",
+	    (unsigned long long) GET(m.wf_appended));
+	head(b, "cairn_workflow_task_failures_total", "counter",
+	    "Workflow tasks that a worker failed, by cause (a replay error, "
+	    "or code that did not replay its log).");
+	metrics_printf(b,
+	    "cairn_workflow_task_failures_total{cause=\"error\"} %llu\n"
+	    "cairn_workflow_task_failures_total{cause=\"nondeterminism\"} "
+	    "%llu\n",
+	    (unsigned long long) GET(m.wf_failed[0]),
+	    (unsigned long long) GET(m.wf_failed[1]));
+	head(b, "cairn_workflow_lease_expiries_total", "counter",
+	    "Leases of workflow runs that ended because their deadline "
+	    "passed.");
+	metrics_printf(b, "cairn_workflow_lease_expiries_total %llu\n",
+	    (unsigned long long) GET(m.wf_expired));
+	head(b, "cairn_workflow_task_wait_seconds", "histogram",
+	    "How long a runnable workflow run waited until a workflow "
+	    "worker leased it.");
+	render_hist(b, "cairn_workflow_task_wait_seconds", "", &m.wf_wait,
+	    latency_bounds, NLATENCY, 1e-9);
 	head(b, "cairn_connections", "gauge",
 	    "Client connections open now (nng pipes).");
 	metrics_printf(

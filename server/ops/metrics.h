@@ -41,6 +41,16 @@ void metrics_commit(size_t ops, uint64_t start_ns, bool ok);
  * again (a storage fault) may count an expiry twice. */
 void metrics_lease_expired(bool start_to_close);
 
+/* Workflows, counted inside the engine's transaction like lease
+ * expiries: log entries appended, workflow tasks that failed (a replay
+ * error or, with nondeterminism, code that did not replay its log) or
+ * whose lease expired, and how long a runnable run waited for a workflow
+ * worker to lease it (wait_ms). */
+void metrics_wf_appended(size_t n);
+void metrics_wf_task_failed(bool nondeterminism);
+void metrics_wf_lease_expired(void);
+void metrics_wf_task_wait(int64_t wait_ms);
+
 /* metrics_watch_pipes counts the connections of sock (nng pipe
  * notifications). Called once per socket, before it listens. */
 void metrics_watch_pipes(nng_socket sock);
