@@ -399,4 +399,7 @@ CAIRN_API cairn_stop_reason cairn_job_wait_stop(cairn_job *job, int64_t ms);
 }
 #endif
 
+/* Durable workflows: runs, their logs, and the workflow SDK. */
+#include "cairn_workflow.h"
+
 #endif /* CAIRN_H */

@@ -32,15 +32,15 @@ mono_ms(void)
 }
 
 /*
- * request_id fills out with 32 hex digits: the wall clock in ms (6 bytes,
- * big-endian), then 10 random bytes. The server keeps a record per id in a
- * table ordered by the id; ids that start with the time land next to each
+ * cairn__request_id fills out with 32 hex digits: the wall clock in ms (6
+ * bytes, big-endian), then 10 random bytes. The server keeps a record per id
+ * in a table ordered by the id; ids that start with the time land next to each
  * other there, so a commit writes one page of the table for all its
  * records instead of one page per request (docs/BENCHMARKS.md). 80 random
  * bits per millisecond keep them unique.
  */
-static bool
-request_id(char out[33])
+bool
+cairn__request_id(char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t b[16];
@@ -65,10 +65,11 @@ request_id(char out[33])
 	return (true);
 }
 
-/* encode packs req into an envelope in a new nng message (*out). */
+/* encode packs req into an envelope in a new nng message (*out), with the
+ * request id given, or a fresh one when it is NULL and flags say so. */
 static int
 encode(cairn_client *c, const char *method, const ProtobufCMessage *req,
-    int64_t total_ms, unsigned flags, nng_msg **out)
+    int64_t total_ms, unsigned flags, const char *given, nng_msg **out)
 {
 	Cairn__V1__Request env = CAIRN__V1__REQUEST__INIT;
 	char rid[33];
@@ -77,8 +78,10 @@ encode(cairn_client *c, const char *method, const ProtobufCMessage *req,
 	nng_msg *msg;
 	int rv;
 
-	if ((flags & CAIRN__MUTATING) != 0) {
-		if (!request_id(rid)) {
+	if (given != NULL) {
+		env.request_id = (char *) given;
+	} else if ((flags & CAIRN__MUTATING) != 0) {
+		if (!cairn__request_id(rid)) {
 			return (cairn__fail(c, CAIRN_INTERNAL,
 			    "cannot make a request id: getrandom: %s",
 			    strerror(errno)));
@@ -198,6 +201,15 @@ int
 cairn__call(cairn_client *c, const char *method, const ProtobufCMessage *req,
     int64_t extra_wait_ms, unsigned flags, ProtobufCMessage **resp)
 {
+	return (
+	    cairn__call_rid(c, method, req, extra_wait_ms, flags, NULL, resp));
+}
+
+int
+cairn__call_rid(cairn_client *c, const char *method,
+    const ProtobufCMessage *req, int64_t extra_wait_ms, unsigned flags,
+    const char *rid, ProtobufCMessage **resp)
+{
 	const ProtobufCMethodDescriptor *md;
 	struct cairn__slot slot;
 	nng_msg *msg = NULL;
@@ -226,7 +238,8 @@ cairn__call(cairn_client *c, const char *method, const ProtobufCMessage *req,
 		total = CALL_MAX_MS;
 	}
 
-	if ((rv = encode(c, method, req, total, flags, &msg)) != CAIRN_OK) {
+	if ((rv = encode(c, method, req, total, flags, rid, &msg))
+	    != CAIRN_OK) {
 		return (rv);
 	}
 	if ((rv = cairn__slot_get(c, &slot)) != CAIRN_OK) {

@@ -94,6 +94,17 @@ int cairn__call(cairn_client *c, const char *method,
     const ProtobufCMessage *req, int64_t extra_wait_ms, unsigned flags,
     ProtobufCMessage **resp);
 
+/* cairn__call_rid is cairn__call with the request id rid (NULL: as
+ * cairn__call), so that a call made again after an unknown outcome is
+ * recognised by the server as the same request. */
+int cairn__call_rid(cairn_client *c, const char *method,
+    const ProtobufCMessage *req, int64_t extra_wait_ms, unsigned flags,
+    const char *rid, ProtobufCMessage **resp);
+
+/* cairn__request_id writes a fresh request id (32 hex digits) into out;
+ * false when the kernel gave no random bytes. */
+bool cairn__request_id(char out[33]);
+
 /* convert.c: deep copies out of unpacked protobuf messages. They return
  * NULL (or false) only when memory ran out. */
 cairn_task *cairn__task_from_pb(const Cairn__V1__Task *pb);
