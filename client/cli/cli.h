@@ -148,4 +148,16 @@ extern const struct cli_cmd cli_cmd_enqueue, cli_cmd_lease, cli_cmd_heartbeat,
 /* cmd_ops.c */
 extern const struct cli_cmd cli_cmd_shellwork, cli_cmd_backup;
 
+/* Workflows: cmd_workflow.c (the dispatch), cmd_wf_inspect.c, and their
+ * output in wf_output.c. */
+extern const struct cli_cmd cli_cmd_workflow, cli_wf_list, cli_wf_history;
+bool wf_run_named(struct cli_state *cli, const char *workflow_id, int npos,
+    const char *what, uint64_t *run_id, const char **wfid);
+void print_run(const cairn_workflow_run *r);
+void print_run_table(cairn_workflow_run *const *runs, size_t n, bool header);
+void print_history(const cairn_workflow_run *r, const cairn_wf_entry *e,
+    size_t n, bool header);
+void json_run(struct json *j, const cairn_workflow_run *r);
+void json_entry(struct json *j, const cairn_wf_entry *e);
+
 #endif /* CAIRN_CLI_H */

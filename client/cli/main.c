@@ -29,6 +29,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_ping,
 	&cli_cmd_shellwork,
 	&cli_cmd_backup,
+	&cli_cmd_workflow,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -81,7 +82,7 @@ usage(FILE *f)
 	    "  1  the call failed; stderr has one line: "
 	    "'cairn: STATUS: message'\n"
 	    "  2  bad command line\n"
-	    "  3  await: the task ended failed or canceled\n"
+	    "  3  await: the task (or run) ended failed or canceled\n"
 	    "  4  await: the wait ended before the task did\n",
 	    f);
 }
