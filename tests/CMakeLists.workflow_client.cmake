@@ -18,3 +18,36 @@ target_link_libraries(wf_replay_test PRIVATE cairn_static nng::nng
 add_dependencies(wf_replay_test cairn_proto)
 add_test(NAME wf_replay_test COMMAND wf_replay_test)
 set_tests_properties(wf_replay_test PROPERTIES TIMEOUT 60)
+
+if(TARGET cairnd)
+	# The test flows, shared by the end-to-end tests and wf_test_worker,
+	# a workflow worker in a process of its own (to be killed).
+	add_library(wf_flows STATIC ${CMAKE_CURRENT_SOURCE_DIR}/wf_flows.c)
+	target_link_libraries(wf_flows PUBLIC cairn_static)
+	target_compile_options(wf_flows PRIVATE ${CAIRN_WARNINGS})
+	add_executable(wf_test_worker
+		${CMAKE_CURRENT_SOURCE_DIR}/wf_test_worker.c)
+	target_link_libraries(wf_test_worker PRIVATE wf_flows)
+	target_compile_options(wf_test_worker PRIVATE ${CAIRN_WARNINGS})
+
+	add_executable(wf_e2e_test ${CMAKE_CURRENT_SOURCE_DIR}/wf_e2e_test.c
+		${CMAKE_CURRENT_SOURCE_DIR}/wf_fixture.c)
+	target_link_libraries(wf_e2e_test PRIVATE harness wf_flows
+		Threads::Threads)
+	add_executable(wf_rpc_test ${CMAKE_CURRENT_SOURCE_DIR}/wf_rpc_test.c)
+	target_link_libraries(wf_rpc_test PRIVATE harness)
+	foreach(t wf_e2e_test wf_rpc_test)
+		target_compile_options(${t} PRIVATE ${CAIRN_WARNINGS})
+		add_test(NAME ${t} COMMAND ${t})
+		set_tests_properties(${t} PROPERTIES TIMEOUT 300 ENVIRONMENT
+			"CAIRND=$<TARGET_FILE:cairnd>;WF_TEST_WORKER=$<TARGET_FILE:wf_test_worker>")
+	endforeach()
+
+	# The cairn workflow commands against a real cairnd, a workflow
+	# worker and `cairn work` as the activities' task workers.
+	add_test(NAME wf_cli_test
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/wf_cli_test.sh
+			$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>
+			$<TARGET_FILE:wf_test_worker>)
+	set_tests_properties(wf_cli_test PROPERTIES TIMEOUT 180)
+endif()
