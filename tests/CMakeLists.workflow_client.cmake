@@ -19,6 +19,18 @@ add_dependencies(wf_replay_test cairn_proto)
 add_test(NAME wf_replay_test COMMAND wf_replay_test)
 set_tests_properties(wf_replay_test PROPERTIES TIMEOUT 60)
 
+# The workflow worker against a fake server that speaks the workflow rpcs
+# (a REP socket on an ipc path): the worker's side of the protocol.
+add_executable(wf_worker_test ${CMAKE_CURRENT_SOURCE_DIR}/wf_worker_test.c)
+target_include_directories(wf_worker_test PRIVATE
+	$<TARGET_PROPERTY:cairn_proto,INTERFACE_INCLUDE_DIRECTORIES>)
+target_compile_options(wf_worker_test PRIVATE ${CAIRN_WARNINGS})
+target_link_libraries(wf_worker_test PRIVATE cairn_static nng::nng
+	PkgConfig::PROTOBUF_C PkgConfig::CMOCKA Threads::Threads)
+add_dependencies(wf_worker_test cairn_proto)
+add_test(NAME wf_worker_test COMMAND wf_worker_test)
+set_tests_properties(wf_worker_test PROPERTIES TIMEOUT 60)
+
 if(TARGET cairnd)
 	# The test flows, shared by the end-to-end tests and wf_test_worker,
 	# a workflow worker in a process of its own (to be killed).
