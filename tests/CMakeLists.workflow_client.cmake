@@ -62,4 +62,10 @@ if(TARGET cairnd)
 			$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>
 			$<TARGET_FILE:wf_test_worker>)
 	set_tests_properties(wf_cli_test PROPERTIES TIMEOUT 180)
+
+	# The C example, as its README runs it.
+	add_test(NAME wf_example_test
+		COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/wf_example_test.sh
+			$<TARGET_FILE:cairnd> $<TARGET_FILE:order_workflow>)
+	set_tests_properties(wf_example_test PROPERTIES TIMEOUT 120)
 endif()
