@@ -864,6 +864,7 @@ test_log_merge(void **state)
 	add(&d, CAIRN_WF_ACTIVITY, "a", "", CAIRN_WF_ENTRY_COMPLETED, "r");
 	add(&d, CAIRN_WF_TIMER, "", NULL, CAIRN_WF_ENTRY_PENDING, NULL);
 	add(&d, CAIRN_WF_SIGNAL, "go", NULL, CAIRN_WF_ENTRY_PENDING, NULL);
+	cairn__wf_entry_clear(&d.log.v[1]); /* the timer is not new */
 	d.log.v[1] = d.log.v[2];
 	d.log.v[1].seq = 3;
 	d.log.n = 2;

@@ -14,6 +14,7 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,9 +141,13 @@ resolve_pending(void)
 		}
 		e->status = CAIRN__V1__ENTRY_STATUS__ENTRY_STATUS_COMPLETED;
 		if (e->kind == CAIRN__V1__ENTRY_KIND__ENTRY_KIND_ACTIVITY) {
-			e->result_len = (size_t) snprintf(e->result,
-			    sizeof(e->result), "%s:%.*s", e->name,
+			char out[sizeof(e->result)];
+			int n = snprintf(out, sizeof(out), "%s:%.*s", e->name,
 			    (int) e->input_len, e->input);
+			e->result_len = (size_t) n < sizeof(out)
+			    ? (size_t) n
+			    : sizeof(out) - 1;
+			memcpy(e->result, out, e->result_len);
 		}
 		e->order = ++fk.order;
 	}
@@ -251,12 +256,19 @@ on_advance(
 		snprintf(e->name, sizeof(e->name), "%s", c->name);
 		e->input_len
 		    = c->input.len < sizeof(e->input) ? c->input.len : 0;
-		memcpy(e->input, c->input.data, e->input_len);
+		if (e->input_len > 0) {
+			memcpy(e->input, c->input.data, e->input_len);
+		}
 		e->status = c->status;
 		if (c->kind == CAIRN__V1__ENTRY_KIND__ENTRY_KIND_STEP
 		    || c->kind == CAIRN__V1__ENTRY_KIND__ENTRY_KIND_MARKER) {
-			e->result_len = c->result.len;
-			memcpy(e->result, c->result.data, c->result.len);
+			e->result_len = c->result.len < sizeof(e->result)
+			    ? c->result.len
+			    : 0;
+			if (e->result_len > 0) {
+				memcpy(
+				    e->result, c->result.data, e->result_len);
+			}
 			e->order = ++fk.order;
 		} else {
 			e->status
@@ -410,7 +422,7 @@ struct fx {
 	pthread_t t;
 	bool running;
 	int rv;
-	int step_runs;
+	atomic_int step_runs; /* the test's thread reads it */
 	int64_t step_ms;
 };
 
@@ -457,7 +469,7 @@ slow_step(cairn_wf_step_ctx *s, const void *in, size_t len, void *arg)
 {
 	struct fx *f = arg;
 
-	f->step_runs++;
+	atomic_fetch_add(&f->step_runs, 1);
 	sleep_ms(f->step_ms);
 	return (cairn_wf_step_result(s, "made", 4));
 }
@@ -548,7 +560,7 @@ test_run_to_end(void **state)
 	    fk.state, CAIRN__V1__WORKFLOW_STATE__WORKFLOW_STATE_SUCCEEDED);
 	assert_string_equal(fk.result, "reserve:in+made+ship:in");
 	assert_int_equal(fk.n, 4);
-	assert_int_equal(f->step_runs, 1);
+	assert_int_equal(atomic_load(&f->step_runs), 1);
 	assert_int_equal(fk.checkpoints, 1); /* the step, with keep_lease */
 	assert_int_equal(fk.leases, 4);      /* start, reserve, timer, ship */
 	assert_int_equal(fk.deltas, 3);      /* every lease after the first */
@@ -573,7 +585,7 @@ test_without_cache(void **state)
 	assert_int_equal(fk.deltas, 0);
 	/* The whole log each time: 0 + 1 + 3 + 4 entries. */
 	assert_int_equal(fk.entries_sent, 8);
-	assert_int_equal(f->step_runs, 1);
+	assert_int_equal(atomic_load(&f->step_runs), 1);
 }
 
 /* A delta that does not fit the log held is not guessed at: the log is
@@ -622,7 +634,7 @@ test_heartbeats_and_lost_lease(void **state)
 	f->step_ms = 1200;
 	start(f, "order", true, 600); /* heartbeats every 200 ms */
 	for (int64_t until = mono_ms() + 5000;
-	     f->step_runs == 0 && mono_ms() < until;) {
+	     atomic_load(&f->step_runs) == 0 && mono_ms() < until;) {
 		sleep_ms(5);
 	}
 	sleep_ms(500);
