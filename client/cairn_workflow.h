@@ -323,7 +323,7 @@ typedef struct cairn_wf_advance {
 	size_t result_len;
 	const char *error; /* finish FAILED or CANCELED */
 	bool keep_lease;   /* a checkpoint: the turn goes on */
-	/* Makes a resend recognisable: give the same text (at most 64
+	/* Makes a resend recognisable: give the same text (at most 128
 	 * characters) when sending the same advance again after an unknown
 	 * outcome, and the server answers as it did the first time. NULL: a
 	 * fresh one (a resend whose first copy took effect is then refused

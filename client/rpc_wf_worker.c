@@ -234,9 +234,9 @@ advance_check(cairn_client *c, const cairn_wf_advance *r)
 			    i));
 		}
 	}
-	if (r->request_id != NULL && strlen(r->request_id) > 64) {
+	if (r->request_id != NULL && strlen(r->request_id) > 128) {
 		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		    "%s: request_id is longer than 64 characters", fn));
+		    "%s: request_id is longer than 128 characters", fn));
 	}
 	return (CAIRN_OK);
 }
