@@ -495,6 +495,22 @@ order(cairn_wf_ctx *ctx, const void *in, size_t len, void *arg)
 	return (cairn_wf_succeed(ctx, out, strlen(out)));
 }
 
+/* loop: 40 activities, one after the other. */
+static int
+loop(cairn_wf_ctx *ctx, const void *in, size_t len, void *arg)
+{
+	for (int i = 0; i < 40; i++) {
+		char n[16];
+		int rv;
+		snprintf(n, sizeof(n), "%d", i);
+		rv = cairn_wf_activity(ctx, "a", n, strlen(n), NULL, NULL);
+		if (rv != CAIRN_OK) {
+			return (rv);
+		}
+	}
+	return (CAIRN_OK);
+}
+
 static void *
 run_main(void *arg)
 {
@@ -519,6 +535,8 @@ start(struct fx *f, const char *type, bool cache, int64_t lease_ms)
 	assert_int_equal(cairn_wf_worker_new(&f->w, f->c, &o), CAIRN_OK);
 	assert_int_equal(
 	    cairn_wf_worker_register(f->w, "order", order, f), CAIRN_OK);
+	assert_int_equal(
+	    cairn_wf_worker_register(f->w, "loop", loop, f), CAIRN_OK);
 	assert_int_equal(cairn_wf_worker_register(f->w, "order", order, f),
 	    CAIRN_ALREADY_EXISTS);
 	assert_int_equal(pthread_create(&f->t, NULL, run_main, f), 0);
@@ -586,6 +604,39 @@ test_without_cache(void **state)
 	/* The whole log each time: 0 + 1 + 3 + 4 entries. */
 	assert_int_equal(fk.entries_sent, 8);
 	assert_int_equal(atomic_load(&f->step_runs), 1);
+}
+
+/* The entries a run of 40 activities receives in its 41 turns: one per
+ * turn with the cache, the whole log each time without (41 * 40 / 2). */
+static void
+test_delta_scale(void **state)
+{
+	struct fx *f = *state;
+	cairn_wf_worker_stats st;
+	int with;
+
+	start(f, "loop", true, 0);
+	finish(f, &st);
+	assert_int_equal(
+	    fk.state, CAIRN__V1__WORKFLOW_STATE__WORKFLOW_STATE_SUCCEEDED);
+	assert_int_equal(fk.leases, 41);
+	assert_int_equal(fk.entries_sent, 40);
+	with = fk.entries_sent;
+	/* The same again, from a fresh log, with no cache. */
+	cairn_wf_worker_free(f->w);
+	f->w = NULL;
+	pthread_mutex_lock(&fk.mu);
+	fk.state = CAIRN__V1__WORKFLOW_STATE__WORKFLOW_STATE_RUNNING;
+	fk.n = 0;
+	fk.order = 0;
+	fk.leases = fk.entries_sent = 0;
+	pthread_mutex_unlock(&fk.mu);
+	start(f, "loop", false, 0);
+	finish(f, &st);
+	assert_int_equal(fk.entries_sent, 820);
+	print_message("40 activities: %d entries leased with the cache, %d "
+	              "without\n",
+	    with, fk.entries_sent);
 }
 
 /* A delta that does not fit the log held is not guessed at: the log is
@@ -695,6 +746,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_run_to_end),
 		T(test_without_cache),
+		T(test_delta_scale),
 		T(test_bad_delta_reads_history),
 		T(test_lost_reply_resent),
 		T(test_heartbeats_and_lost_lease),
