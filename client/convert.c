@@ -195,3 +195,16 @@ cairn_free(void *p)
 {
 	free(p);
 }
+
+/* The two copies above, for the workflow conversions (wf_convert.c). */
+char *
+cairn__str_dup(const char *s)
+{
+	return (str_dup(s));
+}
+
+uint8_t *
+cairn__bytes_dup(const ProtobufCBinaryData *b, size_t *len)
+{
+	return (bytes_dup(b, len));
+}

@@ -113,6 +113,10 @@ bool cairn__stats_from_pb(
     cairn_queue_stats *out, const Cairn__V1__QueueStats *pb);
 bool cairn__event_from_pb(cairn_event *out, const Cairn__V1__Event *pb);
 cairn_state cairn__state_from_pb(Cairn__V1__TaskState s);
+/* A copy of s, "" for NULL; a copy of b followed by a NUL byte not counted
+ * in *len. NULL when memory ran out. */
+char *cairn__str_dup(const char *s);
+uint8_t *cairn__bytes_dup(const ProtobufCBinaryData *b, size_t *len);
 Cairn__V1__TaskState cairn__state_to_pb(cairn_state s);
 
 /*

@@ -142,72 +142,59 @@ cairn_workflow_signal(cairn_client *c, uint64_t run_id,
 	return (CAIRN_OK);
 }
 
-int
-cairn_workflow_cancel(cairn_client *c, uint64_t run_id,
+/*
+ * stop_run makes CancelWorkflow or TerminateWorkflow, whose requests and
+ * replies have the same fields: the run, a reason; the state after.
+ */
+static int
+stop_run(cairn_client *c, bool terminate, uint64_t run_id,
     const char *workflow_id, const char *reason, cairn_workflow_state *state)
 {
-	Cairn__V1__CancelWorkflowRequest req
+	Cairn__V1__CancelWorkflowRequest cancel
 	    = CAIRN__V1__CANCEL_WORKFLOW_REQUEST__INIT;
+	Cairn__V1__TerminateWorkflowRequest term
+	    = CAIRN__V1__TERMINATE_WORKFLOW_REQUEST__INIT;
+	char **wire = terminate ? &term.workflow_id : &cancel.workflow_id;
 	ProtobufCMessage *m;
 	int rv;
 
 	if (c == NULL) {
 		return (CAIRN_INVALID_ARGUMENT);
 	}
-	if ((rv = run_name(c, "cairn_workflow_cancel", run_id, workflow_id,
-	         &req.workflow_id))
-	    != CAIRN_OK) {
+	rv = run_name(c,
+	    terminate ? "cairn_workflow_terminate" : "cairn_workflow_cancel",
+	    run_id, workflow_id, wire);
+	if (rv != CAIRN_OK) {
 		return (rv);
 	}
-	req.run_id = run_id;
-	req.reason = (char *) (reason != NULL ? reason : "");
-	if ((rv = cairn__call(
-	         c, "CancelWorkflow", &req.base, 0, CAIRN__MUTATING, &m))
-	    != CAIRN_OK) {
+	cancel.run_id = term.run_id = run_id;
+	cancel.reason = term.reason = (char *) (reason != NULL ? reason : "");
+	rv = cairn__call(c, terminate ? "TerminateWorkflow" : "CancelWorkflow",
+	    terminate ? &term.base : &cancel.base, 0, CAIRN__MUTATING, &m);
+	if (rv != CAIRN_OK) {
 		return (rv);
 	}
 	if (state != NULL) {
-		*state
-		    = (cairn_workflow_state) ((Cairn__V1__CancelWorkflowResponse
-		                                      *) m)
-		          ->state;
+		*state = (cairn_workflow_state) (terminate
+		        ? ((Cairn__V1__TerminateWorkflowResponse *) m)->state
+		        : ((Cairn__V1__CancelWorkflowResponse *) m)->state);
 	}
 	protobuf_c_message_free_unpacked(m, NULL);
 	return (CAIRN_OK);
 }
 
 int
+cairn_workflow_cancel(cairn_client *c, uint64_t run_id,
+    const char *workflow_id, const char *reason, cairn_workflow_state *state)
+{
+	return (stop_run(c, false, run_id, workflow_id, reason, state));
+}
+
+int
 cairn_workflow_terminate(cairn_client *c, uint64_t run_id,
     const char *workflow_id, const char *reason, cairn_workflow_state *state)
 {
-	Cairn__V1__TerminateWorkflowRequest req
-	    = CAIRN__V1__TERMINATE_WORKFLOW_REQUEST__INIT;
-	ProtobufCMessage *m;
-	int rv;
-
-	if (c == NULL) {
-		return (CAIRN_INVALID_ARGUMENT);
-	}
-	if ((rv = run_name(c, "cairn_workflow_terminate", run_id, workflow_id,
-	         &req.workflow_id))
-	    != CAIRN_OK) {
-		return (rv);
-	}
-	req.run_id = run_id;
-	req.reason = (char *) (reason != NULL ? reason : "");
-	if ((rv = cairn__call(
-	         c, "TerminateWorkflow", &req.base, 0, CAIRN__MUTATING, &m))
-	    != CAIRN_OK) {
-		return (rv);
-	}
-	if (state != NULL) {
-		*state
-		    = (cairn_workflow_state) ((Cairn__V1__TerminateWorkflowResponse
-		                                      *) m)
-		          ->state;
-	}
-	protobuf_c_message_free_unpacked(m, NULL);
-	return (CAIRN_OK);
+	return (stop_run(c, true, run_id, workflow_id, reason, state));
 }
 
 int

@@ -122,28 +122,6 @@ cairn_wf_status_parse(const char *name, cairn_wf_status *out)
 	return (true);
 }
 
-static char *
-str_dup(const char *s)
-{
-	return (strdup(s != NULL ? s : ""));
-}
-
-static uint8_t *
-bytes_dup(const ProtobufCBinaryData *b, size_t *len)
-{
-	uint8_t *p;
-
-	if ((p = malloc(b->len + 1)) == NULL) {
-		return (NULL);
-	}
-	if (b->len > 0) {
-		memcpy(p, b->data, b->len);
-	}
-	p[b->len] = '\0';
-	*len = b->len;
-	return (p);
-}
-
 cairn_workflow_run *
 cairn__wf_run_from_pb(const Cairn__V1__WorkflowRun *pb)
 {
@@ -169,14 +147,15 @@ cairn__wf_run_from_pb(const Cairn__V1__WorkflowRun *pb)
 	r->finished_at_ms = pb->finished_at_ms;
 	r->runnable = pb->runnable;
 	r->resolved_count = pb->resolved_count;
-	if ((r->workflow_id = str_dup(pb->workflow_id)) == NULL
-	    || (r->type = str_dup(pb->type)) == NULL
-	    || (r->queue = str_dup(pb->queue)) == NULL
-	    || (r->error = str_dup(pb->error)) == NULL
-	    || (r->stuck_reason = str_dup(pb->stuck_reason)) == NULL
-	    || (r->worker_id = str_dup(pb->worker_id)) == NULL
-	    || (r->input = bytes_dup(&pb->input, &r->input_len)) == NULL
-	    || (r->result = bytes_dup(&pb->result, &r->result_len)) == NULL) {
+	if ((r->workflow_id = cairn__str_dup(pb->workflow_id)) == NULL
+	    || (r->type = cairn__str_dup(pb->type)) == NULL
+	    || (r->queue = cairn__str_dup(pb->queue)) == NULL
+	    || (r->error = cairn__str_dup(pb->error)) == NULL
+	    || (r->stuck_reason = cairn__str_dup(pb->stuck_reason)) == NULL
+	    || (r->worker_id = cairn__str_dup(pb->worker_id)) == NULL
+	    || (r->input = cairn__bytes_dup(&pb->input, &r->input_len)) == NULL
+	    || (r->result = cairn__bytes_dup(&pb->result, &r->result_len))
+	        == NULL) {
 		cairn_workflow_run_free(r);
 		return (NULL);
 	}
@@ -198,11 +177,12 @@ cairn__wf_entry_from_pb(cairn_wf_entry *e, const Cairn__V1__Entry *pb)
 	e->child_run_id = pb->child_run_id;
 	e->fire_at_ms = pb->fire_at_ms;
 	e->attempts = pb->attempts;
-	if ((e->name = str_dup(pb->name)) == NULL
-	    || (e->error = str_dup(pb->error)) == NULL
-	    || (e->queue = str_dup(pb->queue)) == NULL
-	    || (e->input = bytes_dup(&pb->input, &e->input_len)) == NULL
-	    || (e->result = bytes_dup(&pb->result, &e->result_len)) == NULL) {
+	if ((e->name = cairn__str_dup(pb->name)) == NULL
+	    || (e->error = cairn__str_dup(pb->error)) == NULL
+	    || (e->queue = cairn__str_dup(pb->queue)) == NULL
+	    || (e->input = cairn__bytes_dup(&pb->input, &e->input_len)) == NULL
+	    || (e->result = cairn__bytes_dup(&pb->result, &e->result_len))
+	        == NULL) {
 		cairn__wf_entry_clear(e);
 		return (false);
 	}

@@ -131,6 +131,10 @@ bool read_file(const char *path, uint8_t **buf, size_t *len);
 void fmt_time(int64_t ms, char *buf, size_t len); /* ISO-8601 UTC */
 void fmt_duration(int64_t ms, char *buf, size_t len);
 void print_bytes(FILE *f, const uint8_t *p, size_t n);
+/* "key:   value" lines of print_task, for the other records shown so. */
+void line(const char *key, const char *value);
+void line_time(const char *key, int64_t ms);
+void line_bytes(const char *key, const uint8_t *p, size_t n);
 void print_task(const cairn_task *t);
 void print_task_table(cairn_task *const *tasks, size_t n, bool header);
 void print_stats_table(const cairn_queue_stats *s, size_t n);

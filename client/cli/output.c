@@ -94,13 +94,13 @@ print_bytes(FILE *f, const uint8_t *p, size_t n)
 	json_stringn(&j, (const char *) p, n);
 }
 
-static void
+void
 line(const char *key, const char *value)
 {
 	printf("%-18s %s\n", key, value);
 }
 
-static void
+void
 line_time(const char *key, int64_t ms)
 {
 	char buf[64];
@@ -118,7 +118,7 @@ line_duration(const char *key, int64_t ms)
 	line(key, buf);
 }
 
-static void
+void
 line_bytes(const char *key, const uint8_t *p, size_t n)
 {
 	printf("%-18s ", key);

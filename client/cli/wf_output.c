@@ -10,29 +10,6 @@
 #include "cli.h"
 #include "json.h"
 
-static void
-line(const char *key, const char *value)
-{
-	printf("%-18s %s\n", key, value);
-}
-
-static void
-line_time(const char *key, int64_t ms)
-{
-	char buf[64];
-
-	fmt_time(ms, buf, sizeof(buf));
-	line(key, buf);
-}
-
-static void
-line_bytes(const char *key, const uint8_t *p, size_t n)
-{
-	printf("%-18s ", key);
-	print_bytes(stdout, p, n);
-	putchar('\n');
-}
-
 void
 print_run(const cairn_workflow_run *r)
 {
