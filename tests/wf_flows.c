@@ -117,7 +117,7 @@ inbox(cairn_wf_ctx *ctx, const void *in, size_t len, void *arg)
 {
 	cairn_wf_outcome sig;
 
-	CHECK(cairn_wf_sleep(ctx, 300, NULL));
+	CHECK(cairn_wf_sleep(ctx, 1000, NULL));
 	CHECK(cairn_wf_wait_signal(ctx, "go", 30000, &sig));
 	if (sig.status != CAIRN_WF_ENTRY_COMPLETED) {
 		return (failed(ctx, "signal go", &sig));

@@ -8,7 +8,7 @@
  *   approval  reserve, a wait for the signal "approve" (v2: an activity
  *             "charge2" before the wait: a changed function), ship; ends
  *             CANCELED when the wait was
- *   inbox     a short timer, then the signal "go" (sent before it waits)
+ *   inbox     a one-second timer, then the signal "go" (sent before it waits)
  *   parent    a child run of "child"; child: succeeds with "child:INPUT"
  *   slow      the activity "slow" (held until canceled); ends CANCELED
  *             when it was
