@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "random.h"
+#include "cairn_wire.h"
 #include "wf_ctx.h"
 
 /* Names are sent as protobuf strings: they must be there. */

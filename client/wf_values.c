@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "random.h"
+#include "cairn_wire.h"
 #include "wf_ctx.h"
 
 struct cairn_wf_step_ctx {

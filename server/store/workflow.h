@@ -3,8 +3,8 @@
  * logs (proto/README.md, "Durable workflows"), independent of the wire and
  * of any storage engine, as task.h is for tasks.
  */
-#ifndef CAIRN_WORKFLOW_H
-#define CAIRN_WORKFLOW_H
+#ifndef CAIRN_STORE_WORKFLOW_H
+#define CAIRN_STORE_WORKFLOW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -178,4 +178,4 @@ const char *wf_kind_name(int kind);
  * consecutive failed workflow task (1-based). */
 int64_t wf_retry_delay(uint32_t failures);
 
-#endif /* CAIRN_WORKFLOW_H */
+#endif /* CAIRN_STORE_WORKFLOW_H */
