@@ -307,9 +307,9 @@ lifecycle_wf_terminate(struct store *s, uint64_t run_id, const char *reason,
 		    wf_state_name(run.state));
 		goto out;
 	}
-	snprintf(error, sizeof(error), "terminated%s%s",
-	    reason != NULL && reason[0] != 0 ? ": " : "",
-	    reason != NULL ? reason : "");
+	/* The state says terminated; the error is the operator's why. */
+	snprintf(error, sizeof(error), "%s",
+	    reason != NULL && reason[0] != 0 ? reason : "terminated");
 	rv = wf_finish(s, &run, WF_TERMINATED, NULL, 0, error, now, msg);
 	if (rv == CAIRN_OK) {
 		*state = WF_TERMINATED;
