@@ -157,6 +157,8 @@ pg_read_row(const PGresult *r, int i, struct task_row *row)
 	row->attempt_deadline_ms = pg_i64(r, i, 25, TASK_TIME_NEVER);
 	row->outcome = (enum lease_outcome) pg_i64(r, i, 26, 0);
 	row->event_seq = (uint32_t) pg_i64(r, i, 27, 0);
+	row->wf_run = (uint64_t) pg_i64(r, i, 28, 0);
+	row->wf_seq = (uint32_t) pg_i64(r, i, 29, 0);
 
 	if ((rv = pg_text(r, i, 1, &t->queue)) != 0
 	    || (rv = pg_bytes(r, i, 2, &t->payload, &t->payload_len)) != 0

@@ -41,7 +41,7 @@ static const struct {
 	const char *what;
 } shapes[PG_GATHER_COUNT_] = {
 	[PG_GATHER_INSERT]
-	= { PG_INSERT_ID, PG_INSERT_MANY, 13, 1u << 1, "insert" },
+	= { PG_INSERT_ID, PG_INSERT_MANY, 15, 1u << 1, "insert" },
 	[PG_GATHER_SAVE]
 	= { PG_SAVE, PG_SAVE_MANY, 17, 1u << 4 | 1u << 5, "save" },
 	[PG_GATHER_EVENT]

@@ -101,9 +101,10 @@ prepare_all(struct store_pg *q)
 {
 	char name[32];
 
-	for (int i = 0; i < PG_COUNT_; i++) {
+	for (int i = 0; i < PGW_END_; i++) {
 		snprintf(name, sizeof(name), "cairn_%d", i);
-		PGresult *r = PQprepare(q->conn, name, pg_sql[i], 0, NULL);
+		PGresult *r
+		    = PQprepare(q->conn, name, pg_stmt_sql(i), 0, NULL);
 		int rv = PQresultStatus(r) == PGRES_COMMAND_OK
 		    ? CAIRN_OK
 		    : pg_fail(q, r, "preparing statements");

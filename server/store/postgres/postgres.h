@@ -46,8 +46,38 @@ enum pg_stmt {
 	PG_COUNT_
 };
 
-#define PG_SCHEMA_VERSION  2   /* store/postgres/schema.c */
-#define PG_MAX_PARAMS      17  /* PG_SAVE */
+/* The statements of workflows (store/postgres/wf_sql.c), prepared after
+ * the task ones and numbered after them: "cairn_<n>" too. */
+enum pgw_stmt {
+	PGW_INSERT = PG_COUNT_,
+	PGW_FIND,
+	PGW_LOAD,
+	PGW_SAVE,
+	PGW_PICK_READY,
+	PGW_PICK_EXPIRED,
+	PGW_ENTRY_INSERT,
+	PGW_ENTRY_LOAD,
+	PGW_ENTRY_SAVE,
+	PGW_ENTRIES,
+	PGW_ENTRIES_DELTA,
+	PGW_ENTRIES_PENDING,
+	PGW_HISTORY,
+	PGW_PICK_FIRED,
+	PGW_FIND_WAIT,
+	PGW_INBOX_PUT,
+	PGW_INBOX_TAKE,
+	PGW_LIST_ANY,
+	PGW_LIST_TYPE,
+	PGW_LIST_STATE,
+	PGW_LIST_STUCK,
+	PGW_LIST_QUEUE,
+	PGW_STATS,
+	PGW_PRUNE,
+	PGW_END_
+};
+
+#define PG_SCHEMA_VERSION  3   /* store/postgres/schema.c */
+#define PG_MAX_PARAMS      22  /* PGW_SAVE */
 #define PG_ID_BLOCK        64  /* task ids taken from the sequence at once */
 #define PG_MAX_SENT        256 /* commands in the pipeline before a sync */
 #define PG_GATHER_MAX_ROWS 256 /* rows of one kind sent as one statement */
@@ -169,9 +199,33 @@ struct pg_params {
 	"heartbeat_timeout, start_to_close, idempotency_key, details, "       \
 	"result, last_error, cancel_requested, worker_id, lease_token, "      \
 	"lease_deadline, created_at, updated_at, finished_at, "               \
-	"lease_timeout, attempt_deadline, lease_outcome, event_seq"
+	"lease_timeout, attempt_deadline, lease_outcome, event_seq, wf_run, " \
+	"wf_seq"
+
+/* The columns of a run and of a log entry, in the order that
+ * store/postgres/workflow.c reads them. */
+#define PGW_RUN_COLUMNS                                                       \
+	"id, workflow_id, type, queue, input, state, phase, ready_at, "       \
+	"result, error, cancel_requested, cancel_delivered, stuck, "          \
+	"stuck_reason, next_seq, resolved_count, lease_resolved, "            \
+	"task_attempt, failures, worker_id, lease_token, lease_deadline, "    \
+	"lease_timeout, lease_outcome, parent_run, parent_seq, created_at, "  \
+	"updated_at, finished_at"
+#define PGW_ENTRY_COLUMNS                                                     \
+	"seq, kind, name, input_hash, status, result, error, created_at, "    \
+	"resolved_at, resolved_order, task_id, child_run, fire_at"
 
 extern const char *const pg_sql[PG_COUNT_];
+extern const char *const pgw_sql[PGW_END_ - PG_COUNT_];
+extern const char pgw_schema[];
+extern const struct store_wf_ops pg_wf_ops;
+
+/* pg_stmt_sql returns the SQL of statement i (a pg_stmt or pgw_stmt). */
+static inline const char *
+pg_stmt_sql(int i)
+{
+	return (i < PG_COUNT_ ? pg_sql[i] : pgw_sql[i - PG_COUNT_]);
+}
 
 /* pg_migrate creates or migrates the schema on q's connection, under an
  * advisory lock (store/postgres/schema.c). */

@@ -83,6 +83,13 @@ pg_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	pg_p_text(&p, spec->idempotency_key);
 	pg_p_i64(&p, now);
 	pg_p_i64(&p, new_id);
+	if (spec->wf_run != 0) {
+		pg_p_i64(&p, (int64_t) spec->wf_run);
+		pg_p_i64(&p, spec->wf_seq);
+	} else {
+		pg_p_null(&p);
+		pg_p_null(&p);
+	}
 	if (spec->idempotency_key == NULL) {
 		rv = pg_gather(Q(s), PG_GATHER_INSERT, (uint64_t) new_id, &p);
 		if (rv == CAIRN_OK) {

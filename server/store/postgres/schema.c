@@ -200,6 +200,8 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  result bytea NOT NULL"
 	");"
 	"CREATE INDEX requests_at ON requests (at);",
+	/* 2 -> 3: durable workflows (store/postgres/wf_sql.c). */
+	pgw_schema,
 };
 
 /* query1 runs a parameterised query that returns at most one row with one

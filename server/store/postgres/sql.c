@@ -15,11 +15,12 @@
 	"INSERT INTO tasks (id, queue, payload, priority, state, run_at, "    \
 	"attempt, max_attempts, backoff_initial, backoff_multiplier, "        \
 	"backoff_max, heartbeat_timeout, start_to_close, idempotency_key, "   \
-	"created_at, updated_at, event_seq) "
-/* The values of one task: $13 its id, from a block taken ahead. */
+	"created_at, updated_at, event_seq, wf_run, wf_seq) "
+/* The values of one task: $13 its id, from a block taken ahead; $14 and
+ * $15 the run and entry of an activity's task. */
 #define SQL_INSERT_VALUES                                                     \
 	"VALUES ($13, $1, $2, $3, 1, $4, 0, $5, $6, $7, $8, $9, $10, $11, "   \
-	"$12, $12, 1)"
+	"$12, $12, 1, $14, $15)"
 
 const char *const pg_sql[PG_COUNT_] = {
 	/* Ids come from blocks taken ahead from the sequence (pg_insert). */
@@ -100,13 +101,14 @@ const char *const pg_sql[PG_COUNT_] = {
 	"backoff_initial::bigint, backoff_multiplier::double precision, "
 	"backoff_max::bigint, heartbeat_timeout::bigint, "
 	"start_to_close::bigint, idempotency_key, created_at::bigint, "
-	"created_at::bigint, 1 FROM unnest($1::text[], $2::bytea[], "
-	"$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-	"$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
-	"$13::text[]) AS v(queue, payload, priority, run_at, "
+	"created_at::bigint, 1, wf_run::bigint, wf_seq::bigint FROM "
+	"unnest($1::text[], $2::bytea[], $3::text[], $4::text[], "
+	"$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
+	"$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+	"$15::text[]) AS v(queue, payload, priority, run_at, "
 	"max_attempts, backoff_initial, backoff_multiplier, backoff_max, "
 	"heartbeat_timeout, start_to_close, idempotency_key, created_at, "
-	"id)",
+	"id, wf_run, wf_seq)",
 	/* The rows are found through the primary key by = ANY, whatever
 	 * plan the join gets. */
 	[PG_SAVE_MANY]
