@@ -35,8 +35,8 @@ function(cairn_pg_test name)
 		ENVIRONMENT "CAIRND=$<TARGET_FILE:cairnd>;CAIRN_PG_SCRIPT=${CAIRN_PG_SCRIPT};CAIRN_PG_CLUSTER=${CAIRN_PG_CLUSTER}")
 endfunction()
 
-# The storage contract, unchanged, on PostgreSQL.
-foreach(t store_test lifecycle_test)
+# The storage contract (tasks and workflows), unchanged, on PostgreSQL.
+foreach(t store_test lifecycle_test workflow_store_test)
 	if(TARGET ${t})
 		cairn_pg_test(${t}_postgres $<TARGET_FILE:${t}>)
 	endif()

@@ -344,6 +344,7 @@ void
 pg_forget_kept(struct store_pg *q)
 {
 	pg_forget_picked(q);
+	pgw_forget(q);
 	pg_unkeep(q, &q->ahead.rows.r);
 	pg_unkeep(q, &q->ahead.records);
 	for (size_t i = 0; i < q->ahead.npools; i++) {

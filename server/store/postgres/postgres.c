@@ -439,6 +439,7 @@ static const struct store_ops pg_ops = {
 	.prefetch = pg_prefetch,
 	.commit_wakeup = pg_commit_wakeup,
 	.flush = pg_flush_op,
+	.wf = &pg_wf_ops,
 };
 
 static const char *const schemes[] = { "postgres://", "postgresql://", NULL };

@@ -176,6 +176,11 @@ struct store_pg {
 	/* Where pg_sync leaves the result of a command sent with
 	 * pg_send_kept, by its position since the last sync. */
 	PGresult **keep[PG_MAX_SENT];
+	/* The runs that workflow picks locked, read whole
+	 * (store/postgres/workflow.c): as picked tasks, a load of one is
+	 * answered from them until this transaction saves it (id 0). */
+	struct pg_kept *wf_picked;
+	size_t nwf_picked;
 	/* The server process of conn; read by the LISTEN thread to ignore
 	 * notifications that this server's own commits sent. */
 	atomic_int backend_pid;
@@ -383,6 +388,32 @@ pg_backend_pid(const struct store_pg *q)
 {
 	return (atomic_load(&q->backend_pid));
 }
+
+/* Workflows (store/postgres/workflow.c, wf_entries.c). pgw_run and
+ * pgw_defer are pg_run and pg_defer for the workflow statements;
+ * pgw_forget drops the picked runs (with pg_forget_kept). */
+PGresult *pgw_run(struct store_pg *q, enum pgw_stmt which,
+    const struct pg_params *p, const char *what, int *status);
+int pgw_defer(struct store_pg *q, enum pgw_stmt which,
+    const struct pg_params *p, const char *what);
+void pgw_forget(struct store_pg *q);
+/* pgw_p_opt adds an id, an instant or a limit, NULL when 0 (none). */
+void pgw_p_opt(struct pg_params *p, int64_t v);
+int pgw_entry_insert(
+    struct store *s, uint64_t run_id, const struct wf_entry *e);
+int pgw_entry_load(
+    struct store *s, uint64_t run_id, uint32_t seq, struct wf_entry *e);
+int pgw_entry_save(struct store *s, uint64_t run_id, const struct wf_entry *e);
+int pgw_entries(struct store *s, const struct wf_read *q,
+    struct wf_entry **out, size_t *n);
+int pgw_pick_fired(struct store *s, int64_t now, uint32_t max,
+    struct wf_ref *refs, size_t *n);
+int pgw_find_wait(
+    struct store *s, uint64_t run_id, const char *name, uint32_t *seq);
+int pgw_inbox_put(struct store *s, uint64_t run_id, const char *name,
+    const uint8_t *payload, size_t len, int64_t now);
+int pgw_inbox_take(struct store *s, uint64_t run_id, const char *name,
+    uint8_t **payload, size_t *len);
 
 /* store_postgres_backend_pid returns the PostgreSQL process id of s's
  * current connection, 0 when s is not connected or not a PostgreSQL
