@@ -220,8 +220,12 @@ pg_next_wakeup(struct store *s, int64_t now, int64_t *at)
 int64_t
 pg_wakeup_of(const PGresult *r)
 {
-	int64_t due = pg_i64(r, 0, 0, TASK_TIME_NEVER);
-	int64_t deadline = pg_i64(r, 0, 1, TASK_TIME_NEVER);
+	int64_t at = TASK_TIME_NEVER;
 
-	return (due < deadline ? due : deadline);
+	/* The earliest of the instants, one per column (NULL: none). */
+	for (int i = 0; i < PQnfields(r); i++) {
+		int64_t v = pg_i64(r, 0, i, TASK_TIME_NEVER);
+		at = v < at ? v : at;
+	}
+	return (at);
 }

@@ -56,9 +56,16 @@ const char *const pg_sql[PG_COUNT_] = {
 	                    "state = 2 AND lease_deadline <= $1 "
 	                    "ORDER BY lease_deadline "
 	                    "LIMIT $2 FOR UPDATE SKIP LOCKED",
-	[PG_NEXT_WAKEUP] = "SELECT (SELECT min(run_at) FROM tasks WHERE "
-	                   "state = 1 AND run_at > $1), (SELECT "
-	                   "min(lease_deadline) FROM tasks WHERE state = 2)",
+	/* Every instant the engine must wake at, one per column, each the
+	 * first entry of a partial index: a task or a run becoming due, a
+	 * task's or a run's lease ending, a timer or signal timeout. */
+	[PG_NEXT_WAKEUP]
+	= "SELECT (SELECT min(run_at) FROM tasks WHERE state = 1 AND "
+	  "run_at > $1), (SELECT min(lease_deadline) FROM tasks WHERE "
+	  "state = 2), (SELECT min(ready_at) FROM wf_runs WHERE phase = 1 "
+	  "AND ready_at > $1), (SELECT min(lease_deadline) FROM wf_runs "
+	  "WHERE phase = 2), (SELECT min(fire_at) FROM wf_entries WHERE "
+	  "status = 1 AND fire_at IS NOT NULL)",
 	[PG_LIST_ANY] = "SELECT " PG_TASK_COLUMNS " FROM tasks WHERE "
 	                "queue = $1 AND id > $2 ORDER BY id LIMIT $3",
 	[PG_LIST_STATE] = "SELECT " PG_TASK_COLUMNS " FROM tasks WHERE "
