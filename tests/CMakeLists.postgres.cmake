@@ -36,7 +36,8 @@ function(cairn_pg_test name)
 endfunction()
 
 # The storage contract (tasks and workflows), unchanged, on PostgreSQL.
-foreach(t store_test lifecycle_test workflow_store_test)
+foreach(t store_test lifecycle_test workflow_store_test
+		workflow_inspect_test)
 	if(TARGET ${t})
 		cairn_pg_test(${t}_postgres $<TARGET_FILE:${t}>)
 	endif()
