@@ -237,3 +237,59 @@ fx_state_of(struct fx *f, uint64_t id)
 	task_free(t);
 	return (s);
 }
+
+uint64_t
+fx_wf_start(struct fx *f, const char *type, const char *queue, int64_t now)
+{
+	struct wf_start st = { .type = type,
+		.queue = queue,
+		.input = (const uint8_t *) "in",
+		.input_len = 2 };
+	uint64_t id;
+	bool created;
+
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_wf_start(f->s, &st, NULL, now, &id, &created, f->msg),
+	    CAIRN_OK);
+	fx_commit(f);
+	return (id);
+}
+
+uint64_t
+fx_wf_lease(struct fx *f, const char *queue, int64_t now,
+    char token[TASK_TOKEN_LEN + 1])
+{
+	const char *queues[] = { queue };
+	struct wf_lease_request req
+	    = { .queues = queues, .nqueues = 1, .lease_timeout_ms = 30000 };
+	struct wf_leased l;
+
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_wf_lease(f->s, &req, NULL, now, &l, f->msg), CAIRN_OK);
+	fx_commit(f);
+	uint64_t id = l.run.id;
+	snprintf(token, TASK_TOKEN_LEN + 1, "%s", l.run.lease_token);
+	wf_leased_clear(&l);
+	return (id);
+}
+
+void
+fx_wf_advance(struct fx *f, uint64_t run, const char *token, uint32_t expected,
+    struct wf_command *cmds, size_t n, int finish, int64_t now)
+{
+	struct wf_advance a = { .run_id = run,
+		.token = token,
+		.expected_seq = expected,
+		.commands = cmds,
+		.n = n,
+		.finish = finish };
+	struct wf_advanced out;
+
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_wf_advance(f->s, &a, NULL, now, &out, f->msg), CAIRN_OK);
+	fx_commit(f);
+	wf_advanced_clear(&out);
+}

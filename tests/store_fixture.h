@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/workflow.h"
 #include "store/store.h"
 
 #define T0 1700000000000LL /* the tests' epoch */
@@ -46,5 +47,18 @@ int fx_fail_task(struct fx *f, uint64_t id, const char *token,
     int64_t *run_at);
 size_t fx_expire(struct fx *f, int64_t now);
 cairn_state fx_state_of(struct fx *f, uint64_t id);
+
+/* Workflows, each in its own transaction. fx_wf_start starts a run of
+ * type (a made-up workflow_id) and returns its id; fx_wf_lease leases the
+ * next run of queue for 30 s and returns its id (0: none), its token in
+ * token; fx_wf_advance appends cmds (finish: 0 or a final state) and
+ * fails the test unless that is OK. */
+uint64_t fx_wf_start(
+    struct fx *f, const char *type, const char *queue, int64_t now);
+uint64_t fx_wf_lease(struct fx *f, const char *queue, int64_t now,
+    char token[TASK_TOKEN_LEN + 1]);
+void fx_wf_advance(struct fx *f, uint64_t run, const char *token,
+    uint32_t expected, struct wf_command *cmds, size_t n, int finish,
+    int64_t now);
 
 #endif /* CAIRN_STORE_FIXTURE_H */

@@ -13,65 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lifecycle/workflow.h"
 #include "store_fixture.h"
-
-static uint64_t
-start(struct fx *f, const char *type, const char *queue, int64_t now)
-{
-	struct wf_start st = { .type = type,
-		.queue = queue,
-		.input = (const uint8_t *) "in",
-		.input_len = 2 };
-	uint64_t id;
-	bool created;
-
-	fx_begin(f);
-	assert_int_equal(
-	    lifecycle_wf_start(f->s, &st, NULL, now, &id, &created, f->msg),
-	    CAIRN_OK);
-	fx_commit(f);
-	return (id);
-}
-
-/* lease leases the next run of queue and returns its id (0: none); its
- * token goes into token. */
-static uint64_t
-lease(struct fx *f, const char *queue, int64_t now, char *token)
-{
-	const char *queues[] = { queue };
-	struct wf_lease_request req
-	    = { .queues = queues, .nqueues = 1, .lease_timeout_ms = 30000 };
-	struct wf_leased l;
-
-	fx_begin(f);
-	assert_int_equal(
-	    lifecycle_wf_lease(f->s, &req, NULL, now, &l, f->msg), CAIRN_OK);
-	fx_commit(f);
-	uint64_t id = l.run.id;
-	snprintf(token, TASK_TOKEN_LEN + 1, "%s", l.run.lease_token);
-	wf_leased_clear(&l);
-	return (id);
-}
-
-static void
-advance(struct fx *f, uint64_t run, const char *token, uint32_t expected,
-    struct wf_command *cmds, size_t n, int finish, int64_t now)
-{
-	struct wf_advance a = { .run_id = run,
-		.token = token,
-		.expected_seq = expected,
-		.commands = cmds,
-		.n = n,
-		.finish = finish };
-	struct wf_advanced out;
-
-	fx_begin(f);
-	assert_int_equal(
-	    lifecycle_wf_advance(f->s, &a, NULL, now, &out, f->msg), CAIRN_OK);
-	fx_commit(f);
-	wf_advanced_clear(&out);
-}
 
 /* wakeup reads the next wakeup as the engine does, with the commit. */
 static int64_t
@@ -95,18 +37,18 @@ next_wakeup_includes_runs_and_timers(void **state)
 
 	assert_int_equal(wakeup(f, T0), TASK_TIME_NEVER);
 	/* Runnable now: nothing to wait for. */
-	uint64_t a = start(f, "t", "wf", T0);
+	uint64_t a = fx_wf_start(f, "t", "wf", T0);
 	assert_int_equal(wakeup(f, T0), TASK_TIME_NEVER);
 	/* Leased: its lease ends. */
-	assert_int_equal(lease(f, "wf", T0, token), a);
+	assert_int_equal(fx_wf_lease(f, "wf", T0, token), a);
 	assert_int_equal(wakeup(f, T0 + 1), T0 + 30000);
 	/* Waiting for a timer: the timer fires. */
 	struct wf_command timer = { .kind = WF_TIMER, .duration_ms = 5000 };
-	advance(f, a, token, 1, &timer, 1, 0, T0 + 1);
+	fx_wf_advance(f, a, token, 1, &timer, 1, 0, T0 + 1);
 	assert_int_equal(wakeup(f, T0 + 2), T0 + 5001);
 	/* A failed workflow task: runnable again after its delay. */
-	uint64_t b = start(f, "t", "wf2", T0 + 2);
-	assert_int_equal(lease(f, "wf2", T0 + 2, token), b);
+	uint64_t b = fx_wf_start(f, "t", "wf2", T0 + 2);
+	assert_int_equal(fx_wf_lease(f, "wf2", T0 + 2, token), b);
 	fx_begin(f);
 	assert_int_equal(lifecycle_wf_fail_task(f->s, b, token, "bug", false,
 	                     T0 + 3, &retry_at, f->msg),
@@ -144,15 +86,15 @@ list_filters_and_pages(void **state)
 	char token[TASK_TOKEN_LEN + 1];
 	uint64_t r[5], ids[8];
 
-	r[0] = start(f, "order", "q1", T0);
-	r[1] = start(f, "refund", "q1", T0);
-	r[2] = start(f, "order", "q2", T0);
-	r[3] = start(f, "order", "q1", T0);
-	r[4] = start(f, "refund", "q2", T0);
+	r[0] = fx_wf_start(f, "order", "q1", T0);
+	r[1] = fx_wf_start(f, "refund", "q1", T0);
+	r[2] = fx_wf_start(f, "order", "q2", T0);
+	r[3] = fx_wf_start(f, "order", "q1", T0);
+	r[4] = fx_wf_start(f, "refund", "q2", T0);
 	/* r[2] finishes; r[4] gets stuck. */
-	assert_int_equal(lease(f, "q2", T0, token), r[2]);
-	advance(f, r[2], token, 1, NULL, 0, WF_SUCCEEDED, T0 + 1);
-	assert_int_equal(lease(f, "q2", T0, token), r[4]);
+	assert_int_equal(fx_wf_lease(f, "q2", T0, token), r[2]);
+	fx_wf_advance(f, r[2], token, 1, NULL, 0, WF_SUCCEEDED, T0 + 1);
+	assert_int_equal(fx_wf_lease(f, "q2", T0, token), r[4]);
 	int64_t retry_at;
 	fx_begin(f);
 	assert_int_equal(lifecycle_wf_fail_task(f->s, r[4], token, "bad", true,
@@ -218,11 +160,11 @@ history_has_inputs_attempts_and_queues(void **state)
 		    .input_len = 1,
 		    .status = WF_COMPLETED },
 	};
-	uint64_t run = start(f, "t", "wf", T0);
+	uint64_t run = fx_wf_start(f, "t", "wf", T0);
 
-	assert_int_equal(lease(f, "wf", T0, token), run);
+	assert_int_equal(fx_wf_lease(f, "wf", T0, token), run);
 	cmds[0].activity.max_attempts = 3;
-	advance(f, run, token, 1, cmds, 2, 0, T0);
+	fx_wf_advance(f, run, token, 1, cmds, 2, 0, T0);
 	/* One attempt fails and is retried after its backoff. */
 	struct task *t = fx_lease_one(f, "pay", T0 + 1);
 	assert_int_equal(fx_fail_task(f, t->id, t->lease_token, false, 0,
