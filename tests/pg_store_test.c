@@ -1,8 +1,9 @@
 /*
  * pg_store_test.c - what only the PostgreSQL backend has: servers that
- * start at once on an empty database, two stores leasing from one queue,
- * bytea round trips, the cairn.enqueue() SQL function, notifications, and
- * a connection that is lost and comes back. CAIRN_TEST_STORE must name a
+ * start at once on an empty database, two stores leasing from one queue
+ * (tasks, and runs, expired leases and timers of workflows), bytea round
+ * trips, the cairn.enqueue() SQL function, notifications, and a connection
+ * that is lost and comes back. CAIRN_TEST_STORE must name a
  * PostgreSQL database (scripts/pg-test-cluster.sh exec DIR sets it); each
  * test gets a fresh schema from the storage contract's fixture.
  */
@@ -150,6 +151,172 @@ skip_locked_between_stores(void **state)
 	assert_int_equal(store_commit(b), CAIRN_OK);
 	fx_commit(f);
 	store_close(b);
+}
+
+/* A timer of 0 ms in each of n runs of queue "wf": their timers are due
+ * at once. */
+static void
+runs_with_due_timers(struct fx *f, int n, uint64_t *runs)
+{
+	struct wf_command timer = { .kind = WF_TIMER, .duration_ms = 0 };
+	char token[TASK_TOKEN_LEN + 1];
+
+	for (int i = 0; i < n; i++) {
+		runs[i] = fx_wf_start(f, "t", "wf", T0);
+		assert_int_equal(fx_wf_lease(f, "wf", T0, token), runs[i]);
+		fx_wf_advance(f, runs[i], token, 1, &timer, 1, 0, T0);
+	}
+}
+
+/* Two servers never take one runnable run, one expired lease or one
+ * fired timer while either holds it; each takes what the other left. */
+static void
+skip_locked_runs_and_timers_between_stores(void **state)
+{
+	struct fx *f = *state;
+	struct store *b = open_schema(f->schema);
+	char token[TASK_TOKEN_LEN + 1];
+	uint64_t r[2], ia[4], ib[4];
+	struct wf_ref fa[4], fb[4];
+	size_t na, nb;
+
+	r[0] = fx_wf_start(f, "t", "wf", T0);
+	r[1] = fx_wf_start(f, "t", "wf", T0 + 1);
+	fx_begin(f);
+	assert_int_equal(store_wf_pick_ready(f->s, "wf", T0, 1, ia, &na), 0);
+	assert_int_equal(na, 1);
+	assert_int_equal(ia[0], r[0]);
+	assert_int_equal(store_begin(b), CAIRN_OK);
+	assert_int_equal(store_wf_pick_ready(b, "wf", T0 + 1, 4, ib, &nb), 0);
+	assert_int_equal(nb, 1);
+	assert_int_equal(ib[0], r[1]);
+	assert_int_equal(store_commit(b), CAIRN_OK);
+	fx_commit(f);
+
+	/* Both leased, both expired. */
+	assert_int_equal(fx_wf_lease(f, "wf", T0 + 2, token), r[0]);
+	assert_int_equal(fx_wf_lease(f, "wf", T0 + 2, token), r[1]);
+	fx_begin(f);
+	assert_int_equal(
+	    store_wf_pick_expired(f->s, T0 + 40000, 1, ia, &na), CAIRN_OK);
+	assert_int_equal(na, 1);
+	assert_int_equal(store_begin(b), CAIRN_OK);
+	assert_int_equal(
+	    store_wf_pick_expired(b, T0 + 40000, 4, ib, &nb), CAIRN_OK);
+	assert_int_equal(nb, 1);
+	assert_true(ia[0] != ib[0]);
+	assert_int_equal(store_commit(b), CAIRN_OK);
+	fx_commit(f);
+
+	/* Two runs with a timer due each. */
+	runs_with_due_timers(f, 2, r);
+	fx_begin(f);
+	assert_int_equal(store_wf_pick_fired(f->s, T0, 1, fa, &na), CAIRN_OK);
+	assert_int_equal(na, 1);
+	assert_int_equal(store_begin(b), CAIRN_OK);
+	assert_int_equal(store_wf_pick_fired(b, T0, 4, fb, &nb), CAIRN_OK);
+	assert_int_equal(nb, 1);
+	assert_true(fa[0].run_id != fb[0].run_id);
+	assert_int_equal(fb[0].seq, 1);
+	/* Asked again, b gets its own timer (its own lock), never a's. */
+	assert_int_equal(store_wf_pick_fired(b, T0, 4, fb, &nb), CAIRN_OK);
+	assert_int_equal(nb, 1);
+	assert_true(fa[0].run_id != fb[0].run_id);
+	assert_int_equal(store_commit(b), CAIRN_OK);
+	fx_commit(f);
+	store_close(b);
+}
+
+struct wf_leaser {
+	const char *schema;
+	uint64_t ids[200];
+	size_t n;
+	int status; /* cmocka asserts only on the main thread */
+	pthread_t th;
+};
+
+/* lease_runs leases runs of "race" until three leases in a row find
+ * none, and ends each turn at once, as a worker that finished. */
+static void *
+lease_runs(void *arg)
+{
+	struct wf_leaser *l = arg;
+	struct store_options so = { .schema = l->schema };
+	struct store *s = NULL;
+	char err[256], msg[LC_MSG_MAX];
+	const char *queues[] = { "race" };
+	struct wf_lease_request req
+	    = { .queues = queues, .nqueues = 1, .worker_id = "w" };
+
+	if ((l->status = store_open(uri(), &so, &s, err, sizeof(err))) != 0) {
+		return (NULL);
+	}
+	for (int idle = 0; idle < 3 && l->status == CAIRN_OK;) {
+		struct wf_leased got;
+		struct wf_advanced out;
+		if ((l->status = store_begin(s)) != CAIRN_OK
+		    || (l->status
+		           = lifecycle_wf_lease(s, &req, NULL, T0, &got, msg))
+		        != CAIRN_OK) {
+			store_rollback(s);
+			break;
+		}
+		if (got.run.id != 0) {
+			struct wf_advance a = { .run_id = got.run.id,
+				.token = got.run.lease_token,
+				.expected_seq = 1,
+				.finish = WF_SUCCEEDED };
+			l->status
+			    = lifecycle_wf_advance(s, &a, NULL, T0, &out, msg);
+			wf_advanced_clear(&out);
+		}
+		if (l->status != CAIRN_OK
+		    || (l->status = store_commit(s)) != CAIRN_OK) {
+			store_rollback(s);
+			wf_leased_clear(&got);
+			break;
+		}
+		if (got.run.id != 0 && l->n < 200) {
+			l->ids[l->n++] = got.run.id;
+		}
+		idle = got.run.id == 0 ? idle + 1 : 0;
+		wf_leased_clear(&got);
+	}
+	store_close(s);
+	return (NULL);
+}
+
+/* Two servers leasing and finishing the runs of one queue as fast as
+ * they can take every run once. */
+static void
+concurrent_run_leases_take_each_run_once(void **state)
+{
+	struct fx *f = *state;
+	static struct wf_leaser l[2];
+	static uint8_t seen[100];
+	uint64_t first = 0;
+
+	for (int i = 0; i < 100; i++) {
+		uint64_t id = fx_wf_start(f, "t", "race", T0);
+		first = first == 0 ? id : first;
+	}
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < 2; i++) {
+		l[i].schema = f->schema;
+		l[i].n = 0;
+		pthread_create(&l[i].th, NULL, lease_runs, &l[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(l[i].th, NULL);
+		assert_int_equal(l[i].status, CAIRN_OK);
+		for (size_t j = 0; j < l[i].n; j++) {
+			uint64_t k = l[i].ids[j] - first;
+			assert_true(k < 100);
+			assert_int_equal(seen[k], 0);
+			seen[k] = 1;
+		}
+	}
+	assert_int_equal(l[0].n + l[1].n, 100);
 }
 
 /* Loads after a pick are answered from the picked rows, until a save
@@ -412,6 +579,45 @@ commit_notifies_the_queue(void **state)
 	PQfinish(l);
 }
 
+/* A run that becomes runnable notifies cairn_due with '@' and its queue,
+ * a run that ends with '!'; a lease sends nothing. */
+static void
+workflow_commits_notify(void **state)
+{
+	struct fx *f = *state;
+	PGconn *l = side(f->schema);
+	char token[TASK_TOKEN_LEN + 1];
+	size_t n;
+	PGnotify *m;
+
+	sql1(l, "LISTEN cairn_due");
+	uint64_t run = fx_wf_start(f, "t", "flows", T0);
+	assert_non_null(m = wait_notify(l));
+	assert_string_equal(m->extra, "@flows");
+	assert_int_equal(m->be_pid, store_postgres_backend_pid(f->s));
+	PQfreemem(m);
+	assert_int_equal(fx_wf_lease(f, "flows", T0, token), run);
+	PQconsumeInput(l);
+	assert_null(PQnotifies(l));
+	/* Its lease expires: runnable again. */
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_wf_expire(f->s, T0 + 30000, 10, &n, f->msg), CAIRN_OK);
+	fx_commit(f);
+	assert_int_equal(n, 1);
+	assert_non_null(m = wait_notify(l));
+	assert_string_equal(m->extra, "@flows");
+	PQfreemem(m);
+	assert_int_equal(fx_wf_lease(f, "flows", T0 + 30001, token), run);
+	fx_wf_advance(f, run, token, 1, NULL, 0, WF_SUCCEEDED, T0 + 30002);
+	assert_non_null(m = wait_notify(l));
+	assert_string_equal(m->extra, "!");
+	PQfreemem(m);
+	PQconsumeInput(l);
+	assert_null(PQnotifies(l));
+	PQfinish(l);
+}
+
 static void
 terminate(const char *schema, int pid)
 {
@@ -562,11 +768,19 @@ main(void)
 		    concurrent_leases_take_each_task_once, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
+		    skip_locked_runs_and_timers_between_stores, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    concurrent_run_leases_take_each_run_once, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
 		    bytea_round_trip, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    sql_enqueue_matches_the_server, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    commit_notifies_the_queue, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    workflow_commits_notify, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    lost_connection_is_unavailable_then_back, fx_setup,
 		    fx_teardown),
