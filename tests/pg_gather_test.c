@@ -120,6 +120,79 @@ enqueue_of_many_is_one_statement_per_kind(void **state)
 	}
 }
 
+/* check_runs checks that the tasks ids[0..n) name run 70 + i and entry
+ * i + 1, as loaded in an open transaction (picked, read ahead or not). */
+static void
+check_runs(struct fx *f, const uint64_t *ids, size_t n)
+{
+	struct task_row row;
+
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(store_load(f->s, ids[i], &row), CAIRN_OK);
+		assert_int_equal(row.wf_run, 70 + i);
+		assert_int_equal(row.wf_seq, i + 1);
+		task_row_clear(&row);
+	}
+}
+
+/* An activity's task names its run and entry, however it was inserted
+ * (alone, gathered with others, with a key) and however it is read (a
+ * load, a pick's rows, the read-ahead). */
+static void
+activity_tasks_know_their_run(void **state)
+{
+	struct fx *f = *state;
+	struct task_spec sp[4];
+	uint64_t ids[4], picked[4];
+	bool created[4];
+	size_t n;
+
+	for (int i = 0; i < 4; i++) {
+		sp[i] = fx_spec("act", "x");
+		sp[i].wf_run = 70 + (uint64_t) i;
+		sp[i].wf_seq = (uint32_t) i + 1;
+	}
+	sp[3].idempotency_key = "wf:73:4";
+	fx_begin(f);
+	assert_int_equal(
+	    lifecycle_enqueue(f->s, sp, 1, T0, ids, created, f->msg), 0);
+	assert_int_equal(store_flush(f->s), CAIRN_OK);
+	uint64_t before = many_sent(f);
+	assert_int_equal(lifecycle_enqueue(f->s, sp + 1, 2, T0, ids + 1,
+	                     created + 1, f->msg),
+	    CAIRN_OK);
+	assert_int_equal(store_flush(f->s), CAIRN_OK);
+	assert_int_equal(many_sent(f), before + 2);
+	assert_int_equal(lifecycle_enqueue(f->s, sp + 3, 1, T0, ids + 3,
+	                     created + 3, f->msg),
+	    CAIRN_OK);
+	fx_commit(f);
+
+	fx_begin(f);
+	check_runs(f, ids, 4);
+	fx_commit(f);
+	fx_begin(f);
+	assert_int_equal(
+	    store_pick_due(f->s, "act", T0, 4, picked, &n), CAIRN_OK);
+	assert_int_equal(n, 4);
+	check_runs(f, ids, 4);
+	fx_commit(f);
+	struct store_prefetch pf = { .now = T0, .ids = ids, .nids = 4 };
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+	check_runs(f, ids, 4);
+	fx_commit(f);
+	/* A task of no run names none. */
+	uint64_t plain = fx_enqueue(f, "act", T0);
+	struct task_row row;
+	fx_begin(f);
+	assert_int_equal(store_load(f->s, plain, &row), CAIRN_OK);
+	assert_int_equal(row.wf_run, 0);
+	assert_int_equal(row.wf_seq, 0);
+	task_row_clear(&row);
+	fx_commit(f);
+}
+
 static void
 lease_and_complete_of_many_write_every_field(void **state)
 {
@@ -310,6 +383,8 @@ main(void)
 		    a_failing_row_fails_the_commit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    large_rows_then_small_ones, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    activity_tasks_know_their_run, fx_setup, fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -319,6 +319,63 @@ commit_brings_the_next_wakeup(void **state)
 	assert_int_equal(fx_state_of(f, id), CAIRN_PENDING); /* committed */
 }
 
+/* The rules of workflows change tasks through save as well (a run's
+ * cancel cancels its activities): what the read-ahead kept of those
+ * tasks, rows and picks alike, is never answered once they changed. */
+static void
+workflow_cancel_leaves_no_stale_task_ahead(void **state)
+{
+	struct fx *f = *state;
+	char token[TASK_TOKEN_LEN + 1];
+	struct wf_command acts[2] = {
+		{ .kind = WF_ACTIVITY, .activity = { .queue = "running" } },
+		{ .kind = WF_ACTIVITY, .activity = { .queue = "waiting" } },
+	};
+	struct task_row row;
+	struct wf_entry e;
+	uint64_t run = fx_wf_start(f, "t", "wf", T0), ids[2], got;
+	size_t n;
+	int st;
+
+	assert_int_equal(fx_wf_lease(f, "wf", T0, token), run);
+	fx_wf_advance(f, run, token, 1, acts, 2, 0, T0);
+	struct task *t = fx_lease_one(f, "running", T0 + 1);
+	ids[0] = t->id;
+	task_free(t);
+	fx_begin(f);
+	assert_int_equal(store_wf_entry_load(f->s, run, 2, &e), CAIRN_OK);
+	fx_commit(f);
+	ids[1] = e.task_id;
+	wf_entry_clear(&e);
+
+	struct store_pick_hint pick = { .queue = "waiting", .max = 1 };
+	struct store_prefetch pf = { .now = T0 + 2,
+		.ids = ids,
+		.nids = 2,
+		.picks = &pick,
+		.npicks = 1 };
+	begin_ahead(f, &pf);
+	assert_int_equal(
+	    lifecycle_wf_cancel(f->s, run, NULL, T0 + 2, &st, f->msg),
+	    CAIRN_OK);
+	assert_int_equal(store_load(f->s, ids[0], &row), CAIRN_OK);
+	assert_int_equal(row.t.state, CAIRN_ACTIVE);
+	assert_true(row.t.cancel_requested);
+	task_row_clear(&row);
+	assert_int_equal(store_load(f->s, ids[1], &row), CAIRN_OK);
+	assert_int_equal(row.t.state, CAIRN_CANCELED);
+	task_row_clear(&row);
+	assert_int_equal(
+	    store_pick_due(f->s, "waiting", T0 + 2, 1, &got, &n), CAIRN_OK);
+	assert_int_equal(n, 0);
+	/* and the entry of the task canceled before it ran has its
+	 * outcome in the same transaction. */
+	assert_int_equal(store_wf_entry_load(f->s, run, 2, &e), CAIRN_OK);
+	assert_int_equal(e.status, WF_CANCELED_ENTRY);
+	wf_entry_clear(&e);
+	fx_commit(f);
+}
+
 /* plan_of explains, on the store's own connection (out of pipeline mode
  * for a moment, between transactions), how the prepared statement which
  * now runs with a bigint array. */
@@ -411,6 +468,9 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    read_ahead_keeps_to_the_index_as_tasks_grow, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    workflow_cancel_leaves_no_stale_task_ahead, fx_setup,
 		    fx_teardown),
 	};
 
