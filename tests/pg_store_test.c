@@ -319,6 +319,109 @@ concurrent_run_leases_take_each_run_once(void **state)
 	assert_int_equal(l[0].n + l[1].n, 100);
 }
 
+struct racer {
+	struct store *s;
+	uint64_t run, task;
+	const char *token;
+	bool cancel; /* else complete */
+	int status;  /* cmocka asserts only on the main thread */
+	char msg[LC_MSG_MAX];
+	pthread_t th;
+};
+
+/* race_one completes the task or cancels the run in the transaction that
+ * the main thread opened, and commits. */
+static void *
+race_one(void *arg)
+{
+	struct racer *r = arg;
+	int st;
+
+	r->status = r->cancel
+	    ? lifecycle_wf_cancel(r->s, r->run, NULL, T0 + 3, &st, r->msg)
+	    : lifecycle_complete(r->s, r->task, r->token,
+	        (const uint8_t *) "ok", 2, T0 + 3, r->msg);
+	if (r->status == CAIRN_OK) {
+		r->status = store_commit(r->s);
+	}
+	if (r->status != CAIRN_OK) {
+		store_rollback(r->s);
+	}
+	return (NULL);
+}
+
+/*
+ * A task's completion locks the task, then its run (to resolve the
+ * entry); a run's cancel locks the run, then its activities' tasks. On
+ * two servers at once the two wait for each other: PostgreSQL finds the
+ * deadlock (deadlock_timeout, 1 s by default, well before the backend's
+ * lock_timeout of 5 s) and aborts one, which fails with ABORTED and
+ * changed nothing; the other commits, and the aborted one, tried again,
+ * succeeds. Never both lost, never a wait until the lock timeout.
+ */
+static void
+completion_and_cancel_of_one_run_on_two_stores(void **state)
+{
+	struct fx *f = *state;
+	struct store *b = open_schema(f->schema);
+	char token[TASK_TOKEN_LEN + 1];
+	struct wf_command act
+	    = { .kind = WF_ACTIVITY, .activity = { .queue = "work" } };
+	struct racer r[2];
+	struct task_row row;
+	struct wf_run run;
+
+	uint64_t id = fx_wf_start(f, "t", "wf", T0);
+	assert_int_equal(fx_wf_lease(f, "wf", T0, token), id);
+	fx_wf_advance(f, id, token, 1, &act, 1, 0, T0);
+	struct task *t = fx_lease_one(f, "work", T0 + 1);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		r[i].run = id;
+		r[i].task = t->id;
+		r[i].token = t->lease_token;
+		r[i].cancel = i == 1;
+		r[i].s = i == 0 ? f->s : b;
+	}
+	/* Each holds the row the other will want. */
+	fx_begin(f);
+	assert_int_equal(store_load(f->s, t->id, &row), CAIRN_OK);
+	task_row_clear(&row);
+	assert_int_equal(store_begin(b), CAIRN_OK);
+	assert_int_equal(store_wf_load(b, id, &run), CAIRN_OK);
+	wf_run_clear(&run);
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&r[i].th, NULL, race_one, &r[i]);
+	}
+	int ok = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(r[i].th, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (r[i].status == CAIRN_OK) {
+			ok++;
+			continue;
+		}
+		assert_int_equal(r[i].status, CAIRN_ABORTED);
+		assert_non_null(strstr(r[i].msg, "40P01"));
+		/* Again, alone: it goes through. */
+		r[i].s = f->s;
+		fx_begin(f);
+		race_one(&r[i]);
+		assert_int_equal(r[i].status, CAIRN_OK);
+	}
+	assert_true(ok >= 1);
+	store_close(b);
+	assert_int_equal(fx_state_of(f, t->id), CAIRN_SUCCEEDED);
+	fx_begin(f);
+	assert_int_equal(store_wf_load(f->s, id, &run), CAIRN_OK);
+	fx_commit(f);
+	assert_true(run.cancel_requested);
+	assert_int_equal(run.resolved_count, 1);
+	wf_run_clear(&run);
+	task_free(t);
+}
+
 /* Loads after a pick are answered from the picked rows, until a save
  * makes one stale. */
 static void
@@ -772,6 +875,9 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    concurrent_run_leases_take_each_run_once, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    completion_and_cancel_of_one_run_on_two_stores, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    bytea_round_trip, fx_setup, fx_teardown),
