@@ -125,6 +125,39 @@ concurrent_open_migrates_once(void **state)
 	PQfinish(c);
 }
 
+/* A database of the version before workflows, with tasks in it, is
+ * brought to the current one by the next server that opens it: its
+ * tasks are kept and belong to no run. */
+static void
+schema_2_migrates_to_workflows(void **state)
+{
+	struct fx *f = *state;
+	uint64_t id = fx_enqueue(f, "old", T0);
+	PGconn *c = side(f->schema);
+	struct task_row row;
+
+	store_close(f->s);
+	/* Back to version 2: what migration 2 -> 3 made, undone. */
+	sql1(c,
+	    "DROP TABLE wf_runs, wf_entries, wf_inbox; DROP FUNCTION "
+	    "notify_runnable(), notify_finished(); ALTER TABLE tasks DROP "
+	    "COLUMN wf_run, DROP COLUMN wf_seq; UPDATE schema_version SET "
+	    "version = 2");
+	f->s = open_schema(f->schema);
+	char want[16];
+	snprintf(want, sizeof(want), "%d", PG_SCHEMA_VERSION);
+	assert_string_equal(
+	    sql1(c, "SELECT version FROM schema_version"), want);
+	PQfinish(c);
+	fx_begin(f);
+	assert_int_equal(store_load(f->s, id, &row), CAIRN_OK);
+	assert_int_equal(row.wf_run, 0);
+	task_row_clear(&row);
+	fx_commit(f);
+	uint64_t run = fx_wf_start(f, "t", "wf", T0);
+	assert_true(run != 0);
+}
+
 /* Two servers picking from one queue never see the same row. */
 static void
 skip_locked_between_stores(void **state)
@@ -863,6 +896,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    concurrent_open_migrates_once, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    schema_2_migrates_to_workflows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    skip_locked_between_stores, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
