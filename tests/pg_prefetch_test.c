@@ -1,7 +1,8 @@
 /*
  * pg_prefetch_test.c - the PostgreSQL backend's read-ahead (store.h,
- * prefetch): what it answers is what a load, a request_get or a pick would
- * have answered, also after this transaction changed it; its rows are
+ * prefetch) and the rows its picks keep: what it answers is what a load,
+ * a request_get or a pick would have answered, also after this transaction
+ * changed it (through the task rules or the workflow rules); its rows are
  * locked as load locks them; and it saves the round trips it exists for,
  * as does a commit that brings the next wakeup (commit_wakeup).
  *
@@ -376,6 +377,44 @@ workflow_cancel_leaves_no_stale_task_ahead(void **state)
 	fx_commit(f);
 }
 
+/* The picks of runs read whole rows: the load of a picked run costs no
+ * round trip, until this transaction saves it. */
+static void
+picked_runs_answer_loads(void **state)
+{
+	struct fx *f = *state;
+	uint64_t run = fx_wf_start(f, "t", "wf", T0), got;
+	struct wf_run r;
+	size_t n;
+
+	fx_begin(f);
+	assert_int_equal(
+	    store_wf_pick_ready(f->s, "wf", T0, 1, &got, &n), CAIRN_OK);
+	assert_int_equal(got, run);
+	uint64_t before = round_trips(f);
+	assert_int_equal(store_wf_load(f->s, run, &r), CAIRN_OK);
+	assert_int_equal(round_trips(f), before);
+	assert_int_equal(r.phase, WF_RUNNABLE);
+	assert_string_equal(r.queue, "wf");
+	r.phase = WF_LEASED;
+	r.lease_deadline_ms = T0 + 100;
+	assert_int_equal(store_wf_save(f->s, &r), CAIRN_OK);
+	wf_run_clear(&r);
+	assert_int_equal(store_wf_load(f->s, run, &r), CAIRN_OK);
+	assert_int_equal(round_trips(f), before + 1);
+	assert_int_equal(r.phase, WF_LEASED);
+	assert_int_equal(r.lease_deadline_ms, T0 + 100);
+	wf_run_clear(&r);
+	/* Picked again (expired now), it is read afresh. */
+	assert_int_equal(
+	    store_wf_pick_expired(f->s, T0 + 100, 1, &got, &n), CAIRN_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_wf_load(f->s, run, &r), CAIRN_OK);
+	assert_int_equal(r.phase, WF_LEASED);
+	wf_run_clear(&r);
+	fx_commit(f);
+}
+
 /* plan_of explains, on the store's own connection (out of pipeline mode
  * for a moment, between transactions), how the prepared statement which
  * now runs with a bigint array. */
@@ -472,6 +511,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    workflow_cancel_leaves_no_stale_task_ahead, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    picked_runs_answer_loads, fx_setup, fx_teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
