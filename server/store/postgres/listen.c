@@ -203,18 +203,26 @@ pg_watch(const struct store *own, void (*due)(void *arg, const char *queue),
 	l->arg = arg;
 	/* Set at open and never changed: safe to read from this thread. */
 	q = pg->schema_q;
-	n = strlen(q) * 2 + 400;
+	n = strlen(q) * 4 + 800;
 	if ((l->uri = strdup(pg->uri)) == NULL
 	    || (l->catch_up_sql = malloc(n)) == NULL) {
 		goto nomem;
 	}
+	/* The workflow queues with runnable runs come as "@queue", and a
+	 * "!" wakes the awaits of runs, which may have ended meanwhile. */
 	snprintf(l->catch_up_sql, n,
 	    "WITH RECURSIVE qs(q) AS ("
 	    "SELECT min(queue) FROM %s.tasks WHERE state = 1 "
 	    "UNION ALL SELECT (SELECT min(queue) FROM %s.tasks "
 	    "WHERE state = 1 AND queue > qs.q) FROM qs WHERE qs.q IS NOT NULL"
-	    ") SELECT q FROM qs WHERE q IS NOT NULL LIMIT %d",
-	    q, q, LISTEN_CATCH_UP_MAX);
+	    "), ws(q) AS ("
+	    "SELECT min(queue) FROM %s.wf_runs WHERE phase = 1 "
+	    "UNION ALL SELECT (SELECT min(queue) FROM %s.wf_runs "
+	    "WHERE phase = 1 AND queue > ws.q) FROM ws WHERE ws.q IS NOT NULL"
+	    ") (SELECT q FROM qs WHERE q IS NOT NULL LIMIT %d) UNION ALL "
+	    "(SELECT '@' || q FROM ws WHERE q IS NOT NULL LIMIT %d) "
+	    "UNION ALL SELECT '!'",
+	    q, q, q, q, LISTEN_CATCH_UP_MAX, LISTEN_CATCH_UP_MAX);
 	if (pipe2(l->stop_pipe, O_CLOEXEC) != 0
 	    || pthread_create(&l->thread, NULL, listen_main, l) != 0) {
 		log_error("cannot start the postgres LISTEN thread: %s",
