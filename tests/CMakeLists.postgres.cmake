@@ -43,6 +43,15 @@ foreach(t store_test lifecycle_test workflow_store_test
 	endif()
 endforeach()
 
+# Workflows end to end with two cairnd on one database: the task workers,
+# one workflow worker and every other killed worker go through the second
+# server, so that runs, leases and wakeups cross between them.
+if(TARGET wf_e2e_test)
+	cairn_pg_test(wf_e2e_test_postgres $<TARGET_FILE:wf_e2e_test>)
+	set_property(TEST wf_e2e_test_postgres APPEND PROPERTY ENVIRONMENT
+		"WF_TEST_WORKER=$<TARGET_FILE:wf_test_worker>")
+endif()
+
 # Tests of this backend alone, on the storage contract's fixture
 # (store_fixture.c), each in NAME.c:
 #   pg_store_test     what only this backend has (migration race, SKIP

@@ -76,6 +76,10 @@ spawn(struct server *s, const char *const *extra)
 	argv[n++] = s->url;
 	argv[n++] = "--store";
 	argv[n++] = s->store;
+	if (s->schema[0] != 0) {
+		argv[n++] = "--pg-schema";
+		argv[n++] = s->schema;
+	}
 	argv[n++] = "--log-level";
 	argv[n++]
 	    = getenv("CAIRN_TEST_LOG") ? getenv("CAIRN_TEST_LOG") : "warn";
@@ -99,7 +103,31 @@ server_start(struct server *s, const char *const *extra)
 	if (mkdtemp(s->dir) == NULL) {
 		return (-1);
 	}
-	snprintf(s->store, sizeof(s->store), "sqlite:%s/cairn.db", s->dir);
+	const char *pg = getenv("CAIRN_TEST_STORE");
+	if (pg != NULL && strncmp(pg, "postgres", 8) == 0) {
+		static int n;
+		snprintf(s->store, sizeof(s->store), "%s", pg);
+		snprintf(s->schema, sizeof(s->schema), "h_%d_%d",
+		    (int) getpid(), ++n);
+	} else {
+		snprintf(
+		    s->store, sizeof(s->store), "sqlite:%s/cairn.db", s->dir);
+	}
+	s->port = free_port();
+	snprintf(s->url, sizeof(s->url), "tcp://127.0.0.1:%d", s->port);
+	return (spawn(s, extra));
+}
+
+int
+server_start_beside(
+    struct server *s, const struct server *other, const char *const *extra)
+{
+	if (other->schema[0] == 0) {
+		return (-1); /* one SQLite file has one server */
+	}
+	memset(s, 0, sizeof(*s));
+	snprintf(s->store, sizeof(s->store), "%s", other->store);
+	snprintf(s->schema, sizeof(s->schema), "%s", other->schema);
 	s->port = free_port();
 	snprintf(s->url, sizeof(s->url), "tcp://127.0.0.1:%d", s->port);
 	return (spawn(s, extra));

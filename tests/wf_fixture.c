@@ -90,9 +90,18 @@ wf_setup(void **state)
 	}
 	assert_int_equal(
 	    cairn_client_open(&f->c, f->srv.url, NULL, NULL, 0), CAIRN_OK);
+	f->c2 = f->c;
+	if (f->srv.schema[0] != 0) {
+		if (server_start_beside(&f->srv2, &f->srv, NULL) != 0) {
+			fail_msg("cannot start a second cairnd");
+		}
+		assert_int_equal(
+		    cairn_client_open(&f->c2, f->srv2.url, NULL, NULL, 0),
+		    CAIRN_OK);
+	}
 	snprintf(f->step_log, sizeof(f->step_log), "%s/steps.log", f->srv.dir);
 	assert_int_equal(
-	    cairn_worker_new(&f->tasks, f->c, &o, activity, f), CAIRN_OK);
+	    cairn_worker_new(&f->tasks, f->c2, &o, activity, f), CAIRN_OK);
 	assert_int_equal(
 	    pthread_create(&f->tasks_thread, NULL, tasks_main, f), 0);
 	*state = f;
@@ -117,6 +126,10 @@ wf_teardown(void **state)
 	cairn_worker_stop(f->tasks, true);
 	pthread_join(f->tasks_thread, NULL);
 	cairn_worker_free(f->tasks);
+	if (f->c2 != f->c) {
+		cairn_client_close(f->c2);
+		server_stop(&f->srv2);
+	}
 	cairn_client_close(f->c);
 	server_stop(&f->srv);
 	unlink(f->step_log);
@@ -146,7 +159,8 @@ wf_start_worker(struct wf_fx *f, int i, int version, bool cache)
 	t->cfg = (struct wf_flows_config) {
 		.version = version, .timer_ms = 500, .step_log = f->step_log
 	};
-	assert_int_equal(cairn_wf_worker_new(&t->w, f->c, &o), CAIRN_OK);
+	assert_int_equal(
+	    cairn_wf_worker_new(&t->w, i == 1 ? f->c2 : f->c, &o), CAIRN_OK);
 	assert_int_equal(wf_flows_register(t->w, &t->cfg), CAIRN_OK);
 	assert_int_equal(pthread_create(&t->t, NULL, wf_main, t), 0);
 	t->running = true;
@@ -180,7 +194,8 @@ wf_spawn_worker(struct wf_fx *f, const char *const *args)
 		fail_msg("set WF_TEST_WORKER to the wf_test_worker binary");
 	}
 	argv[n++] = bin;
-	argv[n++] = f->srv.url;
+	argv[n++] = f->spawned++ % 2 == 1 && f->c2 != f->c ? f->srv2.url
+	                                                   : f->srv.url;
 	for (; args != NULL && *args != NULL && n < 31; args++) {
 		argv[n++] = *args;
 	}

@@ -27,6 +27,12 @@ struct wf_thread {
 struct wf_fx {
 	struct server srv;
 	cairn_client *c;
+	/* On PostgreSQL (CAIRN_TEST_STORE) a second cairnd on the same
+	 * database: the task workers, workflow worker slot 1 and every other
+	 * spawned worker go through it, so that runs move between servers. */
+	struct server srv2;
+	cairn_client *c2; /* srv2's, or c on SQLite */
+	int spawned;
 	cairn_worker *tasks; /* the activities' task workers */
 	pthread_t tasks_thread;
 	atomic_int done[WF_FLOWS_NQUEUES]; /* activities completed */
@@ -37,8 +43,9 @@ struct wf_fx {
 	pid_t pids[4]; /* wf_test_worker processes alive */
 };
 
-/* wf_setup starts cairnd, the client and the task workers; the teardown
- * stops whatever runs. For cmocka's setup and teardown. */
+/* wf_setup starts cairnd (two on PostgreSQL), the client and the task
+ * workers; the teardown stops whatever runs. For cmocka's setup and
+ * teardown. */
 int wf_setup(void **state);
 int wf_teardown(void **state);
 
