@@ -44,7 +44,7 @@ static const struct opt table[] = {
 	    "external: never cairnd, not even at exit, so that\n"
 	    "Litestream owns them (docs/OPERATIONS.md)" },
 	{ "retention", OPT_DURATION, OFF(retention_ms), "7d", "DUR",
-	    "keep finished tasks this long (default 7d)" },
+	    "keep finished tasks and workflow runs this long\n(default 7d)" },
 	{ "max-wait", OPT_DURATION, OFF(max_wait_ms), "60s", "DUR",
 	    "longest long-poll of Lease and Await (default 60s)" },
 	{ "max-message", OPT_SIZE, OFF(max_message), "4MiB", "BYTES",
