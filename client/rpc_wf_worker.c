@@ -345,3 +345,9 @@ cairn_workflow_fail_task(cairn_client *c, uint64_t run_id,
 	protobuf_c_message_free_unpacked(m, NULL);
 	return (CAIRN_OK);
 }
+
+uint64_t
+cairn_wf_hash(const void *data, size_t len)
+{
+	return (cairn__fnv1a64(data, len));
+}

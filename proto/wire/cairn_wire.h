@@ -40,4 +40,9 @@ size_t cairn__utf8_seq(const uint8_t *p, size_t n);
  * every backend can store it as text and every client can print it. */
 bool cairn__utf8_valid(const void *p, size_t n);
 
+/* cairn__fnv1a64 is the 64-bit FNV-1a hash of data: the input_hash of
+ * workflow log entries (proto/README.md), computed alike by the server and
+ * every client. */
+uint64_t cairn__fnv1a64(const void *data, size_t len);
+
 #endif /* CAIRN_WIRE_H */

@@ -4,67 +4,14 @@
  * loads a row, decides in C, saves the row and records its history events, all
  * in the engine's open transaction.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/util.h"
 #include "lifecycle/workflow.h"
 #include "ops/metrics.h"
-
-/* fault copies the store's detail of a failed call into msg and returns
- * rv. */
-static int
-fault(struct store *s, int rv, char *msg)
-{
-	snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(s));
-	return (rv);
-}
-
-static int refuse(int rv, char *msg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-refuse(int rv, char *msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, LC_MSG_MAX, fmt, ap);
-	va_end(ap);
-	return (rv);
-}
-
-static int
-replace_bytes(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
-{
-	uint8_t *copy = NULL;
-
-	if (len > 0) {
-		if ((copy = malloc(len)) == NULL) {
-			return (CAIRN_RESOURCE_EXHAUSTED);
-		}
-		memcpy(copy, src, len);
-	}
-	free(*dst);
-	*dst = copy;
-	*dst_len = len;
-	return (CAIRN_OK);
-}
-
-static int
-replace_str(char **dst, const char *src)
-{
-	char *copy = NULL;
-
-	if (src != NULL && (copy = strdup(src)) == NULL) {
-		return (CAIRN_RESOURCE_EXHAUSTED);
-	}
-	free(*dst);
-	*dst = copy;
-	return (CAIRN_OK);
-}
 
 /* record appends one event to the row's history. */
 static int
@@ -150,7 +97,7 @@ expire_row(struct store *s, struct task_row *row, int64_t now)
 	    = stc ? LEASE_EXPIRED_START_TO_CLOSE : LEASE_EXPIRED_HEARTBEAT;
 	metrics_lease_expired(stc);
 	snprintf(err, sizeof(err), "lease expired: %s", why);
-	if ((rv = replace_str(&row->t.last_error, err)) != CAIRN_OK
+	if ((rv = lc_copy_str(&row->t.last_error, err)) != CAIRN_OK
 	    || (rv = record(s, row, now, "expired", why)) != CAIRN_OK
 	    || (rv = end_attempt(s, row, true, 0, now)) != CAIRN_OK) {
 		return (rv);
@@ -170,17 +117,17 @@ lifecycle_expire(
 	while (done < limit) {
 		uint32_t want = limit - done < 256 ? limit - done : 256;
 		if ((rv = store_pick_expired(s, now, want, ids, &got)) != 0) {
-			return (fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 		for (size_t i = 0; i < got; i++) {
 			struct task_row row;
 			if ((rv = store_load(s, ids[i], &row)) != CAIRN_OK) {
-				return (fault(s, rv, msg));
+				return (lc_fault(s, rv, msg));
 			}
 			rv = expire_row(s, &row, now);
 			task_row_clear(&row);
 			if (rv != CAIRN_OK) {
-				return (fault(s, rv, msg));
+				return (lc_fault(s, rv, msg));
 			}
 		}
 		done += got;
@@ -209,7 +156,7 @@ lifecycle_enqueue(struct store *s, struct task_spec *specs, size_t n,
 			rv = store_add_event(s, ids[i], 1, &ev);
 		}
 		if (rv != CAIRN_OK) {
-			return (fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 	}
 	return (CAIRN_OK);
@@ -236,7 +183,7 @@ load_lease(struct store *s, uint64_t id, const char *token, int64_t now,
 			    (unsigned long long) id);
 			return (rv);
 		}
-		return (fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	bool same = strcmp(row->t.lease_token, token) == 0
 	    && row->t.lease_token[0] != 0;
@@ -245,14 +192,14 @@ load_lease(struct store *s, uint64_t id, const char *token, int64_t now,
 			return (CAIRN_OK);
 		}
 		if ((rv = expire_row(s, row, now)) != CAIRN_OK) {
-			return (fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 	} else if (same && repeat_ok != LEASE_NONE
 	    && row->outcome == repeat_ok) {
 		*repeated = true;
 		return (CAIRN_OK);
 	}
-	return (refuse(CAIRN_FAILED_PRECONDITION, msg, "%s",
+	return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg, "%s",
 	    task_outcome_reason(same ? row->outcome : LEASE_NONE)));
 }
 
@@ -270,7 +217,7 @@ lifecycle_heartbeat(struct store *s, uint64_t id, const char *token,
 		goto out;
 	}
 	if (details_len > 0
-	    && (rv = replace_bytes(
+	    && (rv = lc_copy_bytes(
 	            &row.t.details, &row.t.details_len, details, details_len))
 	        != CAIRN_OK) {
 		goto out;
@@ -280,7 +227,7 @@ lifecycle_heartbeat(struct store *s, uint64_t id, const char *token,
 	row.t.updated_ms = now;
 	if ((rv = record(s, &row, now, "heartbeat", NULL)) != CAIRN_OK
 	    || (rv = store_save(s, &row)) != CAIRN_OK) {
-		rv = fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	*cancel_requested = row.t.cancel_requested;
@@ -315,7 +262,7 @@ lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
 	if (rv != CAIRN_OK || repeated) {
 		goto out;
 	}
-	if ((rv = replace_bytes(
+	if ((rv = lc_copy_bytes(
 	         &row.t.result, &row.t.result_len, result, result_len))
 	    != CAIRN_OK) {
 		goto out;
@@ -325,7 +272,7 @@ lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
 	row.t.updated_ms = now;
 	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK
 	    || (rv = save(s, &row, now)) != CAIRN_OK) {
-		rv = fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 	}
 out:
 	task_row_clear(&row);
@@ -348,13 +295,13 @@ lifecycle_fail(struct store *s, const struct fail_request *req, int64_t now,
 	if (!repeated) {
 		row.outcome = LEASE_FAILED;
 		row.t.updated_ms = now;
-		if ((rv = replace_str(&row.t.last_error, req->error)) != 0
+		if ((rv = lc_copy_str(&row.t.last_error, req->error)) != 0
 		    || (rv = record(s, &row, now, "failed", req->error)) != 0
 		    || (rv = end_attempt(s, &row, !req->non_retryable,
 		            req->retry_delay_ms, now))
 		        != 0
 		    || (rv = save(s, &row, now)) != 0) {
-			rv = fault(s, rv, msg);
+			rv = lc_fault(s, rv, msg);
 			goto out;
 		}
 	}
@@ -378,7 +325,7 @@ lifecycle_cancel(
 			    (unsigned long long) id);
 			return (rv);
 		}
-		return (fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	switch (row.t.state) {
 	case CAIRN_PENDING:
@@ -395,8 +342,8 @@ lifecycle_cancel(
 	case CAIRN_CANCELED:
 		break; /* a repeated cancel is not an error */
 	default:
-		rv = refuse(CAIRN_FAILED_PRECONDITION, msg, "task already %s",
-		    cairn_state_name(row.t.state));
+		rv = lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		    "task already %s", cairn_state_name(row.t.state));
 		goto out;
 	}
 	if (rv == CAIRN_OK) {
@@ -404,7 +351,7 @@ lifecycle_cancel(
 		rv = save(s, &row, now);
 	}
 	if (rv != CAIRN_OK) {
-		rv = fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	*state = row.t.state;
@@ -427,7 +374,7 @@ lifecycle_retry(
 			    (unsigned long long) id);
 			return (rv);
 		}
-		return (fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	if (row.t.state == CAIRN_FAILED || row.t.state == CAIRN_CANCELED) {
 		row.t.state = CAIRN_PENDING;
@@ -439,12 +386,12 @@ lifecycle_retry(
 		if ((rv = record(s, &row, now, "retried", "manual retry"))
 		        != CAIRN_OK
 		    || (rv = store_save(s, &row)) != CAIRN_OK) {
-			rv = fault(s, rv, msg);
+			rv = lc_fault(s, rv, msg);
 			goto out;
 		}
 	} else if (row.t.state != CAIRN_PENDING) {
 		/* PENDING passes: a resent Retry must not be an error. */
-		rv = refuse(CAIRN_FAILED_PRECONDITION, msg,
+		rv = lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "only a failed or canceled task can be retried; this "
 		    "one is %s",
 		    cairn_state_name(row.t.state));

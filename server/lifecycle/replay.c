@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lifecycle/replay.h"
+#include "lifecycle/util.h"
 
 void
 lifecycle_request_key(
@@ -18,13 +19,6 @@ lifecycle_request_key(
 	/* The method's letter first, so that ids of different rpcs never
 	 * meet. */
 	snprintf(key, len, "%c:%s", lease ? 'L' : 'E', request_id);
-}
-
-static int
-fault(struct store *s, int rv, char *msg)
-{
-	snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(s));
-	return (rv);
 }
 
 /* recall looks the key up; *rec (free) is NULL when it was not seen. */
@@ -37,7 +31,7 @@ recall(struct store *s, const char *key, char **rec, char *msg)
 	int rv = store_request_get(s, key, &found, &res, &len);
 
 	if (rv != CAIRN_OK) {
-		return (fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	*rec = found ? (char *) res : NULL;
 	return (CAIRN_OK);
@@ -50,7 +44,7 @@ remember(
 	int rv = store_request_put(
 	    s, key, now, (const uint8_t *) rec, strlen(rec));
 
-	return (rv != CAIRN_OK ? fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }
 
 /* replay_enqueue parses an Enqueue record into ids and created. */
@@ -175,7 +169,7 @@ replay_lease(struct store *s, const char *rec, int64_t now, struct task ***out,
 		}
 		if (rv != CAIRN_OK) {
 			task_array_free(tasks, k);
-			return (fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 		k++;
 	}
@@ -241,5 +235,5 @@ lifecycle_forget_requests(
 	size_t n;
 	int rv = store_request_prune(s, now - LC_REQUEST_KEEP_MS, limit, &n);
 
-	return (rv != CAIRN_OK ? fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }

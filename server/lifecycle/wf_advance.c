@@ -53,7 +53,7 @@ start_activity(struct turn *t, const struct wf_command *c, struct wf_entry *e)
 	if (rv == CAIRN_OK && spec.run_at_ms <= t->now) {
 		store_note_due(t->s, spec.queue);
 	}
-	return (rv == CAIRN_OK ? wf_copy_str(&e->queue, spec.queue) : rv);
+	return (rv == CAIRN_OK ? lc_copy_str(&e->queue, spec.queue) : rv);
 }
 
 /* start_child starts the child run of a child entry; a workflow_id that
@@ -84,7 +84,7 @@ start_child(struct turn *t, const struct wf_command *c, struct wf_entry *e)
 	}
 	rv = store_wf_insert(t->s, &st, t->now, &e->child_run, &created);
 	if (rv != CAIRN_OK) {
-		return (wf_fault(t->s, rv, t->msg));
+		return (lc_fault(t->s, rv, t->msg));
 	}
 	if (created) {
 		store_note_runnable(t->s, st.queue);
@@ -133,9 +133,9 @@ append(struct turn *t, const struct wf_command *c, struct wf_entry *e)
 	e->created_ms = t->now;
 	e->status = WF_PENDING;
 	e->input_hash = wf_hash(c->input, c->input_len);
-	if ((rv = wf_copy_str(&e->name, c->name != NULL ? c->name : ""))
+	if ((rv = lc_copy_str(&e->name, c->name != NULL ? c->name : ""))
 	        != CAIRN_OK
-	    || (rv = wf_copy_bytes(
+	    || (rv = lc_copy_bytes(
 	            &e->input, &e->input_len, c->input, c->input_len))
 	        != CAIRN_OK) {
 		return (rv);
@@ -206,7 +206,7 @@ end_turn(struct turn *t, const struct wf_advance *a, struct wf_advanced *out)
 		}
 	}
 	rv = store_wf_save(t->s, run);
-	return (rv != CAIRN_OK ? wf_fault(t->s, rv, t->msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(t->s, rv, t->msg) : CAIRN_OK);
 }
 
 /* replay_advance answers a resent advance from its record: "FIRST:N" are
@@ -220,7 +220,7 @@ replay_advance(struct store *s, const struct wf_advance *a, const char *rec,
 	int rv;
 
 	if (sscanf(rec, "%u:%u", &first, &n) != 2) {
-		return (wf_refuse(CAIRN_INVALID_ARGUMENT, msg,
+		return (lc_refuse(CAIRN_INVALID_ARGUMENT, msg,
 		    "request_id %.64s was used before for another request",
 		    request_id));
 	}
@@ -236,7 +236,7 @@ replay_advance(struct store *s, const struct wf_advance *a, const char *rec,
 	if (n > 0
 	    && (rv = store_wf_entries(s, &q, &out->entries, &out->n))
 	        != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 	}
 	out->log_length = run.next_seq - 1;
 	out->deadline = run.phase == WF_LEASED ? run.lease_deadline_ms : 0;
@@ -264,13 +264,13 @@ check_turn(struct store *s, const struct wf_advance *a, int64_t now,
 		return (rv);
 	}
 	if (a->expected_seq != run->next_seq) {
-		return (wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "the log of run %" PRIu64 " is at seq %u; this advance "
 		    "expects to append at %u",
 		    run->id, run->next_seq, a->expected_seq));
 	}
 	if ((uint64_t) run->next_seq - 1 + a->n > max) {
-		return (wf_refuse(CAIRN_OUT_OF_RANGE, msg,
+		return (lc_refuse(CAIRN_OUT_OF_RANGE, msg,
 		    "log full: run %" PRIu64 "'s log would have %" PRIu64
 		    " entries; the limit is %u",
 		    run->id, (uint64_t) run->next_seq - 1 + a->n, max));
@@ -301,7 +301,7 @@ lifecycle_wf_advance(struct store *s, const struct wf_advance *a,
 		goto out;
 	}
 	if (a->n > 0 && (t.out = calloc(a->n, sizeof(*t.out))) == NULL) {
-		rv = wf_refuse(CAIRN_RESOURCE_EXHAUSTED, msg, "out of memory");
+		rv = lc_refuse(CAIRN_RESOURCE_EXHAUSTED, msg, "out of memory");
 		goto out;
 	}
 	first = run.next_seq;
@@ -311,7 +311,7 @@ lifecycle_wf_advance(struct store *s, const struct wf_advance *a,
 		t.n = i + 1;
 		if ((rv = append(&t, &a->commands[i], &t.out[i])) != 0) {
 			if (msg[0] == 0) {
-				wf_fault(s, rv, msg);
+				lc_fault(s, rv, msg);
 			}
 			goto out;
 		}

@@ -5,6 +5,7 @@
 #ifndef CAIRN_LIFECYCLE_WF_INTERNAL_H
 #define CAIRN_LIFECYCLE_WF_INTERNAL_H
 
+#include "lifecycle/util.h"
 #include "lifecycle/workflow.h"
 
 /* How the last lease of a run ended (wf_run.lease_outcome). */
@@ -15,12 +16,6 @@ enum wf_lease_outcome {
 	WF_LEASE_EXPIRED = 3,
 	WF_LEASE_ENDED = 4, /* the run finished or was terminated */
 };
-
-/* wf_fault copies the store's message into msg and returns rv. */
-int wf_fault(struct store *s, int rv, char *msg);
-/* wf_refuse formats msg and returns rv. */
-int wf_refuse(int rv, char *msg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* wf_load_run loads run id; NOT_FOUND with a message when it is not. */
 int wf_load_run(struct store *s, uint64_t id, struct wf_run *run, char *msg);
@@ -72,10 +67,5 @@ int wf_recall(
     struct store *s, char rpc, const char *request_id, char **rec, char *msg);
 int wf_remember(struct store *s, char rpc, const char *request_id, int64_t now,
     const char *rec, char *msg);
-
-/* wf_copy_bytes and wf_copy_str replace *dst with a copy of src. */
-int wf_copy_bytes(
-    uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len);
-int wf_copy_str(char **dst, const char *src);
 
 #endif /* CAIRN_LIFECYCLE_WF_INTERNAL_H */

@@ -22,8 +22,8 @@ wf_set_outcome(struct store *s, struct wf_run *run, struct wf_entry *e,
 {
 	int rv;
 
-	if ((rv = wf_copy_bytes(&e->result, &e->result_len, result, len)) != 0
-	    || (rv = wf_copy_str(&e->error, error)) != 0) {
+	if ((rv = lc_copy_bytes(&e->result, &e->result_len, result, len)) != 0
+	    || (rv = lc_copy_str(&e->error, error)) != 0) {
 		return (rv);
 	}
 	e->status = status;
@@ -140,7 +140,7 @@ pending(struct store *s, uint64_t run_id, struct wf_entry **e, size_t *n,
 	struct wf_read q = { .run_id = run_id, .pending_only = true };
 	int rv = store_wf_entries(s, &q, e, n);
 
-	return (rv != CAIRN_OK ? wf_fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }
 
 /* cancel_waits cancels what the entries e (read before they resolved)
@@ -187,7 +187,7 @@ resolve_all(struct store *s, struct wf_run *run, struct wf_entry *e, size_t n,
 		int rv = wf_resolve(s, run, &e[i], WF_CANCELED_ENTRY, NULL, 0,
 		    "canceled", now, false);
 		if (rv != CAIRN_OK) {
-			return (wf_fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 	}
 	return (CAIRN_OK);
@@ -206,10 +206,10 @@ wf_finish(struct store *s, struct wf_run *run, int state,
 	    || (rv = resolve_all(s, run, e, n, true, now, msg)) != CAIRN_OK) {
 		goto out;
 	}
-	if ((rv = wf_copy_bytes(&run->result, &run->result_len, result, len))
+	if ((rv = lc_copy_bytes(&run->result, &run->result_len, result, len))
 	        != CAIRN_OK
-	    || (rv = wf_copy_str(&run->error, error)) != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+	    || (rv = lc_copy_str(&run->error, error)) != CAIRN_OK) {
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	run->state = state;
@@ -219,7 +219,7 @@ wf_finish(struct store *s, struct wf_run *run, int state,
 	run->finished_ms = now;
 	run->updated_ms = now;
 	if ((rv = store_wf_save(s, run)) != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	store_note_finished(s);
@@ -232,7 +232,7 @@ wf_finish(struct store *s, struct wf_run *run, int state,
 		rv = wf_resolve_ref(s, run->parent_run, run->parent_seq, st,
 		    run->result, run->result_len, err, now);
 		if (rv != CAIRN_OK) {
-			rv = wf_fault(s, rv, msg);
+			rv = lc_fault(s, rv, msg);
 		}
 	}
 out:
@@ -259,7 +259,7 @@ lifecycle_wf_cancel(struct store *s, uint64_t run_id, const char *reason,
 		goto out;
 	}
 	if (run.state != WF_RUNNING) {
-		rv = wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		rv = lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "workflow run %" PRIu64 " already %s", run_id,
 		    wf_state_name(run.state));
 		goto out;
@@ -274,7 +274,7 @@ lifecycle_wf_cancel(struct store *s, uint64_t run_id, const char *reason,
 	run.updated_ms = now;
 	wf_make_runnable(s, &run, now);
 	if ((rv = store_wf_save(s, &run)) != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	if ((rv = cancel_waits(s, e, n, false, now, msg)) == CAIRN_OK) {
@@ -302,7 +302,7 @@ lifecycle_wf_terminate(struct store *s, uint64_t run_id, const char *reason,
 		goto out;
 	}
 	if (run.state != WF_RUNNING) {
-		rv = wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		rv = lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "workflow run %" PRIu64 " already %s", run_id,
 		    wf_state_name(run.state));
 		goto out;
@@ -338,7 +338,7 @@ lifecycle_wf_signal(struct store *s, uint64_t run_id, const char *name,
 		int ok = sscanf(seen, "%u", &d);
 		free(seen);
 		if (ok != 1) {
-			return (wf_refuse(CAIRN_INVALID_ARGUMENT, msg,
+			return (lc_refuse(CAIRN_INVALID_ARGUMENT, msg,
 			    "request_id %.64s was used before for another "
 			    "request",
 			    request_id));
@@ -350,7 +350,7 @@ lifecycle_wf_signal(struct store *s, uint64_t run_id, const char *name,
 		return (rv);
 	}
 	if (run.state != WF_RUNNING) {
-		rv = wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		rv = lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "workflow run %" PRIu64 " already %s; the signal was "
 		    "not delivered",
 		    run_id, wf_state_name(run.state));
@@ -368,7 +368,7 @@ lifecycle_wf_signal(struct store *s, uint64_t run_id, const char *name,
 		rv = store_wf_save(s, &run);
 	}
 	if (rv != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	*delivered = seq;
@@ -392,7 +392,7 @@ lifecycle_wf_fire(
 	*n = 0;
 	limit = limit < 64 ? limit : 64;
 	if ((rv = store_wf_pick_fired(s, now, limit, refs, &got)) != 0) {
-		return (wf_fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	for (size_t i = 0; i < got; i++) {
 		struct wf_entry e = { 0 };
@@ -405,7 +405,7 @@ lifecycle_wf_fire(
 			    timer ? NULL : "timed out", now);
 		}
 		if (rv != CAIRN_OK) {
-			return (wf_fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 	}
 	*n = got;

@@ -4,7 +4,6 @@
  * task is leased, heartbeated and fenced by token like a task.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,66 +13,15 @@
 #include "ops/metrics.h"
 
 int
-wf_fault(struct store *s, int rv, char *msg)
-{
-	snprintf(msg, LC_MSG_MAX, "%s",
-	    rv == CAIRN_RESOURCE_EXHAUSTED && store_errmsg(s)[0] == 0
-	        ? "out of memory"
-	        : store_errmsg(s));
-	return (rv);
-}
-
-int
-wf_refuse(int rv, char *msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, LC_MSG_MAX, fmt, ap);
-	va_end(ap);
-	return (rv);
-}
-
-int
-wf_copy_bytes(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len)
-{
-	uint8_t *copy = NULL;
-
-	if (len > 0) {
-		if ((copy = malloc(len)) == NULL) {
-			return (CAIRN_RESOURCE_EXHAUSTED);
-		}
-		memcpy(copy, src, len);
-	}
-	free(*dst);
-	*dst = copy;
-	*dst_len = len;
-	return (CAIRN_OK);
-}
-
-int
-wf_copy_str(char **dst, const char *src)
-{
-	char *copy = NULL;
-
-	if (src != NULL && (copy = strdup(src)) == NULL) {
-		return (CAIRN_RESOURCE_EXHAUSTED);
-	}
-	free(*dst);
-	*dst = copy;
-	return (CAIRN_OK);
-}
-
-int
 wf_load_run(struct store *s, uint64_t id, struct wf_run *run, char *msg)
 {
 	int rv = store_wf_load(s, id, run);
 
 	if (rv == CAIRN_NOT_FOUND) {
-		return (wf_refuse(
+		return (lc_refuse(
 		    rv, msg, "workflow run %" PRIu64 " not found", id));
 	}
-	return (rv != CAIRN_OK ? wf_fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }
 
 void
@@ -119,10 +67,10 @@ lifecycle_wf_find(struct store *s, const char *workflow_id, uint64_t run_id,
 	}
 	rv = store_wf_find(s, workflow_id, id);
 	if (rv == CAIRN_NOT_FOUND) {
-		return (wf_refuse(
+		return (lc_refuse(
 		    rv, msg, "no workflow run with id '%.128s'", workflow_id));
 	}
-	return (rv != CAIRN_OK ? wf_fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }
 
 /* request_key writes the key of a request record: a letter per rpc, so
@@ -150,14 +98,14 @@ recall(
 	}
 	request_key(key, sizeof(key), rpc, request_id);
 	if ((rv = store_request_get(s, key, &found, &res, &len)) != 0) {
-		return (wf_fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	if (found) {
 		/* Records are text; the store hands back exactly len bytes. */
 		char *text = realloc(res, len + 1);
 		if (text == NULL) {
 			free(res);
-			return (wf_refuse(
+			return (lc_refuse(
 			    CAIRN_RESOURCE_EXHAUSTED, msg, "out of memory"));
 		}
 		text[len] = 0;
@@ -179,7 +127,7 @@ wf_remember(struct store *s, char rpc, const char *request_id, int64_t now,
 	request_key(key, sizeof(key), rpc, request_id);
 	rv = store_request_put(
 	    s, key, now, (const uint8_t *) rec, strlen(rec));
-	return (rv != CAIRN_OK ? wf_fault(s, rv, msg) : CAIRN_OK);
+	return (rv != CAIRN_OK ? lc_fault(s, rv, msg) : CAIRN_OK);
 }
 
 int
@@ -207,7 +155,7 @@ lifecycle_wf_start(struct store *s, const struct wf_start *st,
 		int ok = sscanf(seen, "%" SCNu64, &id);
 		free(seen);
 		if (ok != 1) {
-			return (wf_refuse(CAIRN_INVALID_ARGUMENT, msg,
+			return (lc_refuse(CAIRN_INVALID_ARGUMENT, msg,
 			    "request_id %.64s was used before for another "
 			    "request",
 			    request_id));
@@ -224,7 +172,7 @@ lifecycle_wf_start(struct store *s, const struct wf_start *st,
 	}
 	rv = store_wf_insert(s, &copy, now, run_id, created);
 	if (rv != CAIRN_OK) {
-		return (wf_fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	if (*created) {
 		store_note_runnable(s, copy.queue);
@@ -254,7 +202,7 @@ wf_check_lease(struct store *s, struct wf_run *run, const char *token,
 		run->updated_ms = now;
 		wf_make_runnable(s, run, now);
 		if ((rv = store_wf_save(s, run)) != CAIRN_OK) {
-			return (wf_fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 	} else if (same && repeat_ok != WF_LEASE_NONE
 	    && run->lease_outcome == repeat_ok) {
@@ -262,22 +210,22 @@ wf_check_lease(struct store *s, struct wf_run *run, const char *token,
 		return (CAIRN_OK);
 	}
 	if (!same) {
-		return (wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "lease lost: the token is not the current lease of run "
 		    "%" PRIu64,
 		    run->id));
 	}
 	switch (run->lease_outcome) {
 	case WF_LEASE_EXPIRED:
-		return (wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "lease lost: the lease of run %" PRIu64 " expired",
 		    run->id));
 	case WF_LEASE_ENDED:
-		return (wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "lease lost: run %" PRIu64 " is %s", run->id,
 		    wf_state_name(run->state)));
 	default:
-		return (wf_refuse(CAIRN_FAILED_PRECONDITION, msg,
+		return (lc_refuse(CAIRN_FAILED_PRECONDITION, msg,
 		    "lease lost: this lease of run %" PRIu64
 		    " already ended its turn",
 		    run->id));
@@ -350,7 +298,7 @@ replay_lease(struct store *s, const char *rec, const char *request_id,
 	int rv;
 
 	if (sscanf(rec, "%" SCNu64 ":%32s", &id, token) != 2) {
-		return (wf_refuse(CAIRN_INVALID_ARGUMENT, msg,
+		return (lc_refuse(CAIRN_INVALID_ARGUMENT, msg,
 		    "request_id %.64s was used before for another request",
 		    request_id));
 	}
@@ -367,7 +315,7 @@ replay_lease(struct store *s, const char *rec, const char *request_id,
 	}
 	struct wf_read q = { .run_id = id };
 	if ((rv = store_wf_entries(s, &q, &out->entries, &out->n)) != 0) {
-		return (wf_fault(s, rv, msg));
+		return (lc_fault(s, rv, msg));
 	}
 	return (CAIRN_OK);
 }
@@ -395,7 +343,7 @@ lifecycle_wf_lease(struct store *s, const struct wf_lease_request *req,
 	if (run->id == 0) {
 		return (CAIRN_OK); /* nothing runnable: not remembered */
 	}
-	if ((rv = wf_copy_str(&run->worker_id,
+	if ((rv = lc_copy_str(&run->worker_id,
 	         req->worker_id != NULL && req->worker_id[0] != 0
 	             ? req->worker_id
 	             : NULL))
@@ -426,7 +374,7 @@ lifecycle_wf_lease(struct store *s, const struct wf_lease_request *req,
 	return (CAIRN_OK);
 fault:
 	wf_leased_clear(out);
-	return (wf_fault(s, rv, msg));
+	return (lc_fault(s, rv, msg));
 }
 
 int
@@ -448,7 +396,7 @@ lifecycle_wf_heartbeat(struct store *s, uint64_t run_id, const char *token,
 	run.lease_deadline_ms = now + run.lease_timeout_ms;
 	run.updated_ms = now;
 	if ((rv = store_wf_save(s, &run)) != CAIRN_OK) {
-		rv = wf_fault(s, rv, msg);
+		rv = lc_fault(s, rv, msg);
 		goto out;
 	}
 	*cancel_requested = run.cancel_requested;
@@ -479,7 +427,7 @@ lifecycle_wf_fail_task(struct store *s, uint64_t run_id, const char *token,
 	}
 	snprintf(reason, sizeof(reason), "%s%s",
 	    nondeterminism ? "non-determinism: " : "", error);
-	if ((rv = wf_copy_str(&run.stuck_reason, reason)) != CAIRN_OK) {
+	if ((rv = lc_copy_str(&run.stuck_reason, reason)) != CAIRN_OK) {
 		goto fault;
 	}
 	metrics_wf_task_failed(nondeterminism);
@@ -496,7 +444,7 @@ lifecycle_wf_fail_task(struct store *s, uint64_t run_id, const char *token,
 	*retry_at = run.ready_at_ms;
 	goto out;
 fault:
-	rv = wf_fault(s, rv, msg);
+	rv = lc_fault(s, rv, msg);
 out:
 	wf_run_clear(&run);
 	return (rv);
@@ -515,12 +463,12 @@ lifecycle_wf_expire(
 		uint32_t want = limit - done < 64 ? limit - done : 64;
 		if ((rv = store_wf_pick_expired(s, now, want, ids, &got))
 		    != 0) {
-			return (wf_fault(s, rv, msg));
+			return (lc_fault(s, rv, msg));
 		}
 		for (size_t i = 0; i < got; i++) {
 			struct wf_run run = { 0 };
 			if ((rv = store_wf_load(s, ids[i], &run)) != 0) {
-				return (wf_fault(s, rv, msg));
+				return (lc_fault(s, rv, msg));
 			}
 			metrics_wf_lease_expired();
 			run.phase = WF_WAITING;
@@ -531,7 +479,7 @@ lifecycle_wf_expire(
 			rv = store_wf_save(s, &run);
 			wf_run_clear(&run);
 			if (rv != CAIRN_OK) {
-				return (wf_fault(s, rv, msg));
+				return (lc_fault(s, rv, msg));
 			}
 		}
 		done += got;

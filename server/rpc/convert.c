@@ -5,17 +5,26 @@
 
 #include "rpc/convert.h"
 
-static ProtobufCBinaryData
-bin(const uint8_t *p, size_t len)
+void
+rpc_spec_from_pb(const Cairn__V1__TaskSpec *t, struct task_spec *spec)
 {
-	return ((ProtobufCBinaryData) { .len = len, .data = (uint8_t *) p });
-}
-
-static char *
-text(const char *s)
-{
-	/* protobuf-c packs NULL strings as absent; "" reads back alike. */
-	return ((char *) (s != NULL ? s : ""));
+	*spec = (struct task_spec) {
+		.queue = t->queue,
+		.payload = t->payload.data,
+		.payload_len = t->payload.len,
+		.priority = t->priority,
+		.run_at_ms = t->run_at_ms,
+		.delay_ms = t->delay_ms,
+		.max_attempts = t->max_attempts,
+		.heartbeat_timeout_ms = t->heartbeat_timeout_ms,
+		.start_to_close_ms = t->start_to_close_timeout_ms,
+		.idempotency_key = t->idempotency_key,
+	};
+	if (t->retry != NULL) {
+		spec->retry.initial_ms = t->retry->initial_backoff_ms;
+		spec->retry.multiplier = t->retry->multiplier;
+		spec->retry.max_ms = t->retry->max_backoff_ms;
+	}
 }
 
 void
@@ -29,8 +38,8 @@ rpc_task_to_pb(const struct task *t, struct pb_task *pb)
 	pb->retry.multiplier = t->retry.multiplier;
 	pb->retry.max_backoff_ms = t->retry.max_ms;
 	m->id = t->id;
-	m->queue = text(t->queue);
-	m->payload = bin(t->payload, t->payload_len);
+	m->queue = rpc_text(t->queue);
+	m->payload = rpc_bin(t->payload, t->payload_len);
 	m->priority = t->priority;
 	m->state = (Cairn__V1__TaskState) t->state;
 	m->run_at_ms = t->run_at_ms;
@@ -39,12 +48,12 @@ rpc_task_to_pb(const struct task *t, struct pb_task *pb)
 	m->retry = &pb->retry;
 	m->heartbeat_timeout_ms = t->heartbeat_timeout_ms;
 	m->start_to_close_timeout_ms = t->start_to_close_ms;
-	m->idempotency_key = text(t->idempotency_key);
-	m->details = bin(t->details, t->details_len);
-	m->result = bin(t->result, t->result_len);
-	m->last_error = text(t->last_error);
+	m->idempotency_key = rpc_text(t->idempotency_key);
+	m->details = rpc_bin(t->details, t->details_len);
+	m->result = rpc_bin(t->result, t->result_len);
+	m->last_error = rpc_text(t->last_error);
 	m->cancel_requested = t->cancel_requested;
-	m->worker_id = text(t->worker_id);
+	m->worker_id = rpc_text(t->worker_id);
 	m->lease_deadline_ms
 	    = t->state == CAIRN_ACTIVE ? t->lease_deadline_ms : 0;
 	m->created_at_ms = t->created_ms;

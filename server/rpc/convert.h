@@ -16,6 +16,24 @@ struct pb_task {
 	Cairn__V1__RetryPolicy retry;
 };
 
+/* rpc_bin and rpc_text wrap what a message field points to; NULL text is
+ * packed as "" (protobuf-c packs NULL strings as absent, which reads back
+ * alike). */
+static inline ProtobufCBinaryData
+rpc_bin(const uint8_t *p, size_t len)
+{
+	return ((ProtobufCBinaryData) { .len = len, .data = (uint8_t *) p });
+}
+static inline char *
+rpc_text(const char *s)
+{
+	return ((char *) (s != NULL ? s : ""));
+}
+
+/* rpc_spec_from_pb fills spec from a validated TaskSpec; spec points into
+ * t. */
+void rpc_spec_from_pb(const Cairn__V1__TaskSpec *t, struct task_spec *spec);
+
 /* rpc_task_to_pb fills pb from t; pb->task points into t and pb. */
 void rpc_task_to_pb(const struct task *t, struct pb_task *pb);
 

@@ -13,11 +13,8 @@
  * the current time. */
 #define DURATION_MAX (10LL * 365 * 24 * 3600 * 1000)
 
-static int refuse(char *msg, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-refuse(char *msg, const char *fmt, ...)
+int
+rpc_invalid(char *msg, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,14 +30,15 @@ rpc_check_queue(const char *field, const char *q, char *msg)
 	size_t n = q != NULL ? strlen(q) : 0;
 
 	if (n == 0 || n > TASK_QUEUE_MAX) {
-		return (refuse(msg, "%s: a queue name has 1 to %d characters",
-		    field, TASK_QUEUE_MAX));
+		return (
+		    rpc_invalid(msg, "%s: a queue name has 1 to %d characters",
+		        field, TASK_QUEUE_MAX));
 	}
 	if (strspn(q,
 	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	        "0123456789_.:-")
 	    != n) {
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "%s: invalid queue name (allowed: A-Z a-z 0-9 _ . : -)",
 		    field));
 	}
@@ -51,7 +49,7 @@ int
 rpc_check_duration(const char *field, int64_t ms, char *msg)
 {
 	if (ms < 0 || ms > DURATION_MAX) {
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "%s: %lld ms is not a valid duration (0 to 10 years)",
 		    field, (long long) ms));
 	}
@@ -62,9 +60,9 @@ int
 rpc_check_bytes(const char *field, size_t len, size_t max, char *msg)
 {
 	if (len > max) {
-		return (
-		    refuse(msg, "%s: %zu bytes exceeds the limit of %zu bytes",
-		        field, len, max));
+		return (rpc_invalid(msg,
+		    "%s: %zu bytes exceeds the limit of %zu bytes", field, len,
+		    max));
 	}
 	return (CAIRN_OK);
 }
@@ -77,11 +75,12 @@ rpc_check_text(const char *field, const char *s, size_t max, char *msg)
 	}
 	size_t n = strlen(s);
 	if (n > max) {
-		return (refuse(msg, "%s: longer than %zu bytes", field, max));
+		return (
+		    rpc_invalid(msg, "%s: longer than %zu bytes", field, max));
 	}
 	/* So that every backend can store it as text. */
 	if (!cairn__utf8_valid(s, n)) {
-		return (refuse(msg, "%s: not valid UTF-8", field));
+		return (rpc_invalid(msg, "%s: not valid UTF-8", field));
 	}
 	return (CAIRN_OK);
 }
@@ -90,7 +89,7 @@ int
 rpc_check_id(const char *field, uint64_t id, char *msg)
 {
 	if (id == 0 || id > INT64_MAX) {
-		return (refuse(msg, "%s: %llu is not a task id", field,
+		return (rpc_invalid(msg, "%s: %llu is not a task id", field,
 		    (unsigned long long) id));
 	}
 	return (CAIRN_OK);
@@ -100,7 +99,7 @@ int
 rpc_check_token(const char *field, const char *token, char *msg)
 {
 	if (token == NULL || token[0] == 0) {
-		return (refuse(msg, "%s: required", field));
+		return (rpc_invalid(msg, "%s: required", field));
 	}
 	return (rpc_check_text(field, token, RPC_TOKEN_MAX, msg));
 }
@@ -134,7 +133,7 @@ rpc_check_spec(
 		return (rv);
 	}
 	if (spec->run_at_ms < 0) {
-		return (refuse(msg, "%s: negative", FIELD("run_at_ms")));
+		return (rpc_invalid(msg, "%s: negative", FIELD("run_at_ms")));
 	}
 	if (r != NULL
 	    && ((rv = rpc_check_duration(FIELD("retry.initial_backoff_ms"),
@@ -149,9 +148,9 @@ rpc_check_spec(
 	    && (!isfinite(r->multiplier)
 	        || (r->multiplier != 0 && r->multiplier < 1)
 	        || r->multiplier > 1000)) {
-		return (
-		    refuse(msg, "%s: must be 0 (default) or from 1 to 1000",
-		        FIELD("retry.multiplier")));
+		return (rpc_invalid(msg,
+		    "%s: must be 0 (default) or from 1 to 1000",
+		    FIELD("retry.multiplier")));
 	}
 #undef FIELD
 	return (CAIRN_OK);

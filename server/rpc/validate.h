@@ -25,6 +25,11 @@
 #define RPC_WORKER_ID_MAX 128   /* bytes of a worker id */
 #define RPC_ERROR_MAX     65536 /* bytes of a Fail's error text */
 
+/* rpc_invalid formats msg and returns CAIRN_INVALID_ARGUMENT: the
+ * refusal of every check. */
+int rpc_invalid(char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* rpc_check_queue: q names a queue (1 to TASK_QUEUE_MAX characters of
  * [A-Za-z0-9_.:-]). */
 int rpc_check_queue(const char *field, const char *q, char *msg);

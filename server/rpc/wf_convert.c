@@ -5,40 +5,29 @@
  */
 #include <stdlib.h>
 
+#include "rpc/convert.h"
 #include "rpc/wf_convert.h"
-
-static ProtobufCBinaryData
-bin(const uint8_t *p, size_t len)
-{
-	return ((ProtobufCBinaryData) { .len = len, .data = (uint8_t *) p });
-}
-
-static char *
-text(const char *s)
-{
-	return ((char *) (s != NULL ? s : ""));
-}
 
 void
 rpc_run_to_pb(const struct wf_run *r, Cairn__V1__WorkflowRun *m)
 {
 	cairn__v1__workflow_run__init(m);
 	m->run_id = r->id;
-	m->workflow_id = text(r->workflow_id);
-	m->type = text(r->type);
-	m->queue = text(r->queue);
-	m->input = bin(r->input, r->input_len);
+	m->workflow_id = rpc_text(r->workflow_id);
+	m->type = rpc_text(r->type);
+	m->queue = rpc_text(r->queue);
+	m->input = rpc_bin(r->input, r->input_len);
 	m->state = (Cairn__V1__WorkflowState) r->state;
-	m->result = bin(r->result, r->result_len);
-	m->error = text(r->error);
+	m->result = rpc_bin(r->result, r->result_len);
+	m->error = rpc_text(r->error);
 	m->cancel_requested = r->cancel_requested;
 	m->stuck = r->stuck;
-	m->stuck_reason = text(r->stuck_reason);
+	m->stuck_reason = rpc_text(r->stuck_reason);
 	m->log_length = r->next_seq - 1;
 	m->task_attempt = r->task_attempt;
 	m->leased = r->state == WF_RUNNING && r->phase == WF_LEASED;
 	m->runnable = r->state == WF_RUNNING && r->phase == WF_RUNNABLE;
-	m->worker_id = text(r->worker_id);
+	m->worker_id = rpc_text(r->worker_id);
 	m->lease_deadline_ms = m->leased ? r->lease_deadline_ms : 0;
 	m->parent_run_id = r->parent_run;
 	m->parent_seq = r->parent_seq;
@@ -76,12 +65,12 @@ rpc_entries_to_pb(const struct wf_entry *e, size_t n)
 		cairn__v1__entry__init(&m[i]);
 		m[i].seq = e[i].seq;
 		m[i].kind = (Cairn__V1__EntryKind) e[i].kind;
-		m[i].name = text(e[i].name);
+		m[i].name = rpc_text(e[i].name);
 		m[i].input_hash = e[i].input_hash;
-		m[i].input = bin(e[i].input, e[i].input_len);
+		m[i].input = rpc_bin(e[i].input, e[i].input_len);
 		m[i].status = (Cairn__V1__EntryStatus) e[i].status;
-		m[i].result = bin(e[i].result, e[i].result_len);
-		m[i].error = text(e[i].error);
+		m[i].result = rpc_bin(e[i].result, e[i].result_len);
+		m[i].error = rpc_text(e[i].error);
 		m[i].created_at_ms = e[i].created_ms;
 		m[i].resolved_at_ms = e[i].resolved_ms;
 		m[i].resolved_order = e[i].resolved_order;
@@ -89,7 +78,7 @@ rpc_entries_to_pb(const struct wf_entry *e, size_t n)
 		m[i].child_run_id = e[i].child_run;
 		m[i].fire_at_ms = e[i].fire_at_ms;
 		m[i].attempts = e[i].attempts;
-		m[i].queue = text(e[i].queue);
+		m[i].queue = rpc_text(e[i].queue);
 	}
 	return ((Cairn__V1__Entry **) ptrs);
 }
@@ -112,21 +101,10 @@ rpc_command_from_pb(const Cairn__V1__Command *m, struct wf_command *c)
 	};
 	if (m->kind == CAIRN__V1__ENTRY_KIND__ENTRY_KIND_ACTIVITY
 	    && m->activity != NULL) {
-		const Cairn__V1__TaskSpec *t = m->activity;
-		c->activity = (struct task_spec) {
-			.queue = t->queue,
-			.priority = t->priority,
-			.run_at_ms = t->run_at_ms,
-			.delay_ms = t->delay_ms,
-			.max_attempts = t->max_attempts,
-			.heartbeat_timeout_ms = t->heartbeat_timeout_ms,
-			.start_to_close_ms = t->start_to_close_timeout_ms,
-		};
-		if (t->retry != NULL) {
-			c->activity.retry.initial_ms
-			    = t->retry->initial_backoff_ms;
-			c->activity.retry.multiplier = t->retry->multiplier;
-			c->activity.retry.max_ms = t->retry->max_backoff_ms;
-		}
+		/* The payload and key are the server's (lifecycle). */
+		rpc_spec_from_pb(m->activity, &c->activity);
+		c->activity.payload = NULL;
+		c->activity.payload_len = 0;
+		c->activity.idempotency_key = NULL;
 	}
 }

@@ -2,35 +2,21 @@
  * rpc/wf_validate.c - checks on the requests of durable workflows
  * (wf_validate.h). A refusal names the field and the rule.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rpc/wf_validate.h"
 
-static int refuse(char *msg, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-refuse(char *msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, RPC_MSG_MAX, fmt, ap);
-	va_end(ap);
-	return (CAIRN_INVALID_ARGUMENT);
-}
-
 int
 rpc_check_wf_ref(const char *workflow_id, uint64_t run_id, char *msg)
 {
 	if (run_id > INT64_MAX) {
-		return (refuse(msg, "run_id: %llu is not a run id",
+		return (rpc_invalid(msg, "run_id: %llu is not a run id",
 		    (unsigned long long) run_id));
 	}
 	if (run_id == 0 && (workflow_id == NULL || workflow_id[0] == 0)) {
-		return (refuse(msg, "name the run: run_id or workflow_id"));
+		return (
+		    rpc_invalid(msg, "name the run: run_id or workflow_id"));
 	}
 	return (rpc_check_text("workflow_id", workflow_id, WF_ID_MAX, msg));
 }
@@ -46,9 +32,9 @@ rpc_check_wf_name(const char *field, const char *name, char *msg)
 		char m[RPC_MSG_MAX];
 		snprintf(m, sizeof(m), "%s", msg);
 		char *q = strstr(m, "queue name");
-		return (
-		    refuse(msg, "%.*sname%s", q != NULL ? (int) (q - m) : 0, m,
-		        q != NULL ? q + strlen("queue name") : ""));
+		return (rpc_invalid(msg, "%.*sname%s",
+		    q != NULL ? (int) (q - m) : 0, m,
+		    q != NULL ? q + strlen("queue name") : ""));
 	}
 	return (CAIRN_OK);
 }
@@ -77,7 +63,7 @@ rpc_check_wf_lease(const Cairn__V1__LeaseWorkflowRequest *in, char *msg)
 	int rv;
 
 	if (in->n_queues == 0 || in->n_queues > 16) {
-		return (refuse(msg, "queues: name 1 to 16 queues"));
+		return (rpc_invalid(msg, "queues: name 1 to 16 queues"));
 	}
 	for (size_t i = 0; i < in->n_queues; i++) {
 		if ((rv = rpc_check_queue("queues", in->queues[i], msg))
@@ -86,7 +72,7 @@ rpc_check_wf_lease(const Cairn__V1__LeaseWorkflowRequest *in, char *msg)
 		}
 	}
 	if (in->n_known > RPC_WF_KNOWN_MAX) {
-		return (refuse(msg, "known: at most %d runs, not %zu",
+		return (rpc_invalid(msg, "known: at most %d runs, not %zu",
 		    RPC_WF_KNOWN_MAX, in->n_known));
 	}
 	if ((rv = rpc_check_duration("wait_ms", in->wait_ms, msg)) != 0
@@ -110,7 +96,7 @@ check_outcome(
 	    && (marker
 	        || c->status
 	            != CAIRN__V1__ENTRY_STATUS__ENTRY_STATUS_FAILED)) {
-		return (refuse(msg, "%s.status: a %s is recorded %s", f,
+		return (rpc_invalid(msg, "%s.status: a %s is recorded %s", f,
 		    marker ? "marker" : "step",
 		    marker ? "COMPLETED" : "COMPLETED or FAILED"));
 	}
@@ -129,7 +115,7 @@ check_activity(
 	int rv;
 
 	if (c->activity == NULL) {
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "commands[%zu].activity: required (its "
 		    "queue at least)",
 		    i));
@@ -137,7 +123,7 @@ check_activity(
 	if ((rv = rpc_check_spec(0, c->activity, max_payload, inner)) != 0) {
 		/* Its messages name "tasks[0]": say where it really is. */
 		const char *dot = strchr(inner, '.');
-		return (refuse(msg, "commands[%zu].activity%s", i,
+		return (rpc_invalid(msg, "commands[%zu].activity%s", i,
 		    dot != NULL ? dot : inner));
 	}
 	return (CAIRN_OK);
@@ -153,12 +139,12 @@ rpc_check_command(
 	snprintf(f, sizeof(f), "commands[%zu]", i);
 	if (c->kind < CAIRN__V1__ENTRY_KIND__ENTRY_KIND_STEP
 	    || c->kind > CAIRN__V1__ENTRY_KIND__ENTRY_KIND_MARKER) {
-		return (refuse(msg, "%s.kind: %d is not a kind of entry", f,
-		    (int) c->kind));
+		return (rpc_invalid(msg, "%s.kind: %d is not a kind of entry",
+		    f, (int) c->kind));
 	}
 	bool named = c->kind != CAIRN__V1__ENTRY_KIND__ENTRY_KIND_TIMER;
 	if (named && (c->name == NULL || c->name[0] == 0)) {
-		return (refuse(msg, "%s.name: required", f));
+		return (rpc_invalid(msg, "%s.name: required", f));
 	}
 	if ((rv = rpc_check_text("name", c->name, WF_NAME_MAX, msg)) != 0
 	    || (rv = rpc_check_bytes("input", c->input.len, max_payload, msg))
@@ -191,7 +177,7 @@ rpc_check_command(
 	}
 	if (rv == CAIRN_OK && c->status != 0
 	    && c->status != CAIRN__V1__ENTRY_STATUS__ENTRY_STATUS_PENDING) {
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "%s.status: the server gives a %s its "
 		    "outcome",
 		    f, wf_kind_name((int) c->kind)));
@@ -206,16 +192,17 @@ rpc_check_advance(
 	int rv;
 
 	if (in->run_id == 0 || in->run_id > INT64_MAX) {
-		return (refuse(msg, "run_id: required"));
+		return (rpc_invalid(msg, "run_id: required"));
 	}
 	if ((rv = rpc_check_token("lease_token", in->lease_token, msg)) != 0) {
 		return (rv);
 	}
 	if (in->expected_seq == 0) {
-		return (refuse(msg, "expected_seq: the first entry is seq 1"));
+		return (rpc_invalid(
+		    msg, "expected_seq: the first entry is seq 1"));
 	}
 	if (in->n_commands > WF_ADVANCE_MAX) {
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "commands: at most %d in one advance, not "
 		    "%zu",
 		    WF_ADVANCE_MAX, in->n_commands));
@@ -227,14 +214,14 @@ rpc_check_advance(
 	case CAIRN__V1__WORKFLOW_STATE__WORKFLOW_STATE_CANCELED:
 		break;
 	default:
-		return (refuse(msg,
+		return (rpc_invalid(msg,
 		    "finish: SUCCEEDED, FAILED, CANCELED or "
 		    "none, not %d",
 		    (int) in->finish));
 	}
 	if (in->finish != 0 && in->keep_lease) {
-		return (
-		    refuse(msg, "keep_lease: a finished run keeps nothing"));
+		return (rpc_invalid(
+		    msg, "keep_lease: a finished run keeps nothing"));
 	}
 	if ((rv = rpc_check_bytes("result", in->result.len, max_payload, msg))
 	        != 0
@@ -274,11 +261,12 @@ rpc_check_wf_list(const Cairn__V1__ListWorkflowsRequest *in, char *msg)
 	case CAIRN__V1__WORKFLOW_STATE__WORKFLOW_STATE_TERMINATED:
 		break;
 	default:
-		return (refuse(msg, "state: %d is not a workflow state",
+		return (rpc_invalid(msg, "state: %d is not a workflow state",
 		    (int) in->state));
 	}
 	if (in->limit > 1000) {
-		return (refuse(msg, "limit: at most 1000, not %u", in->limit));
+		return (rpc_invalid(
+		    msg, "limit: at most 1000, not %u", in->limit));
 	}
 	return (CAIRN_OK);
 }

@@ -75,25 +75,7 @@ rpc_enqueue(Cairn__V1__Queue_Service *svc, const Cairn__V1__EnqueueRequest *in,
 	uint64_t *ids = (uint64_t *) (specs + n);
 	bool *created = (bool *) (ids + n);
 	for (size_t i = 0; i < n; i++) {
-		const Cairn__V1__TaskSpec *t = in->tasks[i];
-		specs[i] = (struct task_spec) {
-			.queue = t->queue,
-			.payload = t->payload.data,
-			.payload_len = t->payload.len,
-			.priority = t->priority,
-			.run_at_ms = t->run_at_ms,
-			.delay_ms = t->delay_ms,
-			.max_attempts = t->max_attempts,
-			.heartbeat_timeout_ms = t->heartbeat_timeout_ms,
-			.start_to_close_ms = t->start_to_close_timeout_ms,
-			.idempotency_key = t->idempotency_key,
-		};
-		if (t->retry != NULL) {
-			specs[i].retry.initial_ms
-			    = t->retry->initial_backoff_ms;
-			specs[i].retry.multiplier = t->retry->multiplier;
-			specs[i].retry.max_ms = t->retry->max_backoff_ms;
-		}
+		rpc_spec_from_pb(in->tasks[i], &specs[i]);
 	}
 	c->op.kind = OP_ENQUEUE;
 	c->op.in.enqueue.specs = specs;

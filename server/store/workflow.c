@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn_wire.h"
 #include "store/workflow.h"
 
 void
@@ -81,14 +82,7 @@ wf_type_stats_free(struct wf_type_stats *st, size_t n)
 uint64_t
 wf_hash(const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
+	return (cairn__fnv1a64(data, len));
 }
 
 const char *

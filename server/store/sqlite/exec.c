@@ -156,3 +156,26 @@ sq_read_row(sqlite3_stmt *st, struct task_row *row)
 	}
 	return (CAIRN_OK);
 }
+
+void
+sq_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	/* SQLITE_STATIC: the caller's buffer outlives the step. */
+	sqlite3_bind_blob64(st, i, len > 0 ? p : "", len, SQLITE_STATIC);
+}
+
+void
+sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL) {
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	}
+}
+
+void
+sq_bind_nonzero(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v != 0) {
+		sqlite3_bind_int64(st, i, v);
+	}
+}

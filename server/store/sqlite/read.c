@@ -221,8 +221,7 @@ sq_next_wakeup(struct store *s, int64_t now, int64_t *at)
 	int rv;
 
 	if ((rv = min_of(s, SQ_NEXT_DUE, now, &due)) != CAIRN_OK
-	    || (rv = min_of(s, SQ_NEXT_DEADLINE, now, &deadline))
-	        != CAIRN_OK
+	    || (rv = min_of(s, SQ_NEXT_DEADLINE, now, &deadline)) != CAIRN_OK
 	    || (rv = sqw_next_wakeup(s, now, &wf)) != CAIRN_OK) {
 		return (rv);
 	}

@@ -8,22 +8,6 @@
 
 #define Q(s) ((struct store_sqlite *) (s))
 
-static void
-bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
-{
-	/* SQLITE_STATIC: the caller's buffer outlives the step. An empty
-	 * blob is stored as a zero-length blob, not NULL. */
-	sqlite3_bind_blob64(st, i, len > 0 ? p : "", len, SQLITE_STATIC);
-}
-
-static void
-bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL) {
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	}
-}
-
 int
 sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
     uint64_t *id, bool *created)
@@ -32,7 +16,7 @@ sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	int rc;
 
 	sqlite3_bind_text(st, 1, spec->queue, -1, SQLITE_STATIC);
-	bind_blob(st, 2, spec->payload, spec->payload_len);
+	sq_bind_blob(st, 2, spec->payload, spec->payload_len);
 	sqlite3_bind_int(st, 3, spec->priority);
 	sqlite3_bind_int64(st, 4, spec->run_at_ms);
 	sqlite3_bind_int64(st, 5, spec->max_attempts);
@@ -41,7 +25,7 @@ sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	sqlite3_bind_int64(st, 8, spec->retry.max_ms);
 	sqlite3_bind_int64(st, 9, spec->heartbeat_timeout_ms);
 	sqlite3_bind_int64(st, 10, spec->start_to_close_ms);
-	bind_text_or_null(st, 11, spec->idempotency_key);
+	sq_bind_text(st, 11, spec->idempotency_key);
 	sqlite3_bind_int64(st, 12, now);
 	if (spec->wf_run != 0) {
 		sqlite3_bind_int64(st, 13, (sqlite3_int64) spec->wf_run);
@@ -64,7 +48,7 @@ sq_insert(struct store *s, const struct task_spec *spec, int64_t now,
 	/* DO NOTHING fired: the key is taken, answer with its task. */
 	st = sq_stmt(Q(s), SQ_FIND_KEY);
 	sqlite3_bind_text(st, 1, spec->queue, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 2, spec->idempotency_key);
+	sq_bind_text(st, 2, spec->idempotency_key);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return (rc == SQLITE_DONE ? store_seterr(s, CAIRN_INTERNAL,
@@ -110,14 +94,14 @@ sq_save(struct store *s, const struct task_row *row)
 	sqlite3_bind_int64(st, 3, t->run_at_ms);
 	sqlite3_bind_int64(st, 4, t->attempt);
 	if (t->details_len > 0) {
-		bind_blob(st, 5, t->details, t->details_len);
+		sq_bind_blob(st, 5, t->details, t->details_len);
 	}
 	if (t->result_len > 0 || t->state == CAIRN_SUCCEEDED) {
-		bind_blob(st, 6, t->result, t->result_len);
+		sq_bind_blob(st, 6, t->result, t->result_len);
 	}
-	bind_text_or_null(st, 7, t->last_error);
+	sq_bind_text(st, 7, t->last_error);
 	sqlite3_bind_int(st, 8, t->cancel_requested);
-	bind_text_or_null(st, 9, t->worker_id);
+	sq_bind_text(st, 9, t->worker_id);
 	if (t->lease_token[0] != 0) {
 		sqlite3_bind_text(st, 10, t->lease_token, -1, SQLITE_STATIC);
 	}
@@ -148,8 +132,8 @@ sq_add_event(
 	sqlite3_bind_int64(st, 3, ev->at_ms);
 	sqlite3_bind_text(st, 4, ev->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, ev->attempt);
-	bind_text_or_null(st, 6, ev->worker_id);
-	bind_text_or_null(st, 7, ev->message);
+	sq_bind_text(st, 6, ev->worker_id);
+	sq_bind_text(st, 7, ev->message);
 	return (sq_done(Q(s), SQ_ADD_EVENT, "add event"));
 }
 

@@ -124,6 +124,14 @@ int sq_col_text(sqlite3_stmt *st, int i, char **out);
 int sq_col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len);
 int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t dflt);
 
+/* Binding values: sq_bind_blob binds len bytes at p (an empty blob, not
+ * NULL, when len is 0), sq_bind_text a string (NULL leaves the parameter
+ * NULL), sq_bind_nonzero an integer (0 leaves it NULL). The values must
+ * outlive the step (SQLITE_STATIC). */
+void sq_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len);
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+void sq_bind_nonzero(sqlite3_stmt *st, int i, int64_t v);
+
 /* sq_read_row fills row from the current result row of a statement that
  * selected SQ_TASK_COLUMNS. */
 int sq_read_row(sqlite3_stmt *st, struct task_row *row);

@@ -20,28 +20,6 @@ stmt(struct store *s, enum sqw_stmt which)
 	return (st);
 }
 
-static void
-bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
-{
-	sqlite3_bind_blob64(st, i, len > 0 ? p : "", len, SQLITE_STATIC);
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL) {
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	}
-}
-
-static void
-bind_nonzero(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v != 0) {
-		sqlite3_bind_int64(st, i, v);
-	}
-}
-
 /* done steps a statement that returns no rows. */
 static int
 done(struct store *s, sqlite3_stmt *st, const char *what)
@@ -87,13 +65,13 @@ sqw_insert(struct store *s, const struct wf_start *st0, int64_t now,
 	sqlite3_stmt *st = stmt(s, SQW_INSERT);
 	int rc;
 
-	bind_text(st, 1, st0->workflow_id);
-	bind_text(st, 2, st0->type);
-	bind_text(st, 3, st0->queue);
-	bind_blob(st, 4, st0->input, st0->input_len);
+	sq_bind_text(st, 1, st0->workflow_id);
+	sq_bind_text(st, 2, st0->type);
+	sq_bind_text(st, 3, st0->queue);
+	sq_bind_blob(st, 4, st0->input, st0->input_len);
 	sqlite3_bind_int64(st, 5, now);
-	bind_nonzero(st, 6, (int64_t) st0->parent_run);
-	bind_nonzero(st, 7, st0->parent_seq);
+	sq_bind_nonzero(st, 6, (int64_t) st0->parent_run);
+	sq_bind_nonzero(st, 7, st0->parent_seq);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -115,7 +93,7 @@ sqw_find(struct store *s, const char *workflow_id, uint64_t *id)
 	sqlite3_stmt *st = stmt(s, SQW_FIND);
 	int rc;
 
-	bind_text(st, 1, workflow_id);
+	sq_bind_text(st, 1, workflow_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = (uint64_t) sqlite3_column_int64(st, 0);
@@ -225,27 +203,27 @@ sqw_save(struct store *s, const struct wf_run *r)
 	sqlite3_bind_int(st, 3, r->phase);
 	sqlite3_bind_int64(st, 4, r->ready_at_ms);
 	if (r->result_len > 0 || r->state == WF_SUCCEEDED) {
-		bind_blob(st, 5, r->result, r->result_len);
+		sq_bind_blob(st, 5, r->result, r->result_len);
 	}
-	bind_text(st, 6, r->error);
+	sq_bind_text(st, 6, r->error);
 	sqlite3_bind_int(st, 7, r->cancel_requested);
 	sqlite3_bind_int(st, 8, r->cancel_delivered);
 	sqlite3_bind_int(st, 9, r->stuck);
-	bind_text(st, 10, r->stuck_reason);
+	sq_bind_text(st, 10, r->stuck_reason);
 	sqlite3_bind_int64(st, 11, r->next_seq);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64) r->resolved_count);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64) r->lease_resolved);
 	sqlite3_bind_int64(st, 14, r->task_attempt);
 	sqlite3_bind_int64(st, 15, r->failures);
-	bind_text(st, 16, r->worker_id);
+	sq_bind_text(st, 16, r->worker_id);
 	if (r->lease_token[0] != 0) {
-		bind_text(st, 17, r->lease_token);
+		sq_bind_text(st, 17, r->lease_token);
 	}
-	bind_nonzero(st, 18, r->lease_deadline_ms);
+	sq_bind_nonzero(st, 18, r->lease_deadline_ms);
 	sqlite3_bind_int64(st, 19, r->lease_timeout_ms);
 	sqlite3_bind_int(st, 20, r->lease_outcome);
 	sqlite3_bind_int64(st, 21, r->updated_ms);
-	bind_nonzero(st, 22, r->finished_ms);
+	sq_bind_nonzero(st, 22, r->finished_ms);
 	return (done(s, st, "save run"));
 }
 
@@ -274,7 +252,7 @@ sqw_pick_ready(struct store *s, const char *queue, int64_t now, uint32_t max,
 {
 	sqlite3_stmt *st = stmt(s, SQW_PICK_READY);
 
-	bind_text(st, 1, queue);
+	sq_bind_text(st, 1, queue);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, max);
 	return (pick_ids(s, st, ids, max, n, "pick runnable runs"));
@@ -320,20 +298,20 @@ sqw_entry_insert(struct store *s, uint64_t run_id, const struct wf_entry *e)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) run_id);
 	sqlite3_bind_int64(st, 2, e->seq);
 	sqlite3_bind_int(st, 3, e->kind);
-	bind_text(st, 4, e->name != NULL ? e->name : "");
+	sq_bind_text(st, 4, e->name != NULL ? e->name : "");
 	sqlite3_bind_int64(st, 5, (sqlite3_int64) e->input_hash);
-	bind_blob(st, 6, e->input, e->input_len);
+	sq_bind_blob(st, 6, e->input, e->input_len);
 	sqlite3_bind_int(st, 7, e->status);
 	if (e->result_len > 0 || e->status == WF_COMPLETED) {
-		bind_blob(st, 8, e->result, e->result_len);
+		sq_bind_blob(st, 8, e->result, e->result_len);
 	}
-	bind_text(st, 9, e->error);
+	sq_bind_text(st, 9, e->error);
 	sqlite3_bind_int64(st, 10, e->created_ms);
-	bind_nonzero(st, 11, e->resolved_ms);
+	sq_bind_nonzero(st, 11, e->resolved_ms);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64) e->resolved_order);
-	bind_nonzero(st, 13, (int64_t) e->task_id);
-	bind_nonzero(st, 14, (int64_t) e->child_run);
-	bind_nonzero(st, 15, e->fire_at_ms);
+	sq_bind_nonzero(st, 13, (int64_t) e->task_id);
+	sq_bind_nonzero(st, 14, (int64_t) e->child_run);
+	sq_bind_nonzero(st, 15, e->fire_at_ms);
 	return (done(s, st, "insert entry"));
 }
 
@@ -403,14 +381,14 @@ sqw_entry_save(struct store *s, uint64_t run_id, const struct wf_entry *e)
 	sqlite3_bind_int64(st, 2, e->seq);
 	sqlite3_bind_int(st, 3, e->status);
 	if (e->result_len > 0 || e->status == WF_COMPLETED) {
-		bind_blob(st, 4, e->result, e->result_len);
+		sq_bind_blob(st, 4, e->result, e->result_len);
 	}
-	bind_text(st, 5, e->error);
-	bind_nonzero(st, 6, e->resolved_ms);
+	sq_bind_text(st, 5, e->error);
+	sq_bind_nonzero(st, 6, e->resolved_ms);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64) e->resolved_order);
-	bind_nonzero(st, 8, (int64_t) e->task_id);
-	bind_nonzero(st, 9, (int64_t) e->child_run);
-	bind_nonzero(st, 10, e->fire_at_ms);
+	sq_bind_nonzero(st, 8, (int64_t) e->task_id);
+	sq_bind_nonzero(st, 9, (int64_t) e->child_run);
+	sq_bind_nonzero(st, 10, e->fire_at_ms);
 	return (done(s, st, "save entry"));
 }
 
@@ -506,7 +484,7 @@ sqw_find_wait(
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) run_id);
-	bind_text(st, 2, name);
+	sq_bind_text(st, 2, name);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = (uint32_t) sqlite3_column_int64(st, 0);
@@ -526,8 +504,8 @@ sqw_inbox_put(struct store *s, uint64_t run_id, const char *name,
 	sqlite3_stmt *st = stmt(s, SQW_INBOX_PUT);
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) run_id);
-	bind_text(st, 2, name);
-	bind_blob(st, 3, payload, len);
+	sq_bind_text(st, 2, name);
+	sq_bind_blob(st, 3, payload, len);
 	sqlite3_bind_int64(st, 4, now);
 	return (done(s, st, "inbox put"));
 }
@@ -542,7 +520,7 @@ sqw_inbox_take(struct store *s, uint64_t run_id, const char *name,
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) run_id);
-	bind_text(st, 2, name);
+	sq_bind_text(st, 2, name);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -585,9 +563,9 @@ sqw_list(struct store *s, const struct wf_filter *f, uint32_t limit,
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64) after_id);
 	sqlite3_bind_int64(st, 2, limit);
-	bind_text(st, 3, f->type);
+	sq_bind_text(st, 3, f->type);
 	sqlite3_bind_int(st, 4, f->state);
-	bind_text(st, 5, f->queue);
+	sq_bind_text(st, 5, f->queue);
 	sqlite3_bind_int(st, 6, f->stuck);
 	while (got < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((runs[got] = malloc(sizeof(**runs))) == NULL
