@@ -58,12 +58,16 @@ const char *const sqw_sql[SQW_COUNT_] = {
 	= "SELECT " SQW_ENTRY_COLUMNS
 	  ", NULL, NULL, NULL FROM wf_entries WHERE run_id = ?1 AND seq > ?2 "
 	  "UNION SELECT " SQW_ENTRY_COLUMNS
-	  ", NULL, NULL, NULL FROM wf_entries WHERE run_id = ?1 AND "
-	  "resolved_order > ?3 ORDER BY 1 LIMIT ?4",
-	[SQW_ENTRIES_PENDING] = "SELECT " SQW_ENTRY_COLUMNS
-	                        ", NULL, NULL, NULL FROM wf_entries WHERE "
-	                        "run_id = ?1 AND status = 1 AND seq > ?2 "
-	                        "ORDER BY seq LIMIT ?3",
+	  ", NULL, NULL, NULL FROM wf_entries INDEXED BY "
+	  "wf_entries_resolved WHERE run_id = ?1 AND resolved_order > ?3 AND "
+	  "resolved_order > 0 ORDER BY 1 LIMIT ?4",
+	/* The planner would walk the run's whole log by its key: a long
+	 * log has few pending entries, which their index finds. */
+	[SQW_ENTRIES_PENDING]
+	= "SELECT " SQW_ENTRY_COLUMNS
+	  ", NULL, NULL, NULL FROM wf_entries INDEXED BY "
+	  "wf_entries_pending WHERE run_id = ?1 AND "
+	  "status = 1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 	[SQW_HISTORY] = "SELECT e.seq, e.kind, e.name, e.input_hash, "
 	                "e.status, e.result, e.error, e.created_at, "
 	                "e.resolved_at, e.resolved_order, e.task_id, "
@@ -74,7 +78,8 @@ const char *const sqw_sql[SQW_COUNT_] = {
 	[SQW_PICK_FIRED] = "SELECT run_id, seq FROM wf_entries WHERE "
 	                   "status = 1 AND fire_at <= ?1 ORDER BY fire_at "
 	                   "LIMIT ?2",
-	[SQW_FIND_WAIT] = "SELECT seq FROM wf_entries WHERE run_id = ?1 AND "
+	[SQW_FIND_WAIT] = "SELECT seq FROM wf_entries INDEXED BY "
+	                  "wf_entries_pending WHERE run_id = ?1 AND "
 	                  "status = 1 AND kind = 4 AND name = ?2 ORDER BY "
 	                  "seq LIMIT 1",
 	[SQW_INBOX_PUT] = "INSERT INTO wf_inbox (run_id, name, payload, at) "
