@@ -53,7 +53,8 @@ const resendMargin = 5 * time.Second
 // to the proto later is treated as mutating until it is listed here.
 var readOnly = map[string]bool{
 	"Get": true, "List": true, "Stats": true, "Await": true,
-	"History": true, "Ping": true,
+	"History": true, "Ping": true, "GetWorkflow": true,
+	"ListWorkflows": true, "WorkflowHistory": true, "AwaitWorkflow": true,
 }
 
 var service = cairnpb.File_cairn_proto.Services().ByName("Queue")

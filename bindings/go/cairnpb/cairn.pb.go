@@ -181,6 +181,183 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 	return file_cairn_proto_rawDescGZIP(), []int{1}
 }
 
+type WorkflowState int32
+
+const (
+	WorkflowState_WORKFLOW_STATE_UNSPECIFIED WorkflowState = 0 // in filters: any state
+	WorkflowState_WORKFLOW_STATE_RUNNING     WorkflowState = 1
+	WorkflowState_WORKFLOW_STATE_SUCCEEDED   WorkflowState = 3
+	WorkflowState_WORKFLOW_STATE_FAILED      WorkflowState = 4
+	WorkflowState_WORKFLOW_STATE_CANCELED    WorkflowState = 5 // the code ended on a cancellation
+	WorkflowState_WORKFLOW_STATE_TERMINATED  WorkflowState = 6 // ended at once by TerminateWorkflow
+)
+
+// Enum value maps for WorkflowState.
+var (
+	WorkflowState_name = map[int32]string{
+		0: "WORKFLOW_STATE_UNSPECIFIED",
+		1: "WORKFLOW_STATE_RUNNING",
+		3: "WORKFLOW_STATE_SUCCEEDED",
+		4: "WORKFLOW_STATE_FAILED",
+		5: "WORKFLOW_STATE_CANCELED",
+		6: "WORKFLOW_STATE_TERMINATED",
+	}
+	WorkflowState_value = map[string]int32{
+		"WORKFLOW_STATE_UNSPECIFIED": 0,
+		"WORKFLOW_STATE_RUNNING":     1,
+		"WORKFLOW_STATE_SUCCEEDED":   3,
+		"WORKFLOW_STATE_FAILED":      4,
+		"WORKFLOW_STATE_CANCELED":    5,
+		"WORKFLOW_STATE_TERMINATED":  6,
+	}
+)
+
+func (x WorkflowState) Enum() *WorkflowState {
+	p := new(WorkflowState)
+	*p = x
+	return p
+}
+
+func (x WorkflowState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WorkflowState) Descriptor() protoreflect.EnumDescriptor {
+	return file_cairn_proto_enumTypes[2].Descriptor()
+}
+
+func (WorkflowState) Type() protoreflect.EnumType {
+	return &file_cairn_proto_enumTypes[2]
+}
+
+func (x WorkflowState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WorkflowState.Descriptor instead.
+func (WorkflowState) EnumDescriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{2}
+}
+
+type EntryKind int32
+
+const (
+	EntryKind_ENTRY_KIND_UNSPECIFIED EntryKind = 0
+	EntryKind_ENTRY_KIND_STEP        EntryKind = 1 // code the workflow worker ran, result recorded
+	EntryKind_ENTRY_KIND_ACTIVITY    EntryKind = 2 // a task on some queue, run by task workers
+	EntryKind_ENTRY_KIND_TIMER       EntryKind = 3 // fires duration_ms after it was recorded
+	EntryKind_ENTRY_KIND_SIGNAL      EntryKind = 4 // waits for the signal `name` (inbox first)
+	EntryKind_ENTRY_KIND_CHILD       EntryKind = 5 // another run; resolves with its outcome
+	EntryKind_ENTRY_KIND_MARKER      EntryKind = 6 // a recorded value: now, random, patch
+)
+
+// Enum value maps for EntryKind.
+var (
+	EntryKind_name = map[int32]string{
+		0: "ENTRY_KIND_UNSPECIFIED",
+		1: "ENTRY_KIND_STEP",
+		2: "ENTRY_KIND_ACTIVITY",
+		3: "ENTRY_KIND_TIMER",
+		4: "ENTRY_KIND_SIGNAL",
+		5: "ENTRY_KIND_CHILD",
+		6: "ENTRY_KIND_MARKER",
+	}
+	EntryKind_value = map[string]int32{
+		"ENTRY_KIND_UNSPECIFIED": 0,
+		"ENTRY_KIND_STEP":        1,
+		"ENTRY_KIND_ACTIVITY":    2,
+		"ENTRY_KIND_TIMER":       3,
+		"ENTRY_KIND_SIGNAL":      4,
+		"ENTRY_KIND_CHILD":       5,
+		"ENTRY_KIND_MARKER":      6,
+	}
+)
+
+func (x EntryKind) Enum() *EntryKind {
+	p := new(EntryKind)
+	*p = x
+	return p
+}
+
+func (x EntryKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntryKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_cairn_proto_enumTypes[3].Descriptor()
+}
+
+func (EntryKind) Type() protoreflect.EnumType {
+	return &file_cairn_proto_enumTypes[3]
+}
+
+func (x EntryKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntryKind.Descriptor instead.
+func (EntryKind) EnumDescriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{3}
+}
+
+type EntryStatus int32
+
+const (
+	EntryStatus_ENTRY_STATUS_UNSPECIFIED EntryStatus = 0
+	EntryStatus_ENTRY_STATUS_PENDING     EntryStatus = 1 // waiting for its outcome
+	EntryStatus_ENTRY_STATUS_COMPLETED   EntryStatus = 2 // result set
+	EntryStatus_ENTRY_STATUS_FAILED      EntryStatus = 3 // error set
+	EntryStatus_ENTRY_STATUS_TIMED_OUT   EntryStatus = 4 // a signal wait whose timeout came first
+	EntryStatus_ENTRY_STATUS_CANCELED    EntryStatus = 5 // ended by a cancel of the run (or its task)
+)
+
+// Enum value maps for EntryStatus.
+var (
+	EntryStatus_name = map[int32]string{
+		0: "ENTRY_STATUS_UNSPECIFIED",
+		1: "ENTRY_STATUS_PENDING",
+		2: "ENTRY_STATUS_COMPLETED",
+		3: "ENTRY_STATUS_FAILED",
+		4: "ENTRY_STATUS_TIMED_OUT",
+		5: "ENTRY_STATUS_CANCELED",
+	}
+	EntryStatus_value = map[string]int32{
+		"ENTRY_STATUS_UNSPECIFIED": 0,
+		"ENTRY_STATUS_PENDING":     1,
+		"ENTRY_STATUS_COMPLETED":   2,
+		"ENTRY_STATUS_FAILED":      3,
+		"ENTRY_STATUS_TIMED_OUT":   4,
+		"ENTRY_STATUS_CANCELED":    5,
+	}
+)
+
+func (x EntryStatus) Enum() *EntryStatus {
+	p := new(EntryStatus)
+	*p = x
+	return p
+}
+
+func (x EntryStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntryStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_cairn_proto_enumTypes[4].Descriptor()
+}
+
+func (EntryStatus) Type() protoreflect.EnumType {
+	return &file_cairn_proto_enumTypes[4]
+}
+
+func (x EntryStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntryStatus.Descriptor instead.
+func (EntryStatus) EnumDescriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{4}
+}
+
 // The request envelope.
 type Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2726,6 +2903,2104 @@ func (x *BackupResponse) GetDurationMs() int64 {
 	return 0
 }
 
+// A run, as Get, List, Await and LeaseWorkflow show it.
+type WorkflowRun struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RunId           uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	WorkflowId      string                 `protobuf:"bytes,2,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	Type            string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Queue           string                 `protobuf:"bytes,4,opt,name=queue,proto3" json:"queue,omitempty"` // where its workflow tasks are leased
+	Input           []byte                 `protobuf:"bytes,5,opt,name=input,proto3" json:"input,omitempty"`
+	State           WorkflowState          `protobuf:"varint,6,opt,name=state,proto3,enum=cairn.v1.WorkflowState" json:"state,omitempty"`
+	Result          []byte                 `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"` // SUCCEEDED
+	Error           string                 `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`   // FAILED, CANCELED, TERMINATED
+	CancelRequested bool                   `protobuf:"varint,9,opt,name=cancel_requested,json=cancelRequested,proto3" json:"cancel_requested,omitempty"`
+	Stuck           bool                   `protobuf:"varint,10,opt,name=stuck,proto3" json:"stuck,omitempty"`                                // its last workflow task failed (replay
+	StuckReason     string                 `protobuf:"bytes,11,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`  //   error, non-determinism); still RUNNING
+	LogLength       uint32                 `protobuf:"varint,12,opt,name=log_length,json=logLength,proto3" json:"log_length,omitempty"`       // entries recorded (the next seq - 1)
+	TaskAttempt     uint32                 `protobuf:"varint,13,opt,name=task_attempt,json=taskAttempt,proto3" json:"task_attempt,omitempty"` // workflow tasks leased so far
+	Leased          bool                   `protobuf:"varint,14,opt,name=leased,proto3" json:"leased,omitempty"`                              // a workflow worker holds it now
+	WorkerId        string                 `protobuf:"bytes,15,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`           // of the current or last lease
+	LeaseDeadlineMs int64                  `protobuf:"varint,16,opt,name=lease_deadline_ms,json=leaseDeadlineMs,proto3" json:"lease_deadline_ms,omitempty"`
+	ParentRunId     uint64                 `protobuf:"varint,17,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"` // a child run: its parent and the entry
+	ParentSeq       uint32                 `protobuf:"varint,18,opt,name=parent_seq,json=parentSeq,proto3" json:"parent_seq,omitempty"`         //   that waits for it
+	CreatedAtMs     int64                  `protobuf:"varint,19,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	UpdatedAtMs     int64                  `protobuf:"varint,20,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	FinishedAtMs    int64                  `protobuf:"varint,21,opt,name=finished_at_ms,json=finishedAtMs,proto3" json:"finished_at_ms,omitempty"`
+	Runnable        bool                   `protobuf:"varint,22,opt,name=runnable,proto3" json:"runnable,omitempty"`                                // waits for a workflow worker
+	ResolvedCount   uint64                 `protobuf:"varint,23,opt,name=resolved_count,json=resolvedCount,proto3" json:"resolved_count,omitempty"` // entries resolved so far (see Entry)
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WorkflowRun) Reset() {
+	*x = WorkflowRun{}
+	mi := &file_cairn_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowRun) ProtoMessage() {}
+
+func (x *WorkflowRun) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowRun.ProtoReflect.Descriptor instead.
+func (*WorkflowRun) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *WorkflowRun) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *WorkflowRun) GetState() WorkflowState {
+	if x != nil {
+		return x.State
+	}
+	return WorkflowState_WORKFLOW_STATE_UNSPECIFIED
+}
+
+func (x *WorkflowRun) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *WorkflowRun) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetCancelRequested() bool {
+	if x != nil {
+		return x.CancelRequested
+	}
+	return false
+}
+
+func (x *WorkflowRun) GetStuck() bool {
+	if x != nil {
+		return x.Stuck
+	}
+	return false
+}
+
+func (x *WorkflowRun) GetStuckReason() string {
+	if x != nil {
+		return x.StuckReason
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetLogLength() uint32 {
+	if x != nil {
+		return x.LogLength
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetTaskAttempt() uint32 {
+	if x != nil {
+		return x.TaskAttempt
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetLeased() bool {
+	if x != nil {
+		return x.Leased
+	}
+	return false
+}
+
+func (x *WorkflowRun) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *WorkflowRun) GetLeaseDeadlineMs() int64 {
+	if x != nil {
+		return x.LeaseDeadlineMs
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetParentRunId() uint64 {
+	if x != nil {
+		return x.ParentRunId
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetParentSeq() uint32 {
+	if x != nil {
+		return x.ParentSeq
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetFinishedAtMs() int64 {
+	if x != nil {
+		return x.FinishedAtMs
+	}
+	return 0
+}
+
+func (x *WorkflowRun) GetRunnable() bool {
+	if x != nil {
+		return x.Runnable
+	}
+	return false
+}
+
+func (x *WorkflowRun) GetResolvedCount() uint64 {
+	if x != nil {
+		return x.ResolvedCount
+	}
+	return 0
+}
+
+// One log entry. In a LeaseWorkflow reply `input` is left out (input_hash
+// is what replay compares); History carries it.
+type Entry struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Seq          uint32                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Kind         EntryKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=cairn.v1.EntryKind" json:"kind,omitempty"`
+	Name         string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	InputHash    uint64                 `protobuf:"fixed64,4,opt,name=input_hash,json=inputHash,proto3" json:"input_hash,omitempty"` // FNV-1a 64 of input (proto/README.md)
+	Input        []byte                 `protobuf:"bytes,5,opt,name=input,proto3" json:"input,omitempty"`
+	Status       EntryStatus            `protobuf:"varint,6,opt,name=status,proto3,enum=cairn.v1.EntryStatus" json:"status,omitempty"`
+	Result       []byte                 `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"`
+	Error        string                 `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	CreatedAtMs  int64                  `protobuf:"varint,9,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	ResolvedAtMs int64                  `protobuf:"varint,10,opt,name=resolved_at_ms,json=resolvedAtMs,proto3" json:"resolved_at_ms,omitempty"`
+	// The order in which this run's entries got their outcomes, 1, 2, ...;
+	// 0 while pending. A wait for any of several entries returns the one
+	// with the lowest, so that replay chooses as the first run did.
+	ResolvedOrder uint64 `protobuf:"varint,11,opt,name=resolved_order,json=resolvedOrder,proto3" json:"resolved_order,omitempty"`
+	TaskId        uint64 `protobuf:"varint,12,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`               // activity: its task
+	ChildRunId    uint64 `protobuf:"varint,13,opt,name=child_run_id,json=childRunId,proto3" json:"child_run_id,omitempty"` // child: its run
+	FireAtMs      int64  `protobuf:"varint,14,opt,name=fire_at_ms,json=fireAtMs,proto3" json:"fire_at_ms,omitempty"`       // timer: when it fires; signal: timeout
+	Attempts      uint32 `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`                         // activity: attempts of its task (History)
+	Queue         string `protobuf:"bytes,16,opt,name=queue,proto3" json:"queue,omitempty"`                                // activity: its task's queue
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Entry) Reset() {
+	*x = Entry{}
+	mi := &file_cairn_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Entry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Entry) ProtoMessage() {}
+
+func (x *Entry) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Entry.ProtoReflect.Descriptor instead.
+func (*Entry) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Entry) GetSeq() uint32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Entry) GetKind() EntryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return EntryKind_ENTRY_KIND_UNSPECIFIED
+}
+
+func (x *Entry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Entry) GetInputHash() uint64 {
+	if x != nil {
+		return x.InputHash
+	}
+	return 0
+}
+
+func (x *Entry) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *Entry) GetStatus() EntryStatus {
+	if x != nil {
+		return x.Status
+	}
+	return EntryStatus_ENTRY_STATUS_UNSPECIFIED
+}
+
+func (x *Entry) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *Entry) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Entry) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *Entry) GetResolvedAtMs() int64 {
+	if x != nil {
+		return x.ResolvedAtMs
+	}
+	return 0
+}
+
+func (x *Entry) GetResolvedOrder() uint64 {
+	if x != nil {
+		return x.ResolvedOrder
+	}
+	return 0
+}
+
+func (x *Entry) GetTaskId() uint64 {
+	if x != nil {
+		return x.TaskId
+	}
+	return 0
+}
+
+func (x *Entry) GetChildRunId() uint64 {
+	if x != nil {
+		return x.ChildRunId
+	}
+	return 0
+}
+
+func (x *Entry) GetFireAtMs() int64 {
+	if x != nil {
+		return x.FireAtMs
+	}
+	return 0
+}
+
+func (x *Entry) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Entry) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+// What the workflow code does next, as AdvanceWorkflow appends it.
+type Command struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  EntryKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=cairn.v1.EntryKind" json:"kind,omitempty"`
+	// step, activity, child: the function's or workflow type's name;
+	// signal: the signal's name; timer: a label (may be empty);
+	// marker: what it records ("now", "random", "patch:<id>", ...).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// activity: the task's payload; child: the child run's input; step:
+	// its argument (optional); marker: the value recorded.
+	Input []byte `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	// step and marker: the outcome, recorded as it is (COMPLETED with
+	// result, or FAILED with error); others are PENDING until resolved.
+	Status EntryStatus `protobuf:"varint,4,opt,name=status,proto3,enum=cairn.v1.EntryStatus" json:"status,omitempty"`
+	Result []byte      `protobuf:"bytes,5,opt,name=result,proto3" json:"result,omitempty"`
+	Error  string      `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	// activity: queue, priority, retries and timeouts, as in Enqueue
+	// (payload and idempotency_key are set by the server).
+	Activity *TaskSpec `protobuf:"bytes,7,opt,name=activity,proto3" json:"activity,omitempty"`
+	// timer: fires this long after it is recorded (>= 0); signal: gives up
+	// with TIMED_OUT after this long (0: waits for ever).
+	DurationMs int64 `protobuf:"varint,8,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// child: its workflow_id ("" -> "<parent workflow_id>/<seq>") and
+	// queue ("" -> the parent's).
+	ChildWorkflowId string `protobuf:"bytes,9,opt,name=child_workflow_id,json=childWorkflowId,proto3" json:"child_workflow_id,omitempty"`
+	ChildQueue      string `protobuf:"bytes,10,opt,name=child_queue,json=childQueue,proto3" json:"child_queue,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Command) Reset() {
+	*x = Command{}
+	mi := &file_cairn_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Command) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Command) ProtoMessage() {}
+
+func (x *Command) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Command.ProtoReflect.Descriptor instead.
+func (*Command) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *Command) GetKind() EntryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return EntryKind_ENTRY_KIND_UNSPECIFIED
+}
+
+func (x *Command) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Command) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *Command) GetStatus() EntryStatus {
+	if x != nil {
+		return x.Status
+	}
+	return EntryStatus_ENTRY_STATUS_UNSPECIFIED
+}
+
+func (x *Command) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *Command) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Command) GetActivity() *TaskSpec {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
+func (x *Command) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *Command) GetChildWorkflowId() string {
+	if x != nil {
+		return x.ChildWorkflowId
+	}
+	return ""
+}
+
+func (x *Command) GetChildQueue() string {
+	if x != nil {
+		return x.ChildQueue
+	}
+	return ""
+}
+
+type StartWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"` // unique while retained; "" -> generated
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`                               // the workflow function's name
+	Queue         string                 `protobuf:"bytes,3,opt,name=queue,proto3" json:"queue,omitempty"`                             // queue of its workflow tasks
+	Input         []byte                 `protobuf:"bytes,4,opt,name=input,proto3" json:"input,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartWorkflowRequest) Reset() {
+	*x = StartWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartWorkflowRequest) ProtoMessage() {}
+
+func (x *StartWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*StartWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *StartWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *StartWorkflowRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *StartWorkflowRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *StartWorkflowRequest) GetInput() []byte {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+type StartWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	WorkflowId    string                 `protobuf:"bytes,2,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	Created       bool                   `protobuf:"varint,3,opt,name=created,proto3" json:"created,omitempty"` // false: a run with that id existed
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartWorkflowResponse) Reset() {
+	*x = StartWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartWorkflowResponse) ProtoMessage() {}
+
+func (x *StartWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*StartWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *StartWorkflowResponse) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *StartWorkflowResponse) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *StartWorkflowResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+// The runs a worker still holds in memory: a lease of one of them sends
+// only the entries it lacks (see LeasedRun.delta).
+type KnownRun struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	LogLength     uint32                 `protobuf:"varint,2,opt,name=log_length,json=logLength,proto3" json:"log_length,omitempty"`
+	ResolvedCount uint64                 `protobuf:"varint,3,opt,name=resolved_count,json=resolvedCount,proto3" json:"resolved_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KnownRun) Reset() {
+	*x = KnownRun{}
+	mi := &file_cairn_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KnownRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KnownRun) ProtoMessage() {}
+
+func (x *KnownRun) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KnownRun.ProtoReflect.Descriptor instead.
+func (*KnownRun) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *KnownRun) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *KnownRun) GetLogLength() uint32 {
+	if x != nil {
+		return x.LogLength
+	}
+	return 0
+}
+
+func (x *KnownRun) GetResolvedCount() uint64 {
+	if x != nil {
+		return x.ResolvedCount
+	}
+	return 0
+}
+
+type LeaseWorkflowRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Queues         []string               `protobuf:"bytes,1,rep,name=queues,proto3" json:"queues,omitempty"`
+	WaitMs         int64                  `protobuf:"varint,2,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"` // long-poll; 0: answer at once
+	WorkerId       string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	LeaseTimeoutMs int64                  `protobuf:"varint,4,opt,name=lease_timeout_ms,json=leaseTimeoutMs,proto3" json:"lease_timeout_ms,omitempty"` // 0: 60000
+	Known          []*KnownRun            `protobuf:"bytes,5,rep,name=known,proto3" json:"known,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LeaseWorkflowRequest) Reset() {
+	*x = LeaseWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseWorkflowRequest) ProtoMessage() {}
+
+func (x *LeaseWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*LeaseWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *LeaseWorkflowRequest) GetQueues() []string {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
+func (x *LeaseWorkflowRequest) GetWaitMs() int64 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
+func (x *LeaseWorkflowRequest) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *LeaseWorkflowRequest) GetLeaseTimeoutMs() int64 {
+	if x != nil {
+		return x.LeaseTimeoutMs
+	}
+	return 0
+}
+
+func (x *LeaseWorkflowRequest) GetKnown() []*KnownRun {
+	if x != nil {
+		return x.Known
+	}
+	return nil
+}
+
+type LeasedRun struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Run        *WorkflowRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	LeaseToken string                 `protobuf:"bytes,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	DeadlineMs int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// The log, in seq order. With `delta`, only the entries appended or
+	// resolved after the KnownRun the worker named; else all of them.
+	Entries       []*Entry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
+	Delta         bool     `protobuf:"varint,5,opt,name=delta,proto3" json:"delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeasedRun) Reset() {
+	*x = LeasedRun{}
+	mi := &file_cairn_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeasedRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeasedRun) ProtoMessage() {}
+
+func (x *LeasedRun) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeasedRun.ProtoReflect.Descriptor instead.
+func (*LeasedRun) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *LeasedRun) GetRun() *WorkflowRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *LeasedRun) GetLeaseToken() string {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return ""
+}
+
+func (x *LeasedRun) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *LeasedRun) GetEntries() []*Entry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *LeasedRun) GetDelta() bool {
+	if x != nil {
+		return x.Delta
+	}
+	return false
+}
+
+type LeaseWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Leased        *LeasedRun             `protobuf:"bytes,1,opt,name=leased,proto3" json:"leased,omitempty"` // absent when no run was runnable
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseWorkflowResponse) Reset() {
+	*x = LeaseWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseWorkflowResponse) ProtoMessage() {}
+
+func (x *LeaseWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*LeaseWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *LeaseWorkflowResponse) GetLeased() *LeasedRun {
+	if x != nil {
+		return x.Leased
+	}
+	return nil
+}
+
+type HeartbeatWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	LeaseToken    string                 `protobuf:"bytes,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeartbeatWorkflowRequest) Reset() {
+	*x = HeartbeatWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatWorkflowRequest) ProtoMessage() {}
+
+func (x *HeartbeatWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*HeartbeatWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *HeartbeatWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *HeartbeatWorkflowRequest) GetLeaseToken() string {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return ""
+}
+
+type HeartbeatWorkflowResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CancelRequested bool                   `protobuf:"varint,1,opt,name=cancel_requested,json=cancelRequested,proto3" json:"cancel_requested,omitempty"`
+	DeadlineMs      int64                  `protobuf:"varint,2,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *HeartbeatWorkflowResponse) Reset() {
+	*x = HeartbeatWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeartbeatWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeartbeatWorkflowResponse) ProtoMessage() {}
+
+func (x *HeartbeatWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeartbeatWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*HeartbeatWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *HeartbeatWorkflowResponse) GetCancelRequested() bool {
+	if x != nil {
+		return x.CancelRequested
+	}
+	return false
+}
+
+func (x *HeartbeatWorkflowResponse) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+type AdvanceWorkflowRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RunId       uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	LeaseToken  string                 `protobuf:"bytes,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	ExpectedSeq uint32                 `protobuf:"varint,3,opt,name=expected_seq,json=expectedSeq,proto3" json:"expected_seq,omitempty"` // the seq the first command gets: the
+	// run's log_length + 1, else refused
+	Commands []*Command `protobuf:"bytes,4,rep,name=commands,proto3" json:"commands,omitempty"`
+	// SUCCEEDED (with result), FAILED (with error) or CANCELED ends the run;
+	// UNSPECIFIED leaves it running.
+	Finish WorkflowState `protobuf:"varint,5,opt,name=finish,proto3,enum=cairn.v1.WorkflowState" json:"finish,omitempty"`
+	Result []byte        `protobuf:"bytes,6,opt,name=result,proto3" json:"result,omitempty"`
+	Error  string        `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	// Keep the lease (a checkpoint in the middle of a turn); else the run
+	// waits until an entry it appended or earlier resolves.
+	KeepLease     bool `protobuf:"varint,8,opt,name=keep_lease,json=keepLease,proto3" json:"keep_lease,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdvanceWorkflowRequest) Reset() {
+	*x = AdvanceWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceWorkflowRequest) ProtoMessage() {}
+
+func (x *AdvanceWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*AdvanceWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *AdvanceWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *AdvanceWorkflowRequest) GetLeaseToken() string {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return ""
+}
+
+func (x *AdvanceWorkflowRequest) GetExpectedSeq() uint32 {
+	if x != nil {
+		return x.ExpectedSeq
+	}
+	return 0
+}
+
+func (x *AdvanceWorkflowRequest) GetCommands() []*Command {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+func (x *AdvanceWorkflowRequest) GetFinish() WorkflowState {
+	if x != nil {
+		return x.Finish
+	}
+	return WorkflowState_WORKFLOW_STATE_UNSPECIFIED
+}
+
+func (x *AdvanceWorkflowRequest) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *AdvanceWorkflowRequest) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *AdvanceWorkflowRequest) GetKeepLease() bool {
+	if x != nil {
+		return x.KeepLease
+	}
+	return false
+}
+
+type AdvanceWorkflowResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Entries         []*Entry               `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"` // the appended entries as recorded
+	LogLength       uint32                 `protobuf:"varint,2,opt,name=log_length,json=logLength,proto3" json:"log_length,omitempty"`
+	DeadlineMs      int64                  `protobuf:"varint,3,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"` // keep_lease: the lease's new deadline
+	CancelRequested bool                   `protobuf:"varint,4,opt,name=cancel_requested,json=cancelRequested,proto3" json:"cancel_requested,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AdvanceWorkflowResponse) Reset() {
+	*x = AdvanceWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdvanceWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdvanceWorkflowResponse) ProtoMessage() {}
+
+func (x *AdvanceWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdvanceWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*AdvanceWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *AdvanceWorkflowResponse) GetEntries() []*Entry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *AdvanceWorkflowResponse) GetLogLength() uint32 {
+	if x != nil {
+		return x.LogLength
+	}
+	return 0
+}
+
+func (x *AdvanceWorkflowResponse) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *AdvanceWorkflowResponse) GetCancelRequested() bool {
+	if x != nil {
+		return x.CancelRequested
+	}
+	return false
+}
+
+type FailWorkflowTaskRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	RunId          uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	LeaseToken     string                 `protobuf:"bytes,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	Error          string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Nondeterminism bool                   `protobuf:"varint,4,opt,name=nondeterminism,proto3" json:"nondeterminism,omitempty"` // the code did not replay its log
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FailWorkflowTaskRequest) Reset() {
+	*x = FailWorkflowTaskRequest{}
+	mi := &file_cairn_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailWorkflowTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailWorkflowTaskRequest) ProtoMessage() {}
+
+func (x *FailWorkflowTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailWorkflowTaskRequest.ProtoReflect.Descriptor instead.
+func (*FailWorkflowTaskRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *FailWorkflowTaskRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *FailWorkflowTaskRequest) GetLeaseToken() string {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return ""
+}
+
+func (x *FailWorkflowTaskRequest) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *FailWorkflowTaskRequest) GetNondeterminism() bool {
+	if x != nil {
+		return x.Nondeterminism
+	}
+	return false
+}
+
+type FailWorkflowTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RetryAtMs     int64                  `protobuf:"varint,1,opt,name=retry_at_ms,json=retryAtMs,proto3" json:"retry_at_ms,omitempty"` // when the run is runnable again
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailWorkflowTaskResponse) Reset() {
+	*x = FailWorkflowTaskResponse{}
+	mi := &file_cairn_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailWorkflowTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailWorkflowTaskResponse) ProtoMessage() {}
+
+func (x *FailWorkflowTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailWorkflowTaskResponse.ProtoReflect.Descriptor instead.
+func (*FailWorkflowTaskResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *FailWorkflowTaskResponse) GetRetryAtMs() int64 {
+	if x != nil {
+		return x.RetryAtMs
+	}
+	return 0
+}
+
+// Runs are named by run_id or, when it is 0, by workflow_id.
+type SignalWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Payload       []byte                 `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalWorkflowRequest) Reset() {
+	*x = SignalWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalWorkflowRequest) ProtoMessage() {}
+
+func (x *SignalWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*SignalWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *SignalWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SignalWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *SignalWorkflowRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SignalWorkflowRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+type SignalWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	DeliveredSeq  uint32                 `protobuf:"varint,2,opt,name=delivered_seq,json=deliveredSeq,proto3" json:"delivered_seq,omitempty"` // the wait it completed; 0: kept in the
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalWorkflowResponse) Reset() {
+	*x = SignalWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalWorkflowResponse) ProtoMessage() {}
+
+func (x *SignalWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*SignalWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *SignalWorkflowResponse) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *SignalWorkflowResponse) GetDeliveredSeq() uint32 {
+	if x != nil {
+		return x.DeliveredSeq
+	}
+	return 0
+}
+
+type CancelWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelWorkflowRequest) Reset() {
+	*x = CancelWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelWorkflowRequest) ProtoMessage() {}
+
+func (x *CancelWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*CancelWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *CancelWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *CancelWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *CancelWorkflowRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CancelWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         WorkflowState          `protobuf:"varint,1,opt,name=state,proto3,enum=cairn.v1.WorkflowState" json:"state,omitempty"` // RUNNING while the code winds down
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelWorkflowResponse) Reset() {
+	*x = CancelWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelWorkflowResponse) ProtoMessage() {}
+
+func (x *CancelWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*CancelWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *CancelWorkflowResponse) GetState() WorkflowState {
+	if x != nil {
+		return x.State
+	}
+	return WorkflowState_WORKFLOW_STATE_UNSPECIFIED
+}
+
+type TerminateWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminateWorkflowRequest) Reset() {
+	*x = TerminateWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminateWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminateWorkflowRequest) ProtoMessage() {}
+
+func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminateWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*TerminateWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *TerminateWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *TerminateWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *TerminateWorkflowRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type TerminateWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         WorkflowState          `protobuf:"varint,1,opt,name=state,proto3,enum=cairn.v1.WorkflowState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminateWorkflowResponse) Reset() {
+	*x = TerminateWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminateWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminateWorkflowResponse) ProtoMessage() {}
+
+func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminateWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *TerminateWorkflowResponse) GetState() WorkflowState {
+	if x != nil {
+		return x.State
+	}
+	return WorkflowState_WORKFLOW_STATE_UNSPECIFIED
+}
+
+type GetWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWorkflowRequest) Reset() {
+	*x = GetWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWorkflowRequest) ProtoMessage() {}
+
+func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*GetWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *GetWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *GetWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+type GetWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *WorkflowRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWorkflowResponse) Reset() {
+	*x = GetWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWorkflowResponse) ProtoMessage() {}
+
+func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*GetWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *GetWorkflowResponse) GetRun() *WorkflowRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+type ListWorkflowsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`                                  // "" : any
+	State         WorkflowState          `protobuf:"varint,2,opt,name=state,proto3,enum=cairn.v1.WorkflowState" json:"state,omitempty"`   // unspecified: any
+	Queue         string                 `protobuf:"bytes,3,opt,name=queue,proto3" json:"queue,omitempty"`                                // "" : any
+	Stuck         bool                   `protobuf:"varint,4,opt,name=stuck,proto3" json:"stuck,omitempty"`                               // only stuck runs
+	Limit         uint32                 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`                               // default 100, at most 1000
+	AfterRunId    uint64                 `protobuf:"varint,6,opt,name=after_run_id,json=afterRunId,proto3" json:"after_run_id,omitempty"` // page token
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkflowsRequest) Reset() {
+	*x = ListWorkflowsRequest{}
+	mi := &file_cairn_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkflowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkflowsRequest) ProtoMessage() {}
+
+func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *ListWorkflowsRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ListWorkflowsRequest) GetState() WorkflowState {
+	if x != nil {
+		return x.State
+	}
+	return WorkflowState_WORKFLOW_STATE_UNSPECIFIED
+}
+
+func (x *ListWorkflowsRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *ListWorkflowsRequest) GetStuck() bool {
+	if x != nil {
+		return x.Stuck
+	}
+	return false
+}
+
+func (x *ListWorkflowsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListWorkflowsRequest) GetAfterRunId() uint64 {
+	if x != nil {
+		return x.AfterRunId
+	}
+	return 0
+}
+
+type ListWorkflowsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Runs           []*WorkflowRun         `protobuf:"bytes,1,rep,name=runs,proto3" json:"runs,omitempty"`
+	NextAfterRunId uint64                 `protobuf:"varint,2,opt,name=next_after_run_id,json=nextAfterRunId,proto3" json:"next_after_run_id,omitempty"` // 0 when this was the last page
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListWorkflowsResponse) Reset() {
+	*x = ListWorkflowsResponse{}
+	mi := &file_cairn_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkflowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkflowsResponse) ProtoMessage() {}
+
+func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ListWorkflowsResponse) GetRuns() []*WorkflowRun {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
+func (x *ListWorkflowsResponse) GetNextAfterRunId() uint64 {
+	if x != nil {
+		return x.NextAfterRunId
+	}
+	return 0
+}
+
+type WorkflowHistoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	AfterSeq      uint32                 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"` // page token
+	Limit         uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`                       // default 1000, at most 10000
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowHistoryRequest) Reset() {
+	*x = WorkflowHistoryRequest{}
+	mi := &file_cairn_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowHistoryRequest) ProtoMessage() {}
+
+func (x *WorkflowHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowHistoryRequest.ProtoReflect.Descriptor instead.
+func (*WorkflowHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *WorkflowHistoryRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *WorkflowHistoryRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *WorkflowHistoryRequest) GetAfterSeq() uint32 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+func (x *WorkflowHistoryRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type WorkflowHistoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *WorkflowRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	Entries       []*Entry               `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	NextAfterSeq  uint32                 `protobuf:"varint,3,opt,name=next_after_seq,json=nextAfterSeq,proto3" json:"next_after_seq,omitempty"` // 0 when this was the last page
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowHistoryResponse) Reset() {
+	*x = WorkflowHistoryResponse{}
+	mi := &file_cairn_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowHistoryResponse) ProtoMessage() {}
+
+func (x *WorkflowHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowHistoryResponse.ProtoReflect.Descriptor instead.
+func (*WorkflowHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *WorkflowHistoryResponse) GetRun() *WorkflowRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *WorkflowHistoryResponse) GetEntries() []*Entry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *WorkflowHistoryResponse) GetNextAfterSeq() uint32 {
+	if x != nil {
+		return x.NextAfterSeq
+	}
+	return 0
+}
+
+type AwaitWorkflowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	RunId         uint64                 `protobuf:"varint,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	WaitMs        int64                  `protobuf:"varint,3,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AwaitWorkflowRequest) Reset() {
+	*x = AwaitWorkflowRequest{}
+	mi := &file_cairn_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AwaitWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AwaitWorkflowRequest) ProtoMessage() {}
+
+func (x *AwaitWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AwaitWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*AwaitWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *AwaitWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *AwaitWorkflowRequest) GetRunId() uint64 {
+	if x != nil {
+		return x.RunId
+	}
+	return 0
+}
+
+func (x *AwaitWorkflowRequest) GetWaitMs() int64 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
+type AwaitWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *WorkflowRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	Done          bool                   `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"` // false: the wait ended first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AwaitWorkflowResponse) Reset() {
+	*x = AwaitWorkflowResponse{}
+	mi := &file_cairn_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AwaitWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AwaitWorkflowResponse) ProtoMessage() {}
+
+func (x *AwaitWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AwaitWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*AwaitWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *AwaitWorkflowResponse) GetRun() *WorkflowRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *AwaitWorkflowResponse) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
 var File_cairn_proto protoreflect.FileDescriptor
 
 const file_cairn_proto_rawDesc = "" +
@@ -2915,7 +5190,194 @@ const file_cairn_proto_rawDesc = "" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12\x1f\n" +
 	"\vduration_ms\x18\x03 \x01(\x03R\n" +
-	"durationMs*\xb7\x02\n" +
+	"durationMs\"\xdd\x05\n" +
+	"\vWorkflowRun\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1f\n" +
+	"\vworkflow_id\x18\x02 \x01(\tR\n" +
+	"workflowId\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x14\n" +
+	"\x05queue\x18\x04 \x01(\tR\x05queue\x12\x14\n" +
+	"\x05input\x18\x05 \x01(\fR\x05input\x12-\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x17.cairn.v1.WorkflowStateR\x05state\x12\x16\n" +
+	"\x06result\x18\a \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x12)\n" +
+	"\x10cancel_requested\x18\t \x01(\bR\x0fcancelRequested\x12\x14\n" +
+	"\x05stuck\x18\n" +
+	" \x01(\bR\x05stuck\x12!\n" +
+	"\fstuck_reason\x18\v \x01(\tR\vstuckReason\x12\x1d\n" +
+	"\n" +
+	"log_length\x18\f \x01(\rR\tlogLength\x12!\n" +
+	"\ftask_attempt\x18\r \x01(\rR\vtaskAttempt\x12\x16\n" +
+	"\x06leased\x18\x0e \x01(\bR\x06leased\x12\x1b\n" +
+	"\tworker_id\x18\x0f \x01(\tR\bworkerId\x12*\n" +
+	"\x11lease_deadline_ms\x18\x10 \x01(\x03R\x0fleaseDeadlineMs\x12\"\n" +
+	"\rparent_run_id\x18\x11 \x01(\x04R\vparentRunId\x12\x1d\n" +
+	"\n" +
+	"parent_seq\x18\x12 \x01(\rR\tparentSeq\x12\"\n" +
+	"\rcreated_at_ms\x18\x13 \x01(\x03R\vcreatedAtMs\x12\"\n" +
+	"\rupdated_at_ms\x18\x14 \x01(\x03R\vupdatedAtMs\x12$\n" +
+	"\x0efinished_at_ms\x18\x15 \x01(\x03R\ffinishedAtMs\x12\x1a\n" +
+	"\brunnable\x18\x16 \x01(\bR\brunnable\x12%\n" +
+	"\x0eresolved_count\x18\x17 \x01(\x04R\rresolvedCount\"\xe4\x03\n" +
+	"\x05Entry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\rR\x03seq\x12'\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x13.cairn.v1.EntryKindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"input_hash\x18\x04 \x01(\x06R\tinputHash\x12\x14\n" +
+	"\x05input\x18\x05 \x01(\fR\x05input\x12-\n" +
+	"\x06status\x18\x06 \x01(\x0e2\x15.cairn.v1.EntryStatusR\x06status\x12\x16\n" +
+	"\x06result\x18\a \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x12\"\n" +
+	"\rcreated_at_ms\x18\t \x01(\x03R\vcreatedAtMs\x12$\n" +
+	"\x0eresolved_at_ms\x18\n" +
+	" \x01(\x03R\fresolvedAtMs\x12%\n" +
+	"\x0eresolved_order\x18\v \x01(\x04R\rresolvedOrder\x12\x17\n" +
+	"\atask_id\x18\f \x01(\x04R\x06taskId\x12 \n" +
+	"\fchild_run_id\x18\r \x01(\x04R\n" +
+	"childRunId\x12\x1c\n" +
+	"\n" +
+	"fire_at_ms\x18\x0e \x01(\x03R\bfireAtMs\x12\x1a\n" +
+	"\battempts\x18\x0f \x01(\rR\battempts\x12\x14\n" +
+	"\x05queue\x18\x10 \x01(\tR\x05queue\"\xd7\x02\n" +
+	"\aCommand\x12'\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x13.cairn.v1.EntryKindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05input\x18\x03 \x01(\fR\x05input\x12-\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x15.cairn.v1.EntryStatusR\x06status\x12\x16\n" +
+	"\x06result\x18\x05 \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12.\n" +
+	"\bactivity\x18\a \x01(\v2\x12.cairn.v1.TaskSpecR\bactivity\x12\x1f\n" +
+	"\vduration_ms\x18\b \x01(\x03R\n" +
+	"durationMs\x12*\n" +
+	"\x11child_workflow_id\x18\t \x01(\tR\x0fchildWorkflowId\x12\x1f\n" +
+	"\vchild_queue\x18\n" +
+	" \x01(\tR\n" +
+	"childQueue\"w\n" +
+	"\x14StartWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
+	"\x05queue\x18\x03 \x01(\tR\x05queue\x12\x14\n" +
+	"\x05input\x18\x04 \x01(\fR\x05input\"i\n" +
+	"\x15StartWorkflowResponse\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1f\n" +
+	"\vworkflow_id\x18\x02 \x01(\tR\n" +
+	"workflowId\x12\x18\n" +
+	"\acreated\x18\x03 \x01(\bR\acreated\"g\n" +
+	"\bKnownRun\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1d\n" +
+	"\n" +
+	"log_length\x18\x02 \x01(\rR\tlogLength\x12%\n" +
+	"\x0eresolved_count\x18\x03 \x01(\x04R\rresolvedCount\"\xb8\x01\n" +
+	"\x14LeaseWorkflowRequest\x12\x16\n" +
+	"\x06queues\x18\x01 \x03(\tR\x06queues\x12\x17\n" +
+	"\await_ms\x18\x02 \x01(\x03R\x06waitMs\x12\x1b\n" +
+	"\tworker_id\x18\x03 \x01(\tR\bworkerId\x12(\n" +
+	"\x10lease_timeout_ms\x18\x04 \x01(\x03R\x0eleaseTimeoutMs\x12(\n" +
+	"\x05known\x18\x05 \x03(\v2\x12.cairn.v1.KnownRunR\x05known\"\xb7\x01\n" +
+	"\tLeasedRun\x12'\n" +
+	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\x12\x1f\n" +
+	"\vlease_token\x18\x02 \x01(\tR\n" +
+	"leaseToken\x12\x1f\n" +
+	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
+	"deadlineMs\x12)\n" +
+	"\aentries\x18\x04 \x03(\v2\x0f.cairn.v1.EntryR\aentries\x12\x14\n" +
+	"\x05delta\x18\x05 \x01(\bR\x05delta\"D\n" +
+	"\x15LeaseWorkflowResponse\x12+\n" +
+	"\x06leased\x18\x01 \x01(\v2\x13.cairn.v1.LeasedRunR\x06leased\"R\n" +
+	"\x18HeartbeatWorkflowRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1f\n" +
+	"\vlease_token\x18\x02 \x01(\tR\n" +
+	"leaseToken\"g\n" +
+	"\x19HeartbeatWorkflowResponse\x12)\n" +
+	"\x10cancel_requested\x18\x01 \x01(\bR\x0fcancelRequested\x12\x1f\n" +
+	"\vdeadline_ms\x18\x02 \x01(\x03R\n" +
+	"deadlineMs\"\xa0\x02\n" +
+	"\x16AdvanceWorkflowRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1f\n" +
+	"\vlease_token\x18\x02 \x01(\tR\n" +
+	"leaseToken\x12!\n" +
+	"\fexpected_seq\x18\x03 \x01(\rR\vexpectedSeq\x12-\n" +
+	"\bcommands\x18\x04 \x03(\v2\x11.cairn.v1.CommandR\bcommands\x12/\n" +
+	"\x06finish\x18\x05 \x01(\x0e2\x17.cairn.v1.WorkflowStateR\x06finish\x12\x16\n" +
+	"\x06result\x18\x06 \x01(\fR\x06result\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12\x1d\n" +
+	"\n" +
+	"keep_lease\x18\b \x01(\bR\tkeepLease\"\xaf\x01\n" +
+	"\x17AdvanceWorkflowResponse\x12)\n" +
+	"\aentries\x18\x01 \x03(\v2\x0f.cairn.v1.EntryR\aentries\x12\x1d\n" +
+	"\n" +
+	"log_length\x18\x02 \x01(\rR\tlogLength\x12\x1f\n" +
+	"\vdeadline_ms\x18\x03 \x01(\x03R\n" +
+	"deadlineMs\x12)\n" +
+	"\x10cancel_requested\x18\x04 \x01(\bR\x0fcancelRequested\"\x8f\x01\n" +
+	"\x17FailWorkflowTaskRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1f\n" +
+	"\vlease_token\x18\x02 \x01(\tR\n" +
+	"leaseToken\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12&\n" +
+	"\x0enondeterminism\x18\x04 \x01(\bR\x0enondeterminism\":\n" +
+	"\x18FailWorkflowTaskResponse\x12\x1e\n" +
+	"\vretry_at_ms\x18\x01 \x01(\x03R\tretryAtMs\"}\n" +
+	"\x15SignalWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"T\n" +
+	"\x16SignalWorkflowResponse\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12#\n" +
+	"\rdelivered_seq\x18\x02 \x01(\rR\fdeliveredSeq\"g\n" +
+	"\x15CancelWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"G\n" +
+	"\x16CancelWorkflowResponse\x12-\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x17.cairn.v1.WorkflowStateR\x05state\"j\n" +
+	"\x18TerminateWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
+	"\x19TerminateWorkflowResponse\x12-\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x17.cairn.v1.WorkflowStateR\x05state\"L\n" +
+	"\x12GetWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\">\n" +
+	"\x13GetWorkflowResponse\x12'\n" +
+	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\"\xbd\x01\n" +
+	"\x14ListWorkflowsRequest\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12-\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x17.cairn.v1.WorkflowStateR\x05state\x12\x14\n" +
+	"\x05queue\x18\x03 \x01(\tR\x05queue\x12\x14\n" +
+	"\x05stuck\x18\x04 \x01(\bR\x05stuck\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\rR\x05limit\x12 \n" +
+	"\fafter_run_id\x18\x06 \x01(\x04R\n" +
+	"afterRunId\"m\n" +
+	"\x15ListWorkflowsResponse\x12)\n" +
+	"\x04runs\x18\x01 \x03(\v2\x15.cairn.v1.WorkflowRunR\x04runs\x12)\n" +
+	"\x11next_after_run_id\x18\x02 \x01(\x04R\x0enextAfterRunId\"\x83\x01\n" +
+	"\x16WorkflowHistoryRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\x12\x1b\n" +
+	"\tafter_seq\x18\x03 \x01(\rR\bafterSeq\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"\x93\x01\n" +
+	"\x17WorkflowHistoryResponse\x12'\n" +
+	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\x12)\n" +
+	"\aentries\x18\x02 \x03(\v2\x0f.cairn.v1.EntryR\aentries\x12$\n" +
+	"\x0enext_after_seq\x18\x03 \x01(\rR\fnextAfterSeq\"g\n" +
+	"\x14AwaitWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\x04R\x05runId\x12\x17\n" +
+	"\await_ms\x18\x03 \x01(\x03R\x06waitMs\"T\n" +
+	"\x15AwaitWorkflowResponse\x12'\n" +
+	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done*\xb7\x02\n" +
 	"\x04Code\x12\x06\n" +
 	"\x02OK\x10\x00\x12\r\n" +
 	"\tCANCELLED\x10\x01\x12\v\n" +
@@ -2943,7 +5405,29 @@ const file_cairn_proto_rawDesc = "" +
 	"\tSUCCEEDED\x10\x03\x12\n" +
 	"\n" +
 	"\x06FAILED\x10\x04\x12\f\n" +
-	"\bCANCELED\x10\x052\xf2\a\n" +
+	"\bCANCELED\x10\x05*\xc0\x01\n" +
+	"\rWorkflowState\x12\x1e\n" +
+	"\x1aWORKFLOW_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16WORKFLOW_STATE_RUNNING\x10\x01\x12\x1c\n" +
+	"\x18WORKFLOW_STATE_SUCCEEDED\x10\x03\x12\x19\n" +
+	"\x15WORKFLOW_STATE_FAILED\x10\x04\x12\x1b\n" +
+	"\x17WORKFLOW_STATE_CANCELED\x10\x05\x12\x1d\n" +
+	"\x19WORKFLOW_STATE_TERMINATED\x10\x06*\xaf\x01\n" +
+	"\tEntryKind\x12\x1a\n" +
+	"\x16ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fENTRY_KIND_STEP\x10\x01\x12\x17\n" +
+	"\x13ENTRY_KIND_ACTIVITY\x10\x02\x12\x14\n" +
+	"\x10ENTRY_KIND_TIMER\x10\x03\x12\x15\n" +
+	"\x11ENTRY_KIND_SIGNAL\x10\x04\x12\x14\n" +
+	"\x10ENTRY_KIND_CHILD\x10\x05\x12\x15\n" +
+	"\x11ENTRY_KIND_MARKER\x10\x06*\xb1\x01\n" +
+	"\vEntryStatus\x12\x1c\n" +
+	"\x18ENTRY_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ENTRY_STATUS_PENDING\x10\x01\x12\x1a\n" +
+	"\x16ENTRY_STATUS_COMPLETED\x10\x02\x12\x17\n" +
+	"\x13ENTRY_STATUS_FAILED\x10\x03\x12\x1a\n" +
+	"\x16ENTRY_STATUS_TIMED_OUT\x10\x04\x12\x19\n" +
+	"\x15ENTRY_STATUS_CANCELED\x10\x052\xf7\x0f\n" +
 	"\x05Queue\x12>\n" +
 	"\aEnqueue\x12\x18.cairn.v1.EnqueueRequest\x1a\x19.cairn.v1.EnqueueResponse\x128\n" +
 	"\x05Lease\x12\x16.cairn.v1.LeaseRequest\x1a\x17.cairn.v1.LeaseResponse\x12D\n" +
@@ -2960,7 +5444,19 @@ const file_cairn_proto_rawDesc = "" +
 	"\x04Ping\x12\x15.cairn.v1.PingRequest\x1a\x16.cairn.v1.PingResponse\x12P\n" +
 	"\rCompleteBatch\x12\x1e.cairn.v1.CompleteBatchRequest\x1a\x1f.cairn.v1.CompleteBatchResponse\x12S\n" +
 	"\x0eHeartbeatBatch\x12\x1f.cairn.v1.HeartbeatBatchRequest\x1a .cairn.v1.HeartbeatBatchResponse\x12;\n" +
-	"\x06Backup\x12\x17.cairn.v1.BackupRequest\x1a\x18.cairn.v1.BackupResponseb\x06proto3"
+	"\x06Backup\x12\x17.cairn.v1.BackupRequest\x1a\x18.cairn.v1.BackupResponse\x12P\n" +
+	"\rStartWorkflow\x12\x1e.cairn.v1.StartWorkflowRequest\x1a\x1f.cairn.v1.StartWorkflowResponse\x12P\n" +
+	"\rLeaseWorkflow\x12\x1e.cairn.v1.LeaseWorkflowRequest\x1a\x1f.cairn.v1.LeaseWorkflowResponse\x12\\\n" +
+	"\x11HeartbeatWorkflow\x12\".cairn.v1.HeartbeatWorkflowRequest\x1a#.cairn.v1.HeartbeatWorkflowResponse\x12V\n" +
+	"\x0fAdvanceWorkflow\x12 .cairn.v1.AdvanceWorkflowRequest\x1a!.cairn.v1.AdvanceWorkflowResponse\x12Y\n" +
+	"\x10FailWorkflowTask\x12!.cairn.v1.FailWorkflowTaskRequest\x1a\".cairn.v1.FailWorkflowTaskResponse\x12S\n" +
+	"\x0eSignalWorkflow\x12\x1f.cairn.v1.SignalWorkflowRequest\x1a .cairn.v1.SignalWorkflowResponse\x12S\n" +
+	"\x0eCancelWorkflow\x12\x1f.cairn.v1.CancelWorkflowRequest\x1a .cairn.v1.CancelWorkflowResponse\x12\\\n" +
+	"\x11TerminateWorkflow\x12\".cairn.v1.TerminateWorkflowRequest\x1a#.cairn.v1.TerminateWorkflowResponse\x12J\n" +
+	"\vGetWorkflow\x12\x1c.cairn.v1.GetWorkflowRequest\x1a\x1d.cairn.v1.GetWorkflowResponse\x12P\n" +
+	"\rListWorkflows\x12\x1e.cairn.v1.ListWorkflowsRequest\x1a\x1f.cairn.v1.ListWorkflowsResponse\x12V\n" +
+	"\x0fWorkflowHistory\x12 .cairn.v1.WorkflowHistoryRequest\x1a!.cairn.v1.WorkflowHistoryResponse\x12P\n" +
+	"\rAwaitWorkflow\x12\x1e.cairn.v1.AwaitWorkflowRequest\x1a\x1f.cairn.v1.AwaitWorkflowResponseb\x06proto3"
 
 var (
 	file_cairn_proto_rawDescOnce sync.Once
@@ -2974,117 +5470,194 @@ func file_cairn_proto_rawDescGZIP() []byte {
 	return file_cairn_proto_rawDescData
 }
 
-var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_cairn_proto_goTypes = []any{
-	(Code)(0),                      // 0: cairn.v1.Code
-	(TaskState)(0),                 // 1: cairn.v1.TaskState
-	(*Request)(nil),                // 2: cairn.v1.Request
-	(*Response)(nil),               // 3: cairn.v1.Response
-	(*RetryPolicy)(nil),            // 4: cairn.v1.RetryPolicy
-	(*TaskSpec)(nil),               // 5: cairn.v1.TaskSpec
-	(*Task)(nil),                   // 6: cairn.v1.Task
-	(*EnqueueRequest)(nil),         // 7: cairn.v1.EnqueueRequest
-	(*EnqueueResult)(nil),          // 8: cairn.v1.EnqueueResult
-	(*EnqueueResponse)(nil),        // 9: cairn.v1.EnqueueResponse
-	(*LeaseRequest)(nil),           // 10: cairn.v1.LeaseRequest
-	(*LeasedTask)(nil),             // 11: cairn.v1.LeasedTask
-	(*LeaseResponse)(nil),          // 12: cairn.v1.LeaseResponse
-	(*HeartbeatRequest)(nil),       // 13: cairn.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),      // 14: cairn.v1.HeartbeatResponse
-	(*CompleteRequest)(nil),        // 15: cairn.v1.CompleteRequest
-	(*CompleteResponse)(nil),       // 16: cairn.v1.CompleteResponse
-	(*FailRequest)(nil),            // 17: cairn.v1.FailRequest
-	(*FailResponse)(nil),           // 18: cairn.v1.FailResponse
-	(*CancelRequest)(nil),          // 19: cairn.v1.CancelRequest
-	(*CancelResponse)(nil),         // 20: cairn.v1.CancelResponse
-	(*RetryRequest)(nil),           // 21: cairn.v1.RetryRequest
-	(*RetryResponse)(nil),          // 22: cairn.v1.RetryResponse
-	(*GetRequest)(nil),             // 23: cairn.v1.GetRequest
-	(*GetResponse)(nil),            // 24: cairn.v1.GetResponse
-	(*ListRequest)(nil),            // 25: cairn.v1.ListRequest
-	(*ListResponse)(nil),           // 26: cairn.v1.ListResponse
-	(*QueueStats)(nil),             // 27: cairn.v1.QueueStats
-	(*StatsRequest)(nil),           // 28: cairn.v1.StatsRequest
-	(*StatsResponse)(nil),          // 29: cairn.v1.StatsResponse
-	(*AwaitRequest)(nil),           // 30: cairn.v1.AwaitRequest
-	(*AwaitResponse)(nil),          // 31: cairn.v1.AwaitResponse
-	(*Event)(nil),                  // 32: cairn.v1.Event
-	(*HistoryRequest)(nil),         // 33: cairn.v1.HistoryRequest
-	(*HistoryResponse)(nil),        // 34: cairn.v1.HistoryResponse
-	(*PingRequest)(nil),            // 35: cairn.v1.PingRequest
-	(*PingResponse)(nil),           // 36: cairn.v1.PingResponse
-	(*BatchResult)(nil),            // 37: cairn.v1.BatchResult
-	(*CompleteBatchRequest)(nil),   // 38: cairn.v1.CompleteBatchRequest
-	(*CompleteBatchResponse)(nil),  // 39: cairn.v1.CompleteBatchResponse
-	(*HeartbeatBatchRequest)(nil),  // 40: cairn.v1.HeartbeatBatchRequest
-	(*HeartbeatBatchResult)(nil),   // 41: cairn.v1.HeartbeatBatchResult
-	(*HeartbeatBatchResponse)(nil), // 42: cairn.v1.HeartbeatBatchResponse
-	(*BackupRequest)(nil),          // 43: cairn.v1.BackupRequest
-	(*BackupResponse)(nil),         // 44: cairn.v1.BackupResponse
+	(Code)(0),                         // 0: cairn.v1.Code
+	(TaskState)(0),                    // 1: cairn.v1.TaskState
+	(WorkflowState)(0),                // 2: cairn.v1.WorkflowState
+	(EntryKind)(0),                    // 3: cairn.v1.EntryKind
+	(EntryStatus)(0),                  // 4: cairn.v1.EntryStatus
+	(*Request)(nil),                   // 5: cairn.v1.Request
+	(*Response)(nil),                  // 6: cairn.v1.Response
+	(*RetryPolicy)(nil),               // 7: cairn.v1.RetryPolicy
+	(*TaskSpec)(nil),                  // 8: cairn.v1.TaskSpec
+	(*Task)(nil),                      // 9: cairn.v1.Task
+	(*EnqueueRequest)(nil),            // 10: cairn.v1.EnqueueRequest
+	(*EnqueueResult)(nil),             // 11: cairn.v1.EnqueueResult
+	(*EnqueueResponse)(nil),           // 12: cairn.v1.EnqueueResponse
+	(*LeaseRequest)(nil),              // 13: cairn.v1.LeaseRequest
+	(*LeasedTask)(nil),                // 14: cairn.v1.LeasedTask
+	(*LeaseResponse)(nil),             // 15: cairn.v1.LeaseResponse
+	(*HeartbeatRequest)(nil),          // 16: cairn.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),         // 17: cairn.v1.HeartbeatResponse
+	(*CompleteRequest)(nil),           // 18: cairn.v1.CompleteRequest
+	(*CompleteResponse)(nil),          // 19: cairn.v1.CompleteResponse
+	(*FailRequest)(nil),               // 20: cairn.v1.FailRequest
+	(*FailResponse)(nil),              // 21: cairn.v1.FailResponse
+	(*CancelRequest)(nil),             // 22: cairn.v1.CancelRequest
+	(*CancelResponse)(nil),            // 23: cairn.v1.CancelResponse
+	(*RetryRequest)(nil),              // 24: cairn.v1.RetryRequest
+	(*RetryResponse)(nil),             // 25: cairn.v1.RetryResponse
+	(*GetRequest)(nil),                // 26: cairn.v1.GetRequest
+	(*GetResponse)(nil),               // 27: cairn.v1.GetResponse
+	(*ListRequest)(nil),               // 28: cairn.v1.ListRequest
+	(*ListResponse)(nil),              // 29: cairn.v1.ListResponse
+	(*QueueStats)(nil),                // 30: cairn.v1.QueueStats
+	(*StatsRequest)(nil),              // 31: cairn.v1.StatsRequest
+	(*StatsResponse)(nil),             // 32: cairn.v1.StatsResponse
+	(*AwaitRequest)(nil),              // 33: cairn.v1.AwaitRequest
+	(*AwaitResponse)(nil),             // 34: cairn.v1.AwaitResponse
+	(*Event)(nil),                     // 35: cairn.v1.Event
+	(*HistoryRequest)(nil),            // 36: cairn.v1.HistoryRequest
+	(*HistoryResponse)(nil),           // 37: cairn.v1.HistoryResponse
+	(*PingRequest)(nil),               // 38: cairn.v1.PingRequest
+	(*PingResponse)(nil),              // 39: cairn.v1.PingResponse
+	(*BatchResult)(nil),               // 40: cairn.v1.BatchResult
+	(*CompleteBatchRequest)(nil),      // 41: cairn.v1.CompleteBatchRequest
+	(*CompleteBatchResponse)(nil),     // 42: cairn.v1.CompleteBatchResponse
+	(*HeartbeatBatchRequest)(nil),     // 43: cairn.v1.HeartbeatBatchRequest
+	(*HeartbeatBatchResult)(nil),      // 44: cairn.v1.HeartbeatBatchResult
+	(*HeartbeatBatchResponse)(nil),    // 45: cairn.v1.HeartbeatBatchResponse
+	(*BackupRequest)(nil),             // 46: cairn.v1.BackupRequest
+	(*BackupResponse)(nil),            // 47: cairn.v1.BackupResponse
+	(*WorkflowRun)(nil),               // 48: cairn.v1.WorkflowRun
+	(*Entry)(nil),                     // 49: cairn.v1.Entry
+	(*Command)(nil),                   // 50: cairn.v1.Command
+	(*StartWorkflowRequest)(nil),      // 51: cairn.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),     // 52: cairn.v1.StartWorkflowResponse
+	(*KnownRun)(nil),                  // 53: cairn.v1.KnownRun
+	(*LeaseWorkflowRequest)(nil),      // 54: cairn.v1.LeaseWorkflowRequest
+	(*LeasedRun)(nil),                 // 55: cairn.v1.LeasedRun
+	(*LeaseWorkflowResponse)(nil),     // 56: cairn.v1.LeaseWorkflowResponse
+	(*HeartbeatWorkflowRequest)(nil),  // 57: cairn.v1.HeartbeatWorkflowRequest
+	(*HeartbeatWorkflowResponse)(nil), // 58: cairn.v1.HeartbeatWorkflowResponse
+	(*AdvanceWorkflowRequest)(nil),    // 59: cairn.v1.AdvanceWorkflowRequest
+	(*AdvanceWorkflowResponse)(nil),   // 60: cairn.v1.AdvanceWorkflowResponse
+	(*FailWorkflowTaskRequest)(nil),   // 61: cairn.v1.FailWorkflowTaskRequest
+	(*FailWorkflowTaskResponse)(nil),  // 62: cairn.v1.FailWorkflowTaskResponse
+	(*SignalWorkflowRequest)(nil),     // 63: cairn.v1.SignalWorkflowRequest
+	(*SignalWorkflowResponse)(nil),    // 64: cairn.v1.SignalWorkflowResponse
+	(*CancelWorkflowRequest)(nil),     // 65: cairn.v1.CancelWorkflowRequest
+	(*CancelWorkflowResponse)(nil),    // 66: cairn.v1.CancelWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),  // 67: cairn.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil), // 68: cairn.v1.TerminateWorkflowResponse
+	(*GetWorkflowRequest)(nil),        // 69: cairn.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),       // 70: cairn.v1.GetWorkflowResponse
+	(*ListWorkflowsRequest)(nil),      // 71: cairn.v1.ListWorkflowsRequest
+	(*ListWorkflowsResponse)(nil),     // 72: cairn.v1.ListWorkflowsResponse
+	(*WorkflowHistoryRequest)(nil),    // 73: cairn.v1.WorkflowHistoryRequest
+	(*WorkflowHistoryResponse)(nil),   // 74: cairn.v1.WorkflowHistoryResponse
+	(*AwaitWorkflowRequest)(nil),      // 75: cairn.v1.AwaitWorkflowRequest
+	(*AwaitWorkflowResponse)(nil),     // 76: cairn.v1.AwaitWorkflowResponse
 }
 var file_cairn_proto_depIdxs = []int32{
 	0,  // 0: cairn.v1.Response.code:type_name -> cairn.v1.Code
-	4,  // 1: cairn.v1.TaskSpec.retry:type_name -> cairn.v1.RetryPolicy
+	7,  // 1: cairn.v1.TaskSpec.retry:type_name -> cairn.v1.RetryPolicy
 	1,  // 2: cairn.v1.Task.state:type_name -> cairn.v1.TaskState
-	4,  // 3: cairn.v1.Task.retry:type_name -> cairn.v1.RetryPolicy
-	5,  // 4: cairn.v1.EnqueueRequest.tasks:type_name -> cairn.v1.TaskSpec
-	8,  // 5: cairn.v1.EnqueueResponse.results:type_name -> cairn.v1.EnqueueResult
-	6,  // 6: cairn.v1.LeasedTask.task:type_name -> cairn.v1.Task
-	11, // 7: cairn.v1.LeaseResponse.tasks:type_name -> cairn.v1.LeasedTask
-	11, // 8: cairn.v1.CompleteResponse.next:type_name -> cairn.v1.LeasedTask
+	7,  // 3: cairn.v1.Task.retry:type_name -> cairn.v1.RetryPolicy
+	8,  // 4: cairn.v1.EnqueueRequest.tasks:type_name -> cairn.v1.TaskSpec
+	11, // 5: cairn.v1.EnqueueResponse.results:type_name -> cairn.v1.EnqueueResult
+	9,  // 6: cairn.v1.LeasedTask.task:type_name -> cairn.v1.Task
+	14, // 7: cairn.v1.LeaseResponse.tasks:type_name -> cairn.v1.LeasedTask
+	14, // 8: cairn.v1.CompleteResponse.next:type_name -> cairn.v1.LeasedTask
 	1,  // 9: cairn.v1.FailResponse.state:type_name -> cairn.v1.TaskState
 	1,  // 10: cairn.v1.CancelResponse.state:type_name -> cairn.v1.TaskState
-	6,  // 11: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
-	6,  // 12: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
+	9,  // 11: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
+	9,  // 12: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
 	1,  // 13: cairn.v1.ListRequest.state:type_name -> cairn.v1.TaskState
-	6,  // 14: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
-	27, // 15: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
-	6,  // 16: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
-	32, // 17: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
+	9,  // 14: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
+	30, // 15: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
+	9,  // 16: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
+	35, // 17: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
 	0,  // 18: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
-	15, // 19: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
-	37, // 20: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
-	13, // 21: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
+	18, // 19: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
+	40, // 20: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
+	16, // 21: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
 	0,  // 22: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
-	41, // 23: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
-	7,  // 24: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
-	10, // 25: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
-	13, // 26: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
-	15, // 27: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
-	17, // 28: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
-	19, // 29: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
-	21, // 30: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
-	23, // 31: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
-	25, // 32: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
-	28, // 33: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
-	30, // 34: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
-	33, // 35: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
-	35, // 36: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
-	38, // 37: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
-	40, // 38: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
-	43, // 39: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
-	9,  // 40: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
-	12, // 41: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
-	14, // 42: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
-	16, // 43: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
-	18, // 44: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
-	20, // 45: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
-	22, // 46: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
-	24, // 47: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
-	26, // 48: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
-	29, // 49: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
-	31, // 50: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
-	34, // 51: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
-	36, // 52: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
-	39, // 53: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
-	42, // 54: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
-	44, // 55: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
-	40, // [40:56] is the sub-list for method output_type
-	24, // [24:40] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	44, // 23: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
+	2,  // 24: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
+	3,  // 25: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
+	4,  // 26: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
+	3,  // 27: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
+	4,  // 28: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
+	8,  // 29: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
+	53, // 30: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
+	48, // 31: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
+	49, // 32: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
+	55, // 33: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
+	50, // 34: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
+	2,  // 35: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
+	49, // 36: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
+	2,  // 37: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	2,  // 38: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	48, // 39: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	2,  // 40: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
+	48, // 41: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
+	48, // 42: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
+	49, // 43: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
+	48, // 44: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	10, // 45: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
+	13, // 46: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
+	16, // 47: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
+	18, // 48: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
+	20, // 49: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
+	22, // 50: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
+	24, // 51: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
+	26, // 52: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
+	28, // 53: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
+	31, // 54: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
+	33, // 55: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
+	36, // 56: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
+	38, // 57: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
+	41, // 58: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
+	43, // 59: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
+	46, // 60: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
+	51, // 61: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
+	54, // 62: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
+	57, // 63: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
+	59, // 64: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
+	61, // 65: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
+	63, // 66: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
+	65, // 67: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
+	67, // 68: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
+	69, // 69: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
+	71, // 70: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
+	73, // 71: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
+	75, // 72: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
+	12, // 73: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
+	15, // 74: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
+	17, // 75: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
+	19, // 76: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
+	21, // 77: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
+	23, // 78: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
+	25, // 79: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
+	27, // 80: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
+	29, // 81: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
+	32, // 82: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
+	34, // 83: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
+	37, // 84: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
+	39, // 85: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
+	42, // 86: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
+	45, // 87: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
+	47, // 88: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
+	52, // 89: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
+	56, // 90: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
+	58, // 91: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
+	60, // 92: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
+	62, // 93: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
+	64, // 94: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
+	66, // 95: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
+	68, // 96: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
+	70, // 97: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
+	72, // 98: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
+	74, // 99: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
+	76, // 100: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
+	73, // [73:101] is the sub-list for method output_type
+	45, // [45:73] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_cairn_proto_init() }
@@ -3097,8 +5670,8 @@ func file_cairn_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_proto_rawDesc), len(file_cairn_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   43,
+			NumEnums:      5,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

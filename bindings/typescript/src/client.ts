@@ -42,7 +42,10 @@ type Out<K extends Rpc> = (typeof Queue.method)[K]["output"];
 // The rpcs that change nothing. Every other one carries a request id, so
 // that the server can tell a resent copy from a new request: an rpc added
 // later is treated as mutating until it is listed here.
-const READ_ONLY = new Set(["Get", "List", "Stats", "Await", "History", "Ping"]);
+const READ_ONLY = new Set([
+  "Get", "List", "Stats", "Await", "History", "Ping",
+  "GetWorkflow", "ListWorkflows", "WorkflowHistory", "AwaitWorkflow",
+]);
 
 export interface TlsOptions {
   /** CA certificates (PEM) that signed the server's, or caFile. */

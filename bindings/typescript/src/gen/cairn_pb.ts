@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cairn.proto.
  */
 export const file_cairn: GenFile = /*@__PURE__*/
-  fileDesc("CgtjYWlybi5wcm90bxIIY2Fpcm4udjEiXwoHUmVxdWVzdBIOCgZtZXRob2QYASABKAkSDAoEYm9keRgCIAEoDBINCgV0b2tlbhgDIAEoCRITCgtkZWFkbGluZV9tcxgEIAEoAxISCgpyZXF1ZXN0X2lkGAUgASgJIkcKCFJlc3BvbnNlEhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkSDAoEYm9keRgDIAEoDCJVCgtSZXRyeVBvbGljeRIaChJpbml0aWFsX2JhY2tvZmZfbXMYASABKAMSEgoKbXVsdGlwbGllchgCIAEoARIWCg5tYXhfYmFja29mZl9tcxgDIAEoAyL3AQoIVGFza1NwZWMSDQoFcXVldWUYASABKAkSDwoHcGF5bG9hZBgCIAEoDBIQCghwcmlvcml0eRgDIAEoBRIQCghkZWxheV9tcxgEIAEoAxIRCglydW5fYXRfbXMYBSABKAMSFAoMbWF4X2F0dGVtcHRzGAYgASgNEiQKBXJldHJ5GAcgASgLMhUuY2Fpcm4udjEuUmV0cnlQb2xpY3kSHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYCCABKAMSIQoZc3RhcnRfdG9fY2xvc2VfdGltZW91dF9tcxgJIAEoAxIXCg9pZGVtcG90ZW5jeV9rZXkYCiABKAki5QMKBFRhc2sSCgoCaWQYASABKAQSDQoFcXVldWUYAiABKAkSDwoHcGF5bG9hZBgDIAEoDBIQCghwcmlvcml0eRgEIAEoBRIiCgVzdGF0ZRgFIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZRIRCglydW5fYXRfbXMYBiABKAMSDwoHYXR0ZW1wdBgHIAEoDRIUCgxtYXhfYXR0ZW1wdHMYCCABKA0SJAoFcmV0cnkYCSABKAsyFS5jYWlybi52MS5SZXRyeVBvbGljeRIcChRoZWFydGJlYXRfdGltZW91dF9tcxgKIAEoAxIhChlzdGFydF90b19jbG9zZV90aW1lb3V0X21zGAsgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgMIAEoCRIPCgdkZXRhaWxzGA0gASgMEg4KBnJlc3VsdBgOIAEoDBISCgpsYXN0X2Vycm9yGA8gASgJEhgKEGNhbmNlbF9yZXF1ZXN0ZWQYECABKAgSEQoJd29ya2VyX2lkGBEgASgJEhkKEWxlYXNlX2RlYWRsaW5lX21zGBIgASgDEhUKDWNyZWF0ZWRfYXRfbXMYEyABKAMSFQoNdXBkYXRlZF9hdF9tcxgUIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgVIAEoAyIzCg5FbnF1ZXVlUmVxdWVzdBIhCgV0YXNrcxgBIAMoCzISLmNhaXJuLnYxLlRhc2tTcGVjIiwKDUVucXVldWVSZXN1bHQSCgoCaWQYASABKAQSDwoHY3JlYXRlZBgCIAEoCCI7Cg9FbnF1ZXVlUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmNhaXJuLnYxLkVucXVldWVSZXN1bHQibwoMTGVhc2VSZXF1ZXN0Eg4KBnF1ZXVlcxgBIAMoCRIRCgltYXhfdGFza3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoAxIRCgl3b3JrZXJfaWQYBCABKAkSGAoQbGVhc2VfdGltZW91dF9tcxgFIAEoAyJUCgpMZWFzZWRUYXNrEhwKBHRhc2sYASABKAsyDi5jYWlybi52MS5UYXNrEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDIjQKDUxlYXNlUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jYWlybi52MS5MZWFzZWRUYXNrIkQKEEhlYXJ0YmVhdFJlcXVlc3QSCgoCaWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkSDwoHZGV0YWlscxgDIAEoDCJCChFIZWFydGJlYXRSZXNwb25zZRIYChBjYW5jZWxfcmVxdWVzdGVkGAEgASgIEhMKC2RlYWRsaW5lX21zGAIgASgDIoMBCg9Db21wbGV0ZVJlcXVlc3QSCgoCaWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGcmVzdWx0GAMgASgMEhIKCmxlYXNlX25leHQYBCABKAgSEQoJd29ya2VyX2lkGAUgASgJEhgKEGxlYXNlX3RpbWVvdXRfbXMYBiABKAMiNgoQQ29tcGxldGVSZXNwb25zZRIiCgRuZXh0GAEgASgLMhQuY2Fpcm4udjEuTGVhc2VkVGFzayJsCgtGYWlsUmVxdWVzdBIKCgJpZBgBIAEoBBITCgtsZWFzZV90b2tlbhgCIAEoCRINCgVlcnJvchgDIAEoCRIVCg1ub25fcmV0cnlhYmxlGAQgASgIEhYKDnJldHJ5X2RlbGF5X21zGAUgASgDIkUKDEZhaWxSZXNwb25zZRIiCgVzdGF0ZRgBIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZRIRCglydW5fYXRfbXMYAiABKAMiGwoNQ2FuY2VsUmVxdWVzdBIKCgJpZBgBIAEoBCI0Cg5DYW5jZWxSZXNwb25zZRIiCgVzdGF0ZRgBIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZSIaCgxSZXRyeVJlcXVlc3QSCgoCaWQYASABKAQiLQoNUmV0cnlSZXNwb25zZRIcCgR0YXNrGAEgASgLMg4uY2Fpcm4udjEuVGFzayIYCgpHZXRSZXF1ZXN0EgoKAmlkGAEgASgEIisKC0dldFJlc3BvbnNlEhwKBHRhc2sYASABKAsyDi5jYWlybi52MS5UYXNrImEKC0xpc3RSZXF1ZXN0Eg0KBXF1ZXVlGAEgASgJEiIKBXN0YXRlGAIgASgOMhMuY2Fpcm4udjEuVGFza1N0YXRlEg0KBWxpbWl0GAMgASgNEhAKCGFmdGVyX2lkGAQgASgEIkQKDExpc3RSZXNwb25zZRIdCgV0YXNrcxgBIAMoCzIOLmNhaXJuLnYxLlRhc2sSFQoNbmV4dF9hZnRlcl9pZBgCIAEoBCKZAQoKUXVldWVTdGF0cxINCgVxdWV1ZRgBIAEoCRIPCgdwZW5kaW5nGAIgASgEEg4KBmFjdGl2ZRgDIAEoBBIRCglzdWNjZWVkZWQYBCABKAQSDgoGZmFpbGVkGAUgASgEEhAKCGNhbmNlbGVkGAYgASgEEgsKA2R1ZRgHIAEoBBIZChFvbGRlc3RfZHVlX2FnZV9tcxgIIAEoAyIdCgxTdGF0c1JlcXVlc3QSDQoFcXVldWUYASABKAkiNQoNU3RhdHNSZXNwb25zZRIkCgZxdWV1ZXMYASADKAsyFC5jYWlybi52MS5RdWV1ZVN0YXRzIisKDEF3YWl0UmVxdWVzdBIKCgJpZBgBIAEoBBIPCgd3YWl0X21zGAIgASgDIjsKDUF3YWl0UmVzcG9uc2USHAoEdGFzaxgBIAEoCzIOLmNhaXJuLnYxLlRhc2sSDAoEZG9uZRgCIAEoCCJZCgVFdmVudBINCgVhdF9tcxgBIAEoAxIMCgRraW5kGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SEQoJd29ya2VyX2lkGAQgASgJEg8KB21lc3NhZ2UYBSABKAkiHAoOSGlzdG9yeVJlcXVlc3QSCgoCaWQYASABKAQiMgoPSGlzdG9yeVJlc3BvbnNlEh8KBmV2ZW50cxgBIAMoCzIPLmNhaXJuLnYxLkV2ZW50Ig0KC1BpbmdSZXF1ZXN0IjcKDFBpbmdSZXNwb25zZRIWCg5zZXJ2ZXJfdGltZV9tcxgBIAEoAxIPCgd2ZXJzaW9uGAIgASgJIjwKC0JhdGNoUmVzdWx0EhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiQAoUQ29tcGxldGVCYXRjaFJlcXVlc3QSKAoFdGFza3MYASADKAsyGS5jYWlybi52MS5Db21wbGV0ZVJlcXVlc3QiPwoVQ29tcGxldGVCYXRjaFJlc3BvbnNlEiYKB3Jlc3VsdHMYASADKAsyFS5jYWlybi52MS5CYXRjaFJlc3VsdCJCChVIZWFydGJlYXRCYXRjaFJlcXVlc3QSKQoFdGFza3MYASADKAsyGi5jYWlybi52MS5IZWFydGJlYXRSZXF1ZXN0InQKFEhlYXJ0YmVhdEJhdGNoUmVzdWx0EhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkSGAoQY2FuY2VsX3JlcXVlc3RlZBgDIAEoCBITCgtkZWFkbGluZV9tcxgEIAEoAyJJChZIZWFydGJlYXRCYXRjaFJlc3BvbnNlEi8KB3Jlc3VsdHMYASADKAsyHi5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlc3VsdCIdCg1CYWNrdXBSZXF1ZXN0EgwKBGZpbGUYASABKAkiQgoOQmFja3VwUmVzcG9uc2USDAoEcGF0aBgBIAEoCRINCgVieXRlcxgCIAEoBBITCgtkdXJhdGlvbl9tcxgDIAEoAyq3AgoEQ29kZRIGCgJPSxAAEg0KCUNBTkNFTExFRBABEgsKB1VOS05PV04QAhIUChBJTlZBTElEX0FSR1VNRU5UEAMSFQoRREVBRExJTkVfRVhDRUVERUQQBBINCglOT1RfRk9VTkQQBRISCg5BTFJFQURZX0VYSVNUUxAGEhUKEVBFUk1JU1NJT05fREVOSUVEEAcSFgoSUkVTT1VSQ0VfRVhIQVVTVEVEEAgSFwoTRkFJTEVEX1BSRUNPTkRJVElPThAJEgsKB0FCT1JURUQQChIQCgxPVVRfT0ZfUkFOR0UQCxIRCg1VTklNUExFTUVOVEVEEAwSDAoISU5URVJOQUwQDRIPCgtVTkFWQUlMQUJMRRAOEg0KCURBVEFfTE9TUxAPEhMKD1VOQVVUSEVOVElDQVRFRBAQKmkKCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASCwoHUEVORElORxABEgoKBkFDVElWRRACEg0KCVNVQ0NFRURFRBADEgoKBkZBSUxFRBAEEgwKCENBTkNFTEVEEAUy8gcKBVF1ZXVlEj4KB0VucXVldWUSGC5jYWlybi52MS5FbnF1ZXVlUmVxdWVzdBoZLmNhaXJuLnYxLkVucXVldWVSZXNwb25zZRI4CgVMZWFzZRIWLmNhaXJuLnYxLkxlYXNlUmVxdWVzdBoXLmNhaXJuLnYxLkxlYXNlUmVzcG9uc2USRAoJSGVhcnRiZWF0EhouY2Fpcm4udjEuSGVhcnRiZWF0UmVxdWVzdBobLmNhaXJuLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEkEKCENvbXBsZXRlEhkuY2Fpcm4udjEuQ29tcGxldGVSZXF1ZXN0GhouY2Fpcm4udjEuQ29tcGxldGVSZXNwb25zZRI1CgRGYWlsEhUuY2Fpcm4udjEuRmFpbFJlcXVlc3QaFi5jYWlybi52MS5GYWlsUmVzcG9uc2USOwoGQ2FuY2VsEhcuY2Fpcm4udjEuQ2FuY2VsUmVxdWVzdBoYLmNhaXJuLnYxLkNhbmNlbFJlc3BvbnNlEjgKBVJldHJ5EhYuY2Fpcm4udjEuUmV0cnlSZXF1ZXN0GhcuY2Fpcm4udjEuUmV0cnlSZXNwb25zZRIyCgNHZXQSFC5jYWlybi52MS5HZXRSZXF1ZXN0GhUuY2Fpcm4udjEuR2V0UmVzcG9uc2USNQoETGlzdBIVLmNhaXJuLnYxLkxpc3RSZXF1ZXN0GhYuY2Fpcm4udjEuTGlzdFJlc3BvbnNlEjgKBVN0YXRzEhYuY2Fpcm4udjEuU3RhdHNSZXF1ZXN0GhcuY2Fpcm4udjEuU3RhdHNSZXNwb25zZRI4CgVBd2FpdBIWLmNhaXJuLnYxLkF3YWl0UmVxdWVzdBoXLmNhaXJuLnYxLkF3YWl0UmVzcG9uc2USPgoHSGlzdG9yeRIYLmNhaXJuLnYxLkhpc3RvcnlSZXF1ZXN0GhkuY2Fpcm4udjEuSGlzdG9yeVJlc3BvbnNlEjUKBFBpbmcSFS5jYWlybi52MS5QaW5nUmVxdWVzdBoWLmNhaXJuLnYxLlBpbmdSZXNwb25zZRJQCg1Db21wbGV0ZUJhdGNoEh4uY2Fpcm4udjEuQ29tcGxldGVCYXRjaFJlcXVlc3QaHy5jYWlybi52MS5Db21wbGV0ZUJhdGNoUmVzcG9uc2USUwoOSGVhcnRiZWF0QmF0Y2gSHy5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlcXVlc3QaIC5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlc3BvbnNlEjsKBkJhY2t1cBIXLmNhaXJuLnYxLkJhY2t1cFJlcXVlc3QaGC5jYWlybi52MS5CYWNrdXBSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CgtjYWlybi5wcm90bxIIY2Fpcm4udjEiXwoHUmVxdWVzdBIOCgZtZXRob2QYASABKAkSDAoEYm9keRgCIAEoDBINCgV0b2tlbhgDIAEoCRITCgtkZWFkbGluZV9tcxgEIAEoAxISCgpyZXF1ZXN0X2lkGAUgASgJIkcKCFJlc3BvbnNlEhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkSDAoEYm9keRgDIAEoDCJVCgtSZXRyeVBvbGljeRIaChJpbml0aWFsX2JhY2tvZmZfbXMYASABKAMSEgoKbXVsdGlwbGllchgCIAEoARIWCg5tYXhfYmFja29mZl9tcxgDIAEoAyL3AQoIVGFza1NwZWMSDQoFcXVldWUYASABKAkSDwoHcGF5bG9hZBgCIAEoDBIQCghwcmlvcml0eRgDIAEoBRIQCghkZWxheV9tcxgEIAEoAxIRCglydW5fYXRfbXMYBSABKAMSFAoMbWF4X2F0dGVtcHRzGAYgASgNEiQKBXJldHJ5GAcgASgLMhUuY2Fpcm4udjEuUmV0cnlQb2xpY3kSHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYCCABKAMSIQoZc3RhcnRfdG9fY2xvc2VfdGltZW91dF9tcxgJIAEoAxIXCg9pZGVtcG90ZW5jeV9rZXkYCiABKAki5QMKBFRhc2sSCgoCaWQYASABKAQSDQoFcXVldWUYAiABKAkSDwoHcGF5bG9hZBgDIAEoDBIQCghwcmlvcml0eRgEIAEoBRIiCgVzdGF0ZRgFIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZRIRCglydW5fYXRfbXMYBiABKAMSDwoHYXR0ZW1wdBgHIAEoDRIUCgxtYXhfYXR0ZW1wdHMYCCABKA0SJAoFcmV0cnkYCSABKAsyFS5jYWlybi52MS5SZXRyeVBvbGljeRIcChRoZWFydGJlYXRfdGltZW91dF9tcxgKIAEoAxIhChlzdGFydF90b19jbG9zZV90aW1lb3V0X21zGAsgASgDEhcKD2lkZW1wb3RlbmN5X2tleRgMIAEoCRIPCgdkZXRhaWxzGA0gASgMEg4KBnJlc3VsdBgOIAEoDBISCgpsYXN0X2Vycm9yGA8gASgJEhgKEGNhbmNlbF9yZXF1ZXN0ZWQYECABKAgSEQoJd29ya2VyX2lkGBEgASgJEhkKEWxlYXNlX2RlYWRsaW5lX21zGBIgASgDEhUKDWNyZWF0ZWRfYXRfbXMYEyABKAMSFQoNdXBkYXRlZF9hdF9tcxgUIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgVIAEoAyIzCg5FbnF1ZXVlUmVxdWVzdBIhCgV0YXNrcxgBIAMoCzISLmNhaXJuLnYxLlRhc2tTcGVjIiwKDUVucXVldWVSZXN1bHQSCgoCaWQYASABKAQSDwoHY3JlYXRlZBgCIAEoCCI7Cg9FbnF1ZXVlUmVzcG9uc2USKAoHcmVzdWx0cxgBIAMoCzIXLmNhaXJuLnYxLkVucXVldWVSZXN1bHQibwoMTGVhc2VSZXF1ZXN0Eg4KBnF1ZXVlcxgBIAMoCRIRCgltYXhfdGFza3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoAxIRCgl3b3JrZXJfaWQYBCABKAkSGAoQbGVhc2VfdGltZW91dF9tcxgFIAEoAyJUCgpMZWFzZWRUYXNrEhwKBHRhc2sYASABKAsyDi5jYWlybi52MS5UYXNrEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDIjQKDUxlYXNlUmVzcG9uc2USIwoFdGFza3MYASADKAsyFC5jYWlybi52MS5MZWFzZWRUYXNrIkQKEEhlYXJ0YmVhdFJlcXVlc3QSCgoCaWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkSDwoHZGV0YWlscxgDIAEoDCJCChFIZWFydGJlYXRSZXNwb25zZRIYChBjYW5jZWxfcmVxdWVzdGVkGAEgASgIEhMKC2RlYWRsaW5lX21zGAIgASgDIoMBCg9Db21wbGV0ZVJlcXVlc3QSCgoCaWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkSDgoGcmVzdWx0GAMgASgMEhIKCmxlYXNlX25leHQYBCABKAgSEQoJd29ya2VyX2lkGAUgASgJEhgKEGxlYXNlX3RpbWVvdXRfbXMYBiABKAMiNgoQQ29tcGxldGVSZXNwb25zZRIiCgRuZXh0GAEgASgLMhQuY2Fpcm4udjEuTGVhc2VkVGFzayJsCgtGYWlsUmVxdWVzdBIKCgJpZBgBIAEoBBITCgtsZWFzZV90b2tlbhgCIAEoCRINCgVlcnJvchgDIAEoCRIVCg1ub25fcmV0cnlhYmxlGAQgASgIEhYKDnJldHJ5X2RlbGF5X21zGAUgASgDIkUKDEZhaWxSZXNwb25zZRIiCgVzdGF0ZRgBIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZRIRCglydW5fYXRfbXMYAiABKAMiGwoNQ2FuY2VsUmVxdWVzdBIKCgJpZBgBIAEoBCI0Cg5DYW5jZWxSZXNwb25zZRIiCgVzdGF0ZRgBIAEoDjITLmNhaXJuLnYxLlRhc2tTdGF0ZSIaCgxSZXRyeVJlcXVlc3QSCgoCaWQYASABKAQiLQoNUmV0cnlSZXNwb25zZRIcCgR0YXNrGAEgASgLMg4uY2Fpcm4udjEuVGFzayIYCgpHZXRSZXF1ZXN0EgoKAmlkGAEgASgEIisKC0dldFJlc3BvbnNlEhwKBHRhc2sYASABKAsyDi5jYWlybi52MS5UYXNrImEKC0xpc3RSZXF1ZXN0Eg0KBXF1ZXVlGAEgASgJEiIKBXN0YXRlGAIgASgOMhMuY2Fpcm4udjEuVGFza1N0YXRlEg0KBWxpbWl0GAMgASgNEhAKCGFmdGVyX2lkGAQgASgEIkQKDExpc3RSZXNwb25zZRIdCgV0YXNrcxgBIAMoCzIOLmNhaXJuLnYxLlRhc2sSFQoNbmV4dF9hZnRlcl9pZBgCIAEoBCKZAQoKUXVldWVTdGF0cxINCgVxdWV1ZRgBIAEoCRIPCgdwZW5kaW5nGAIgASgEEg4KBmFjdGl2ZRgDIAEoBBIRCglzdWNjZWVkZWQYBCABKAQSDgoGZmFpbGVkGAUgASgEEhAKCGNhbmNlbGVkGAYgASgEEgsKA2R1ZRgHIAEoBBIZChFvbGRlc3RfZHVlX2FnZV9tcxgIIAEoAyIdCgxTdGF0c1JlcXVlc3QSDQoFcXVldWUYASABKAkiNQoNU3RhdHNSZXNwb25zZRIkCgZxdWV1ZXMYASADKAsyFC5jYWlybi52MS5RdWV1ZVN0YXRzIisKDEF3YWl0UmVxdWVzdBIKCgJpZBgBIAEoBBIPCgd3YWl0X21zGAIgASgDIjsKDUF3YWl0UmVzcG9uc2USHAoEdGFzaxgBIAEoCzIOLmNhaXJuLnYxLlRhc2sSDAoEZG9uZRgCIAEoCCJZCgVFdmVudBINCgVhdF9tcxgBIAEoAxIMCgRraW5kGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SEQoJd29ya2VyX2lkGAQgASgJEg8KB21lc3NhZ2UYBSABKAkiHAoOSGlzdG9yeVJlcXVlc3QSCgoCaWQYASABKAQiMgoPSGlzdG9yeVJlc3BvbnNlEh8KBmV2ZW50cxgBIAMoCzIPLmNhaXJuLnYxLkV2ZW50Ig0KC1BpbmdSZXF1ZXN0IjcKDFBpbmdSZXNwb25zZRIWCg5zZXJ2ZXJfdGltZV9tcxgBIAEoAxIPCgd2ZXJzaW9uGAIgASgJIjwKC0JhdGNoUmVzdWx0EhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiQAoUQ29tcGxldGVCYXRjaFJlcXVlc3QSKAoFdGFza3MYASADKAsyGS5jYWlybi52MS5Db21wbGV0ZVJlcXVlc3QiPwoVQ29tcGxldGVCYXRjaFJlc3BvbnNlEiYKB3Jlc3VsdHMYASADKAsyFS5jYWlybi52MS5CYXRjaFJlc3VsdCJCChVIZWFydGJlYXRCYXRjaFJlcXVlc3QSKQoFdGFza3MYASADKAsyGi5jYWlybi52MS5IZWFydGJlYXRSZXF1ZXN0InQKFEhlYXJ0YmVhdEJhdGNoUmVzdWx0EhwKBGNvZGUYASABKA4yDi5jYWlybi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkSGAoQY2FuY2VsX3JlcXVlc3RlZBgDIAEoCBITCgtkZWFkbGluZV9tcxgEIAEoAyJJChZIZWFydGJlYXRCYXRjaFJlc3BvbnNlEi8KB3Jlc3VsdHMYASADKAsyHi5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlc3VsdCIdCg1CYWNrdXBSZXF1ZXN0EgwKBGZpbGUYASABKAkiQgoOQmFja3VwUmVzcG9uc2USDAoEcGF0aBgBIAEoCRINCgVieXRlcxgCIAEoBBITCgtkdXJhdGlvbl9tcxgDIAEoAyLnAwoLV29ya2Zsb3dSdW4SDgoGcnVuX2lkGAEgASgEEhMKC3dvcmtmbG93X2lkGAIgASgJEgwKBHR5cGUYAyABKAkSDQoFcXVldWUYBCABKAkSDQoFaW5wdXQYBSABKAwSJgoFc3RhdGUYBiABKA4yFy5jYWlybi52MS5Xb3JrZmxvd1N0YXRlEg4KBnJlc3VsdBgHIAEoDBINCgVlcnJvchgIIAEoCRIYChBjYW5jZWxfcmVxdWVzdGVkGAkgASgIEg0KBXN0dWNrGAogASgIEhQKDHN0dWNrX3JlYXNvbhgLIAEoCRISCgpsb2dfbGVuZ3RoGAwgASgNEhQKDHRhc2tfYXR0ZW1wdBgNIAEoDRIOCgZsZWFzZWQYDiABKAgSEQoJd29ya2VyX2lkGA8gASgJEhkKEWxlYXNlX2RlYWRsaW5lX21zGBAgASgDEhUKDXBhcmVudF9ydW5faWQYESABKAQSEgoKcGFyZW50X3NlcRgSIAEoDRIVCg1jcmVhdGVkX2F0X21zGBMgASgDEhUKDXVwZGF0ZWRfYXRfbXMYFCABKAMSFgoOZmluaXNoZWRfYXRfbXMYFSABKAMSEAoIcnVubmFibGUYFiABKAgSFgoOcmVzb2x2ZWRfY291bnQYFyABKAQi0QIKBUVudHJ5EgsKA3NlcRgBIAEoDRIhCgRraW5kGAIgASgOMhMuY2Fpcm4udjEuRW50cnlLaW5kEgwKBG5hbWUYAyABKAkSEgoKaW5wdXRfaGFzaBgEIAEoBhINCgVpbnB1dBgFIAEoDBIlCgZzdGF0dXMYBiABKA4yFS5jYWlybi52MS5FbnRyeVN0YXR1cxIOCgZyZXN1bHQYByABKAwSDQoFZXJyb3IYCCABKAkSFQoNY3JlYXRlZF9hdF9tcxgJIAEoAxIWCg5yZXNvbHZlZF9hdF9tcxgKIAEoAxIWCg5yZXNvbHZlZF9vcmRlchgLIAEoBBIPCgd0YXNrX2lkGAwgASgEEhQKDGNoaWxkX3J1bl9pZBgNIAEoBBISCgpmaXJlX2F0X21zGA4gASgDEhAKCGF0dGVtcHRzGA8gASgNEg0KBXF1ZXVlGBAgASgJIvoBCgdDb21tYW5kEiEKBGtpbmQYASABKA4yEy5jYWlybi52MS5FbnRyeUtpbmQSDAoEbmFtZRgCIAEoCRINCgVpbnB1dBgDIAEoDBIlCgZzdGF0dXMYBCABKA4yFS5jYWlybi52MS5FbnRyeVN0YXR1cxIOCgZyZXN1bHQYBSABKAwSDQoFZXJyb3IYBiABKAkSJAoIYWN0aXZpdHkYByABKAsyEi5jYWlybi52MS5UYXNrU3BlYxITCgtkdXJhdGlvbl9tcxgIIAEoAxIZChFjaGlsZF93b3JrZmxvd19pZBgJIAEoCRITCgtjaGlsZF9xdWV1ZRgKIAEoCSJXChRTdGFydFdvcmtmbG93UmVxdWVzdBITCgt3b3JrZmxvd19pZBgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXF1ZXVlGAMgASgJEg0KBWlucHV0GAQgASgMIk0KFVN0YXJ0V29ya2Zsb3dSZXNwb25zZRIOCgZydW5faWQYASABKAQSEwoLd29ya2Zsb3dfaWQYAiABKAkSDwoHY3JlYXRlZBgDIAEoCCJGCghLbm93blJ1bhIOCgZydW5faWQYASABKAQSEgoKbG9nX2xlbmd0aBgCIAEoDRIWCg5yZXNvbHZlZF9jb3VudBgDIAEoBCKHAQoUTGVhc2VXb3JrZmxvd1JlcXVlc3QSDgoGcXVldWVzGAEgAygJEg8KB3dhaXRfbXMYAiABKAMSEQoJd29ya2VyX2lkGAMgASgJEhgKEGxlYXNlX3RpbWVvdXRfbXMYBCABKAMSIQoFa25vd24YBSADKAsyEi5jYWlybi52MS5Lbm93blJ1biKKAQoJTGVhc2VkUnVuEiIKA3J1bhgBIAEoCzIVLmNhaXJuLnYxLldvcmtmbG93UnVuEhMKC2xlYXNlX3Rva2VuGAIgASgJEhMKC2RlYWRsaW5lX21zGAMgASgDEiAKB2VudHJpZXMYBCADKAsyDy5jYWlybi52MS5FbnRyeRINCgVkZWx0YRgFIAEoCCI8ChVMZWFzZVdvcmtmbG93UmVzcG9uc2USIwoGbGVhc2VkGAEgASgLMhMuY2Fpcm4udjEuTGVhc2VkUnVuIj8KGEhlYXJ0YmVhdFdvcmtmbG93UmVxdWVzdBIOCgZydW5faWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkiSgoZSGVhcnRiZWF0V29ya2Zsb3dSZXNwb25zZRIYChBjYW5jZWxfcmVxdWVzdGVkGAEgASgIEhMKC2RlYWRsaW5lX21zGAIgASgDItQBChZBZHZhbmNlV29ya2Zsb3dSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoBBITCgtsZWFzZV90b2tlbhgCIAEoCRIUCgxleHBlY3RlZF9zZXEYAyABKA0SIwoIY29tbWFuZHMYBCADKAsyES5jYWlybi52MS5Db21tYW5kEicKBmZpbmlzaBgFIAEoDjIXLmNhaXJuLnYxLldvcmtmbG93U3RhdGUSDgoGcmVzdWx0GAYgASgMEg0KBWVycm9yGAcgASgJEhIKCmtlZXBfbGVhc2UYCCABKAgifgoXQWR2YW5jZVdvcmtmbG93UmVzcG9uc2USIAoHZW50cmllcxgBIAMoCzIPLmNhaXJuLnYxLkVudHJ5EhIKCmxvZ19sZW5ndGgYAiABKA0SEwoLZGVhZGxpbmVfbXMYAyABKAMSGAoQY2FuY2VsX3JlcXVlc3RlZBgEIAEoCCJlChdGYWlsV29ya2Zsb3dUYXNrUmVxdWVzdBIOCgZydW5faWQYASABKAQSEwoLbGVhc2VfdG9rZW4YAiABKAkSDQoFZXJyb3IYAyABKAkSFgoObm9uZGV0ZXJtaW5pc20YBCABKAgiLwoYRmFpbFdvcmtmbG93VGFza1Jlc3BvbnNlEhMKC3JldHJ5X2F0X21zGAEgASgDIlsKFVNpZ25hbFdvcmtmbG93UmVxdWVzdBITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAQSDAoEbmFtZRgDIAEoCRIPCgdwYXlsb2FkGAQgASgMIj8KFlNpZ25hbFdvcmtmbG93UmVzcG9uc2USDgoGcnVuX2lkGAEgASgEEhUKDWRlbGl2ZXJlZF9zZXEYAiABKA0iTAoVQ2FuY2VsV29ya2Zsb3dSZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoBBIOCgZyZWFzb24YAyABKAkiQAoWQ2FuY2VsV29ya2Zsb3dSZXNwb25zZRImCgVzdGF0ZRgBIAEoDjIXLmNhaXJuLnYxLldvcmtmbG93U3RhdGUiTwoYVGVybWluYXRlV29ya2Zsb3dSZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoBBIOCgZyZWFzb24YAyABKAkiQwoZVGVybWluYXRlV29ya2Zsb3dSZXNwb25zZRImCgVzdGF0ZRgBIAEoDjIXLmNhaXJuLnYxLldvcmtmbG93U3RhdGUiOQoSR2V0V29ya2Zsb3dSZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoBCI5ChNHZXRXb3JrZmxvd1Jlc3BvbnNlEiIKA3J1bhgBIAEoCzIVLmNhaXJuLnYxLldvcmtmbG93UnVuIo8BChRMaXN0V29ya2Zsb3dzUmVxdWVzdBIMCgR0eXBlGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY2Fpcm4udjEuV29ya2Zsb3dTdGF0ZRINCgVxdWV1ZRgDIAEoCRINCgVzdHVjaxgEIAEoCBINCgVsaW1pdBgFIAEoDRIUCgxhZnRlcl9ydW5faWQYBiABKAQiVwoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEiMKBHJ1bnMYASADKAsyFS5jYWlybi52MS5Xb3JrZmxvd1J1bhIZChFuZXh0X2FmdGVyX3J1bl9pZBgCIAEoBCJfChZXb3JrZmxvd0hpc3RvcnlSZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoBBIRCglhZnRlcl9zZXEYAyABKA0SDQoFbGltaXQYBCABKA0idwoXV29ya2Zsb3dIaXN0b3J5UmVzcG9uc2USIgoDcnVuGAEgASgLMhUuY2Fpcm4udjEuV29ya2Zsb3dSdW4SIAoHZW50cmllcxgCIAMoCzIPLmNhaXJuLnYxLkVudHJ5EhYKDm5leHRfYWZ0ZXJfc2VxGAMgASgNIkwKFEF3YWl0V29ya2Zsb3dSZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoBBIPCgd3YWl0X21zGAMgASgDIkkKFUF3YWl0V29ya2Zsb3dSZXNwb25zZRIiCgNydW4YASABKAsyFS5jYWlybi52MS5Xb3JrZmxvd1J1bhIMCgRkb25lGAIgASgIKrcCCgRDb2RlEgYKAk9LEAASDQoJQ0FOQ0VMTEVEEAESCwoHVU5LTk9XThACEhQKEElOVkFMSURfQVJHVU1FTlQQAxIVChFERUFETElORV9FWENFRURFRBAEEg0KCU5PVF9GT1VORBAFEhIKDkFMUkVBRFlfRVhJU1RTEAYSFQoRUEVSTUlTU0lPTl9ERU5JRUQQBxIWChJSRVNPVVJDRV9FWEhBVVNURUQQCBIXChNGQUlMRURfUFJFQ09ORElUSU9OEAkSCwoHQUJPUlRFRBAKEhAKDE9VVF9PRl9SQU5HRRALEhEKDVVOSU1QTEVNRU5URUQQDBIMCghJTlRFUk5BTBANEg8KC1VOQVZBSUxBQkxFEA4SDQoJREFUQV9MT1NTEA8SEwoPVU5BVVRIRU5USUNBVEVEEBAqaQoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABILCgdQRU5ESU5HEAESCgoGQUNUSVZFEAISDQoJU1VDQ0VFREVEEAMSCgoGRkFJTEVEEAQSDAoIQ0FOQ0VMRUQQBSrAAQoNV29ya2Zsb3dTdGF0ZRIeChpXT1JLRkxPV19TVEFURV9VTlNQRUNJRklFRBAAEhoKFldPUktGTE9XX1NUQVRFX1JVTk5JTkcQARIcChhXT1JLRkxPV19TVEFURV9TVUNDRUVERUQQAxIZChVXT1JLRkxPV19TVEFURV9GQUlMRUQQBBIbChdXT1JLRkxPV19TVEFURV9DQU5DRUxFRBAFEh0KGVdPUktGTE9XX1NUQVRFX1RFUk1JTkFURUQQBiqvAQoJRW50cnlLaW5kEhoKFkVOVFJZX0tJTkRfVU5TUEVDSUZJRUQQABITCg9FTlRSWV9LSU5EX1NURVAQARIXChNFTlRSWV9LSU5EX0FDVElWSVRZEAISFAoQRU5UUllfS0lORF9USU1FUhADEhUKEUVOVFJZX0tJTkRfU0lHTkFMEAQSFAoQRU5UUllfS0lORF9DSElMRBAFEhUKEUVOVFJZX0tJTkRfTUFSS0VSEAYqsQEKC0VudHJ5U3RhdHVzEhwKGEVOVFJZX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFEVOVFJZX1NUQVRVU19QRU5ESU5HEAESGgoWRU5UUllfU1RBVFVTX0NPTVBMRVRFRBACEhcKE0VOVFJZX1NUQVRVU19GQUlMRUQQAxIaChZFTlRSWV9TVEFUVVNfVElNRURfT1VUEAQSGQoVRU5UUllfU1RBVFVTX0NBTkNFTEVEEAUy9w8KBVF1ZXVlEj4KB0VucXVldWUSGC5jYWlybi52MS5FbnF1ZXVlUmVxdWVzdBoZLmNhaXJuLnYxLkVucXVldWVSZXNwb25zZRI4CgVMZWFzZRIWLmNhaXJuLnYxLkxlYXNlUmVxdWVzdBoXLmNhaXJuLnYxLkxlYXNlUmVzcG9uc2USRAoJSGVhcnRiZWF0EhouY2Fpcm4udjEuSGVhcnRiZWF0UmVxdWVzdBobLmNhaXJuLnYxLkhlYXJ0YmVhdFJlc3BvbnNlEkEKCENvbXBsZXRlEhkuY2Fpcm4udjEuQ29tcGxldGVSZXF1ZXN0GhouY2Fpcm4udjEuQ29tcGxldGVSZXNwb25zZRI1CgRGYWlsEhUuY2Fpcm4udjEuRmFpbFJlcXVlc3QaFi5jYWlybi52MS5GYWlsUmVzcG9uc2USOwoGQ2FuY2VsEhcuY2Fpcm4udjEuQ2FuY2VsUmVxdWVzdBoYLmNhaXJuLnYxLkNhbmNlbFJlc3BvbnNlEjgKBVJldHJ5EhYuY2Fpcm4udjEuUmV0cnlSZXF1ZXN0GhcuY2Fpcm4udjEuUmV0cnlSZXNwb25zZRIyCgNHZXQSFC5jYWlybi52MS5HZXRSZXF1ZXN0GhUuY2Fpcm4udjEuR2V0UmVzcG9uc2USNQoETGlzdBIVLmNhaXJuLnYxLkxpc3RSZXF1ZXN0GhYuY2Fpcm4udjEuTGlzdFJlc3BvbnNlEjgKBVN0YXRzEhYuY2Fpcm4udjEuU3RhdHNSZXF1ZXN0GhcuY2Fpcm4udjEuU3RhdHNSZXNwb25zZRI4CgVBd2FpdBIWLmNhaXJuLnYxLkF3YWl0UmVxdWVzdBoXLmNhaXJuLnYxLkF3YWl0UmVzcG9uc2USPgoHSGlzdG9yeRIYLmNhaXJuLnYxLkhpc3RvcnlSZXF1ZXN0GhkuY2Fpcm4udjEuSGlzdG9yeVJlc3BvbnNlEjUKBFBpbmcSFS5jYWlybi52MS5QaW5nUmVxdWVzdBoWLmNhaXJuLnYxLlBpbmdSZXNwb25zZRJQCg1Db21wbGV0ZUJhdGNoEh4uY2Fpcm4udjEuQ29tcGxldGVCYXRjaFJlcXVlc3QaHy5jYWlybi52MS5Db21wbGV0ZUJhdGNoUmVzcG9uc2USUwoOSGVhcnRiZWF0QmF0Y2gSHy5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlcXVlc3QaIC5jYWlybi52MS5IZWFydGJlYXRCYXRjaFJlc3BvbnNlEjsKBkJhY2t1cBIXLmNhaXJuLnYxLkJhY2t1cFJlcXVlc3QaGC5jYWlybi52MS5CYWNrdXBSZXNwb25zZRJQCg1TdGFydFdvcmtmbG93Eh4uY2Fpcm4udjEuU3RhcnRXb3JrZmxvd1JlcXVlc3QaHy5jYWlybi52MS5TdGFydFdvcmtmbG93UmVzcG9uc2USUAoNTGVhc2VXb3JrZmxvdxIeLmNhaXJuLnYxLkxlYXNlV29ya2Zsb3dSZXF1ZXN0Gh8uY2Fpcm4udjEuTGVhc2VXb3JrZmxvd1Jlc3BvbnNlElwKEUhlYXJ0YmVhdFdvcmtmbG93EiIuY2Fpcm4udjEuSGVhcnRiZWF0V29ya2Zsb3dSZXF1ZXN0GiMuY2Fpcm4udjEuSGVhcnRiZWF0V29ya2Zsb3dSZXNwb25zZRJWCg9BZHZhbmNlV29ya2Zsb3cSIC5jYWlybi52MS5BZHZhbmNlV29ya2Zsb3dSZXF1ZXN0GiEuY2Fpcm4udjEuQWR2YW5jZVdvcmtmbG93UmVzcG9uc2USWQoQRmFpbFdvcmtmbG93VGFzaxIhLmNhaXJuLnYxLkZhaWxXb3JrZmxvd1Rhc2tSZXF1ZXN0GiIuY2Fpcm4udjEuRmFpbFdvcmtmbG93VGFza1Jlc3BvbnNlElMKDlNpZ25hbFdvcmtmbG93Eh8uY2Fpcm4udjEuU2lnbmFsV29ya2Zsb3dSZXF1ZXN0GiAuY2Fpcm4udjEuU2lnbmFsV29ya2Zsb3dSZXNwb25zZRJTCg5DYW5jZWxXb3JrZmxvdxIfLmNhaXJuLnYxLkNhbmNlbFdvcmtmbG93UmVxdWVzdBogLmNhaXJuLnYxLkNhbmNlbFdvcmtmbG93UmVzcG9uc2USXAoRVGVybWluYXRlV29ya2Zsb3cSIi5jYWlybi52MS5UZXJtaW5hdGVXb3JrZmxvd1JlcXVlc3QaIy5jYWlybi52MS5UZXJtaW5hdGVXb3JrZmxvd1Jlc3BvbnNlEkoKC0dldFdvcmtmbG93EhwuY2Fpcm4udjEuR2V0V29ya2Zsb3dSZXF1ZXN0Gh0uY2Fpcm4udjEuR2V0V29ya2Zsb3dSZXNwb25zZRJQCg1MaXN0V29ya2Zsb3dzEh4uY2Fpcm4udjEuTGlzdFdvcmtmbG93c1JlcXVlc3QaHy5jYWlybi52MS5MaXN0V29ya2Zsb3dzUmVzcG9uc2USVgoPV29ya2Zsb3dIaXN0b3J5EiAuY2Fpcm4udjEuV29ya2Zsb3dIaXN0b3J5UmVxdWVzdBohLmNhaXJuLnYxLldvcmtmbG93SGlzdG9yeVJlc3BvbnNlElAKDUF3YWl0V29ya2Zsb3cSHi5jYWlybi52MS5Bd2FpdFdvcmtmbG93UmVxdWVzdBofLmNhaXJuLnYxLkF3YWl0V29ya2Zsb3dSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * The request envelope.
@@ -1290,6 +1290,1128 @@ export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
   messageDesc(file_cairn, 42);
 
 /**
+ * A run, as Get, List, Await and LeaseWorkflow show it.
+ *
+ * @generated from message cairn.v1.WorkflowRun
+ */
+export type WorkflowRun = Message<"cairn.v1.WorkflowRun"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string workflow_id = 2;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: string type = 3;
+   */
+  type: string;
+
+  /**
+   * where its workflow tasks are leased
+   *
+   * @generated from field: string queue = 4;
+   */
+  queue: string;
+
+  /**
+   * @generated from field: bytes input = 5;
+   */
+  input: Uint8Array;
+
+  /**
+   * @generated from field: cairn.v1.WorkflowState state = 6;
+   */
+  state: WorkflowState;
+
+  /**
+   * SUCCEEDED
+   *
+   * @generated from field: bytes result = 7;
+   */
+  result: Uint8Array;
+
+  /**
+   * FAILED, CANCELED, TERMINATED
+   *
+   * @generated from field: string error = 8;
+   */
+  error: string;
+
+  /**
+   * @generated from field: bool cancel_requested = 9;
+   */
+  cancelRequested: boolean;
+
+  /**
+   * its last workflow task failed (replay
+   *
+   * @generated from field: bool stuck = 10;
+   */
+  stuck: boolean;
+
+  /**
+   *   error, non-determinism); still RUNNING
+   *
+   * @generated from field: string stuck_reason = 11;
+   */
+  stuckReason: string;
+
+  /**
+   * entries recorded (the next seq - 1)
+   *
+   * @generated from field: uint32 log_length = 12;
+   */
+  logLength: number;
+
+  /**
+   * workflow tasks leased so far
+   *
+   * @generated from field: uint32 task_attempt = 13;
+   */
+  taskAttempt: number;
+
+  /**
+   * a workflow worker holds it now
+   *
+   * @generated from field: bool leased = 14;
+   */
+  leased: boolean;
+
+  /**
+   * of the current or last lease
+   *
+   * @generated from field: string worker_id = 15;
+   */
+  workerId: string;
+
+  /**
+   * @generated from field: int64 lease_deadline_ms = 16;
+   */
+  leaseDeadlineMs: bigint;
+
+  /**
+   * a child run: its parent and the entry
+   *
+   * @generated from field: uint64 parent_run_id = 17;
+   */
+  parentRunId: bigint;
+
+  /**
+   *   that waits for it
+   *
+   * @generated from field: uint32 parent_seq = 18;
+   */
+  parentSeq: number;
+
+  /**
+   * @generated from field: int64 created_at_ms = 19;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * @generated from field: int64 updated_at_ms = 20;
+   */
+  updatedAtMs: bigint;
+
+  /**
+   * @generated from field: int64 finished_at_ms = 21;
+   */
+  finishedAtMs: bigint;
+
+  /**
+   * waits for a workflow worker
+   *
+   * @generated from field: bool runnable = 22;
+   */
+  runnable: boolean;
+
+  /**
+   * entries resolved so far (see Entry)
+   *
+   * @generated from field: uint64 resolved_count = 23;
+   */
+  resolvedCount: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.WorkflowRun.
+ * Use `create(WorkflowRunSchema)` to create a new message.
+ */
+export const WorkflowRunSchema: GenMessage<WorkflowRun> = /*@__PURE__*/
+  messageDesc(file_cairn, 43);
+
+/**
+ * One log entry. In a LeaseWorkflow reply `input` is left out (input_hash
+ * is what replay compares); History carries it.
+ *
+ * @generated from message cairn.v1.Entry
+ */
+export type Entry = Message<"cairn.v1.Entry"> & {
+  /**
+   * @generated from field: uint32 seq = 1;
+   */
+  seq: number;
+
+  /**
+   * @generated from field: cairn.v1.EntryKind kind = 2;
+   */
+  kind: EntryKind;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * FNV-1a 64 of input (proto/README.md)
+   *
+   * @generated from field: fixed64 input_hash = 4;
+   */
+  inputHash: bigint;
+
+  /**
+   * @generated from field: bytes input = 5;
+   */
+  input: Uint8Array;
+
+  /**
+   * @generated from field: cairn.v1.EntryStatus status = 6;
+   */
+  status: EntryStatus;
+
+  /**
+   * @generated from field: bytes result = 7;
+   */
+  result: Uint8Array;
+
+  /**
+   * @generated from field: string error = 8;
+   */
+  error: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 9;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * @generated from field: int64 resolved_at_ms = 10;
+   */
+  resolvedAtMs: bigint;
+
+  /**
+   * The order in which this run's entries got their outcomes, 1, 2, ...;
+   * 0 while pending. A wait for any of several entries returns the one
+   * with the lowest, so that replay chooses as the first run did.
+   *
+   * @generated from field: uint64 resolved_order = 11;
+   */
+  resolvedOrder: bigint;
+
+  /**
+   * activity: its task
+   *
+   * @generated from field: uint64 task_id = 12;
+   */
+  taskId: bigint;
+
+  /**
+   * child: its run
+   *
+   * @generated from field: uint64 child_run_id = 13;
+   */
+  childRunId: bigint;
+
+  /**
+   * timer: when it fires; signal: timeout
+   *
+   * @generated from field: int64 fire_at_ms = 14;
+   */
+  fireAtMs: bigint;
+
+  /**
+   * activity: attempts of its task (History)
+   *
+   * @generated from field: uint32 attempts = 15;
+   */
+  attempts: number;
+
+  /**
+   * activity: its task's queue
+   *
+   * @generated from field: string queue = 16;
+   */
+  queue: string;
+};
+
+/**
+ * Describes the message cairn.v1.Entry.
+ * Use `create(EntrySchema)` to create a new message.
+ */
+export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
+  messageDesc(file_cairn, 44);
+
+/**
+ * What the workflow code does next, as AdvanceWorkflow appends it.
+ *
+ * @generated from message cairn.v1.Command
+ */
+export type Command = Message<"cairn.v1.Command"> & {
+  /**
+   * @generated from field: cairn.v1.EntryKind kind = 1;
+   */
+  kind: EntryKind;
+
+  /**
+   * step, activity, child: the function's or workflow type's name;
+   * signal: the signal's name; timer: a label (may be empty);
+   * marker: what it records ("now", "random", "patch:<id>", ...).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * activity: the task's payload; child: the child run's input; step:
+   * its argument (optional); marker: the value recorded.
+   *
+   * @generated from field: bytes input = 3;
+   */
+  input: Uint8Array;
+
+  /**
+   * step and marker: the outcome, recorded as it is (COMPLETED with
+   * result, or FAILED with error); others are PENDING until resolved.
+   *
+   * @generated from field: cairn.v1.EntryStatus status = 4;
+   */
+  status: EntryStatus;
+
+  /**
+   * @generated from field: bytes result = 5;
+   */
+  result: Uint8Array;
+
+  /**
+   * @generated from field: string error = 6;
+   */
+  error: string;
+
+  /**
+   * activity: queue, priority, retries and timeouts, as in Enqueue
+   * (payload and idempotency_key are set by the server).
+   *
+   * @generated from field: cairn.v1.TaskSpec activity = 7;
+   */
+  activity?: TaskSpec | undefined;
+
+  /**
+   * timer: fires this long after it is recorded (>= 0); signal: gives up
+   * with TIMED_OUT after this long (0: waits for ever).
+   *
+   * @generated from field: int64 duration_ms = 8;
+   */
+  durationMs: bigint;
+
+  /**
+   * child: its workflow_id ("" -> "<parent workflow_id>/<seq>") and
+   * queue ("" -> the parent's).
+   *
+   * @generated from field: string child_workflow_id = 9;
+   */
+  childWorkflowId: string;
+
+  /**
+   * @generated from field: string child_queue = 10;
+   */
+  childQueue: string;
+};
+
+/**
+ * Describes the message cairn.v1.Command.
+ * Use `create(CommandSchema)` to create a new message.
+ */
+export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
+  messageDesc(file_cairn, 45);
+
+/**
+ * @generated from message cairn.v1.StartWorkflowRequest
+ */
+export type StartWorkflowRequest = Message<"cairn.v1.StartWorkflowRequest"> & {
+  /**
+   * unique while retained; "" -> generated
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * the workflow function's name
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * queue of its workflow tasks
+   *
+   * @generated from field: string queue = 3;
+   */
+  queue: string;
+
+  /**
+   * @generated from field: bytes input = 4;
+   */
+  input: Uint8Array;
+};
+
+/**
+ * Describes the message cairn.v1.StartWorkflowRequest.
+ * Use `create(StartWorkflowRequestSchema)` to create a new message.
+ */
+export const StartWorkflowRequestSchema: GenMessage<StartWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 46);
+
+/**
+ * @generated from message cairn.v1.StartWorkflowResponse
+ */
+export type StartWorkflowResponse = Message<"cairn.v1.StartWorkflowResponse"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string workflow_id = 2;
+   */
+  workflowId: string;
+
+  /**
+   * false: a run with that id existed
+   *
+   * @generated from field: bool created = 3;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.StartWorkflowResponse.
+ * Use `create(StartWorkflowResponseSchema)` to create a new message.
+ */
+export const StartWorkflowResponseSchema: GenMessage<StartWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 47);
+
+/**
+ * The runs a worker still holds in memory: a lease of one of them sends
+ * only the entries it lacks (see LeasedRun.delta).
+ *
+ * @generated from message cairn.v1.KnownRun
+ */
+export type KnownRun = Message<"cairn.v1.KnownRun"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: uint32 log_length = 2;
+   */
+  logLength: number;
+
+  /**
+   * @generated from field: uint64 resolved_count = 3;
+   */
+  resolvedCount: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.KnownRun.
+ * Use `create(KnownRunSchema)` to create a new message.
+ */
+export const KnownRunSchema: GenMessage<KnownRun> = /*@__PURE__*/
+  messageDesc(file_cairn, 48);
+
+/**
+ * @generated from message cairn.v1.LeaseWorkflowRequest
+ */
+export type LeaseWorkflowRequest = Message<"cairn.v1.LeaseWorkflowRequest"> & {
+  /**
+   * @generated from field: repeated string queues = 1;
+   */
+  queues: string[];
+
+  /**
+   * long-poll; 0: answer at once
+   *
+   * @generated from field: int64 wait_ms = 2;
+   */
+  waitMs: bigint;
+
+  /**
+   * @generated from field: string worker_id = 3;
+   */
+  workerId: string;
+
+  /**
+   * 0: 60000
+   *
+   * @generated from field: int64 lease_timeout_ms = 4;
+   */
+  leaseTimeoutMs: bigint;
+
+  /**
+   * @generated from field: repeated cairn.v1.KnownRun known = 5;
+   */
+  known: KnownRun[];
+};
+
+/**
+ * Describes the message cairn.v1.LeaseWorkflowRequest.
+ * Use `create(LeaseWorkflowRequestSchema)` to create a new message.
+ */
+export const LeaseWorkflowRequestSchema: GenMessage<LeaseWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 49);
+
+/**
+ * @generated from message cairn.v1.LeasedRun
+ */
+export type LeasedRun = Message<"cairn.v1.LeasedRun"> & {
+  /**
+   * @generated from field: cairn.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+
+  /**
+   * @generated from field: string lease_token = 2;
+   */
+  leaseToken: string;
+
+  /**
+   * @generated from field: int64 deadline_ms = 3;
+   */
+  deadlineMs: bigint;
+
+  /**
+   * The log, in seq order. With `delta`, only the entries appended or
+   * resolved after the KnownRun the worker named; else all of them.
+   *
+   * @generated from field: repeated cairn.v1.Entry entries = 4;
+   */
+  entries: Entry[];
+
+  /**
+   * @generated from field: bool delta = 5;
+   */
+  delta: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.LeasedRun.
+ * Use `create(LeasedRunSchema)` to create a new message.
+ */
+export const LeasedRunSchema: GenMessage<LeasedRun> = /*@__PURE__*/
+  messageDesc(file_cairn, 50);
+
+/**
+ * @generated from message cairn.v1.LeaseWorkflowResponse
+ */
+export type LeaseWorkflowResponse = Message<"cairn.v1.LeaseWorkflowResponse"> & {
+  /**
+   * absent when no run was runnable
+   *
+   * @generated from field: cairn.v1.LeasedRun leased = 1;
+   */
+  leased?: LeasedRun | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.LeaseWorkflowResponse.
+ * Use `create(LeaseWorkflowResponseSchema)` to create a new message.
+ */
+export const LeaseWorkflowResponseSchema: GenMessage<LeaseWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 51);
+
+/**
+ * @generated from message cairn.v1.HeartbeatWorkflowRequest
+ */
+export type HeartbeatWorkflowRequest = Message<"cairn.v1.HeartbeatWorkflowRequest"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string lease_token = 2;
+   */
+  leaseToken: string;
+};
+
+/**
+ * Describes the message cairn.v1.HeartbeatWorkflowRequest.
+ * Use `create(HeartbeatWorkflowRequestSchema)` to create a new message.
+ */
+export const HeartbeatWorkflowRequestSchema: GenMessage<HeartbeatWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 52);
+
+/**
+ * @generated from message cairn.v1.HeartbeatWorkflowResponse
+ */
+export type HeartbeatWorkflowResponse = Message<"cairn.v1.HeartbeatWorkflowResponse"> & {
+  /**
+   * @generated from field: bool cancel_requested = 1;
+   */
+  cancelRequested: boolean;
+
+  /**
+   * @generated from field: int64 deadline_ms = 2;
+   */
+  deadlineMs: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.HeartbeatWorkflowResponse.
+ * Use `create(HeartbeatWorkflowResponseSchema)` to create a new message.
+ */
+export const HeartbeatWorkflowResponseSchema: GenMessage<HeartbeatWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 53);
+
+/**
+ * @generated from message cairn.v1.AdvanceWorkflowRequest
+ */
+export type AdvanceWorkflowRequest = Message<"cairn.v1.AdvanceWorkflowRequest"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string lease_token = 2;
+   */
+  leaseToken: string;
+
+  /**
+   * the seq the first command gets: the
+   *
+   * @generated from field: uint32 expected_seq = 3;
+   */
+  expectedSeq: number;
+
+  /**
+   * run's log_length + 1, else refused
+   *
+   * @generated from field: repeated cairn.v1.Command commands = 4;
+   */
+  commands: Command[];
+
+  /**
+   * SUCCEEDED (with result), FAILED (with error) or CANCELED ends the run;
+   * UNSPECIFIED leaves it running.
+   *
+   * @generated from field: cairn.v1.WorkflowState finish = 5;
+   */
+  finish: WorkflowState;
+
+  /**
+   * @generated from field: bytes result = 6;
+   */
+  result: Uint8Array;
+
+  /**
+   * @generated from field: string error = 7;
+   */
+  error: string;
+
+  /**
+   * Keep the lease (a checkpoint in the middle of a turn); else the run
+   * waits until an entry it appended or earlier resolves.
+   *
+   * @generated from field: bool keep_lease = 8;
+   */
+  keepLease: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.AdvanceWorkflowRequest.
+ * Use `create(AdvanceWorkflowRequestSchema)` to create a new message.
+ */
+export const AdvanceWorkflowRequestSchema: GenMessage<AdvanceWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 54);
+
+/**
+ * @generated from message cairn.v1.AdvanceWorkflowResponse
+ */
+export type AdvanceWorkflowResponse = Message<"cairn.v1.AdvanceWorkflowResponse"> & {
+  /**
+   * the appended entries as recorded
+   *
+   * @generated from field: repeated cairn.v1.Entry entries = 1;
+   */
+  entries: Entry[];
+
+  /**
+   * @generated from field: uint32 log_length = 2;
+   */
+  logLength: number;
+
+  /**
+   * keep_lease: the lease's new deadline
+   *
+   * @generated from field: int64 deadline_ms = 3;
+   */
+  deadlineMs: bigint;
+
+  /**
+   * @generated from field: bool cancel_requested = 4;
+   */
+  cancelRequested: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.AdvanceWorkflowResponse.
+ * Use `create(AdvanceWorkflowResponseSchema)` to create a new message.
+ */
+export const AdvanceWorkflowResponseSchema: GenMessage<AdvanceWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 55);
+
+/**
+ * @generated from message cairn.v1.FailWorkflowTaskRequest
+ */
+export type FailWorkflowTaskRequest = Message<"cairn.v1.FailWorkflowTaskRequest"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string lease_token = 2;
+   */
+  leaseToken: string;
+
+  /**
+   * @generated from field: string error = 3;
+   */
+  error: string;
+
+  /**
+   * the code did not replay its log
+   *
+   * @generated from field: bool nondeterminism = 4;
+   */
+  nondeterminism: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.FailWorkflowTaskRequest.
+ * Use `create(FailWorkflowTaskRequestSchema)` to create a new message.
+ */
+export const FailWorkflowTaskRequestSchema: GenMessage<FailWorkflowTaskRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 56);
+
+/**
+ * @generated from message cairn.v1.FailWorkflowTaskResponse
+ */
+export type FailWorkflowTaskResponse = Message<"cairn.v1.FailWorkflowTaskResponse"> & {
+  /**
+   * when the run is runnable again
+   *
+   * @generated from field: int64 retry_at_ms = 1;
+   */
+  retryAtMs: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.FailWorkflowTaskResponse.
+ * Use `create(FailWorkflowTaskResponseSchema)` to create a new message.
+ */
+export const FailWorkflowTaskResponseSchema: GenMessage<FailWorkflowTaskResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 57);
+
+/**
+ * Runs are named by run_id or, when it is 0, by workflow_id.
+ *
+ * @generated from message cairn.v1.SignalWorkflowRequest
+ */
+export type SignalWorkflowRequest = Message<"cairn.v1.SignalWorkflowRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bytes payload = 4;
+   */
+  payload: Uint8Array;
+};
+
+/**
+ * Describes the message cairn.v1.SignalWorkflowRequest.
+ * Use `create(SignalWorkflowRequestSchema)` to create a new message.
+ */
+export const SignalWorkflowRequestSchema: GenMessage<SignalWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 58);
+
+/**
+ * @generated from message cairn.v1.SignalWorkflowResponse
+ */
+export type SignalWorkflowResponse = Message<"cairn.v1.SignalWorkflowResponse"> & {
+  /**
+   * @generated from field: uint64 run_id = 1;
+   */
+  runId: bigint;
+
+  /**
+   * the wait it completed; 0: kept in the
+   *
+   * @generated from field: uint32 delivered_seq = 2;
+   */
+  deliveredSeq: number;
+};
+
+/**
+ * Describes the message cairn.v1.SignalWorkflowResponse.
+ * Use `create(SignalWorkflowResponseSchema)` to create a new message.
+ */
+export const SignalWorkflowResponseSchema: GenMessage<SignalWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 59);
+
+/**
+ * @generated from message cairn.v1.CancelWorkflowRequest
+ */
+export type CancelWorkflowRequest = Message<"cairn.v1.CancelWorkflowRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.CancelWorkflowRequest.
+ * Use `create(CancelWorkflowRequestSchema)` to create a new message.
+ */
+export const CancelWorkflowRequestSchema: GenMessage<CancelWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 60);
+
+/**
+ * @generated from message cairn.v1.CancelWorkflowResponse
+ */
+export type CancelWorkflowResponse = Message<"cairn.v1.CancelWorkflowResponse"> & {
+  /**
+   * RUNNING while the code winds down
+   *
+   * @generated from field: cairn.v1.WorkflowState state = 1;
+   */
+  state: WorkflowState;
+};
+
+/**
+ * Describes the message cairn.v1.CancelWorkflowResponse.
+ * Use `create(CancelWorkflowResponseSchema)` to create a new message.
+ */
+export const CancelWorkflowResponseSchema: GenMessage<CancelWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 61);
+
+/**
+ * @generated from message cairn.v1.TerminateWorkflowRequest
+ */
+export type TerminateWorkflowRequest = Message<"cairn.v1.TerminateWorkflowRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message cairn.v1.TerminateWorkflowRequest.
+ * Use `create(TerminateWorkflowRequestSchema)` to create a new message.
+ */
+export const TerminateWorkflowRequestSchema: GenMessage<TerminateWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 62);
+
+/**
+ * @generated from message cairn.v1.TerminateWorkflowResponse
+ */
+export type TerminateWorkflowResponse = Message<"cairn.v1.TerminateWorkflowResponse"> & {
+  /**
+   * @generated from field: cairn.v1.WorkflowState state = 1;
+   */
+  state: WorkflowState;
+};
+
+/**
+ * Describes the message cairn.v1.TerminateWorkflowResponse.
+ * Use `create(TerminateWorkflowResponseSchema)` to create a new message.
+ */
+export const TerminateWorkflowResponseSchema: GenMessage<TerminateWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 63);
+
+/**
+ * @generated from message cairn.v1.GetWorkflowRequest
+ */
+export type GetWorkflowRequest = Message<"cairn.v1.GetWorkflowRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.GetWorkflowRequest.
+ * Use `create(GetWorkflowRequestSchema)` to create a new message.
+ */
+export const GetWorkflowRequestSchema: GenMessage<GetWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 64);
+
+/**
+ * @generated from message cairn.v1.GetWorkflowResponse
+ */
+export type GetWorkflowResponse = Message<"cairn.v1.GetWorkflowResponse"> & {
+  /**
+   * @generated from field: cairn.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+};
+
+/**
+ * Describes the message cairn.v1.GetWorkflowResponse.
+ * Use `create(GetWorkflowResponseSchema)` to create a new message.
+ */
+export const GetWorkflowResponseSchema: GenMessage<GetWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 65);
+
+/**
+ * @generated from message cairn.v1.ListWorkflowsRequest
+ */
+export type ListWorkflowsRequest = Message<"cairn.v1.ListWorkflowsRequest"> & {
+  /**
+   * "" : any
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * unspecified: any
+   *
+   * @generated from field: cairn.v1.WorkflowState state = 2;
+   */
+  state: WorkflowState;
+
+  /**
+   * "" : any
+   *
+   * @generated from field: string queue = 3;
+   */
+  queue: string;
+
+  /**
+   * only stuck runs
+   *
+   * @generated from field: bool stuck = 4;
+   */
+  stuck: boolean;
+
+  /**
+   * default 100, at most 1000
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+
+  /**
+   * page token
+   *
+   * @generated from field: uint64 after_run_id = 6;
+   */
+  afterRunId: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.ListWorkflowsRequest.
+ * Use `create(ListWorkflowsRequestSchema)` to create a new message.
+ */
+export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 66);
+
+/**
+ * @generated from message cairn.v1.ListWorkflowsResponse
+ */
+export type ListWorkflowsResponse = Message<"cairn.v1.ListWorkflowsResponse"> & {
+  /**
+   * @generated from field: repeated cairn.v1.WorkflowRun runs = 1;
+   */
+  runs: WorkflowRun[];
+
+  /**
+   * 0 when this was the last page
+   *
+   * @generated from field: uint64 next_after_run_id = 2;
+   */
+  nextAfterRunId: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.ListWorkflowsResponse.
+ * Use `create(ListWorkflowsResponseSchema)` to create a new message.
+ */
+export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 67);
+
+/**
+ * @generated from message cairn.v1.WorkflowHistoryRequest
+ */
+export type WorkflowHistoryRequest = Message<"cairn.v1.WorkflowHistoryRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+
+  /**
+   * page token
+   *
+   * @generated from field: uint32 after_seq = 3;
+   */
+  afterSeq: number;
+
+  /**
+   * default 1000, at most 10000
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message cairn.v1.WorkflowHistoryRequest.
+ * Use `create(WorkflowHistoryRequestSchema)` to create a new message.
+ */
+export const WorkflowHistoryRequestSchema: GenMessage<WorkflowHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 68);
+
+/**
+ * @generated from message cairn.v1.WorkflowHistoryResponse
+ */
+export type WorkflowHistoryResponse = Message<"cairn.v1.WorkflowHistoryResponse"> & {
+  /**
+   * @generated from field: cairn.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+
+  /**
+   * @generated from field: repeated cairn.v1.Entry entries = 2;
+   */
+  entries: Entry[];
+
+  /**
+   * 0 when this was the last page
+   *
+   * @generated from field: uint32 next_after_seq = 3;
+   */
+  nextAfterSeq: number;
+};
+
+/**
+ * Describes the message cairn.v1.WorkflowHistoryResponse.
+ * Use `create(WorkflowHistoryResponseSchema)` to create a new message.
+ */
+export const WorkflowHistoryResponseSchema: GenMessage<WorkflowHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 69);
+
+/**
+ * @generated from message cairn.v1.AwaitWorkflowRequest
+ */
+export type AwaitWorkflowRequest = Message<"cairn.v1.AwaitWorkflowRequest"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: uint64 run_id = 2;
+   */
+  runId: bigint;
+
+  /**
+   * @generated from field: int64 wait_ms = 3;
+   */
+  waitMs: bigint;
+};
+
+/**
+ * Describes the message cairn.v1.AwaitWorkflowRequest.
+ * Use `create(AwaitWorkflowRequestSchema)` to create a new message.
+ */
+export const AwaitWorkflowRequestSchema: GenMessage<AwaitWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_cairn, 70);
+
+/**
+ * @generated from message cairn.v1.AwaitWorkflowResponse
+ */
+export type AwaitWorkflowResponse = Message<"cairn.v1.AwaitWorkflowResponse"> & {
+  /**
+   * @generated from field: cairn.v1.WorkflowRun run = 1;
+   */
+  run?: WorkflowRun | undefined;
+
+  /**
+   * false: the wait ended first
+   *
+   * @generated from field: bool done = 2;
+   */
+  done: boolean;
+};
+
+/**
+ * Describes the message cairn.v1.AwaitWorkflowResponse.
+ * Use `create(AwaitWorkflowResponseSchema)` to create a new message.
+ */
+export const AwaitWorkflowResponseSchema: GenMessage<AwaitWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_cairn, 71);
+
+/**
  * Status codes, numbered as gRPC's.
  *
  * @generated from enum cairn.v1.Code
@@ -1435,6 +2557,162 @@ export const TaskStateSchema: GenEnum<TaskState> = /*@__PURE__*/
   enumDesc(file_cairn, 1);
 
 /**
+ * @generated from enum cairn.v1.WorkflowState
+ */
+export enum WorkflowState {
+  /**
+   * in filters: any state
+   *
+   * @generated from enum value: WORKFLOW_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: WORKFLOW_STATE_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * @generated from enum value: WORKFLOW_STATE_SUCCEEDED = 3;
+   */
+  SUCCEEDED = 3,
+
+  /**
+   * @generated from enum value: WORKFLOW_STATE_FAILED = 4;
+   */
+  FAILED = 4,
+
+  /**
+   * the code ended on a cancellation
+   *
+   * @generated from enum value: WORKFLOW_STATE_CANCELED = 5;
+   */
+  CANCELED = 5,
+
+  /**
+   * ended at once by TerminateWorkflow
+   *
+   * @generated from enum value: WORKFLOW_STATE_TERMINATED = 6;
+   */
+  TERMINATED = 6,
+}
+
+/**
+ * Describes the enum cairn.v1.WorkflowState.
+ */
+export const WorkflowStateSchema: GenEnum<WorkflowState> = /*@__PURE__*/
+  enumDesc(file_cairn, 2);
+
+/**
+ * @generated from enum cairn.v1.EntryKind
+ */
+export enum EntryKind {
+  /**
+   * @generated from enum value: ENTRY_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * code the workflow worker ran, result recorded
+   *
+   * @generated from enum value: ENTRY_KIND_STEP = 1;
+   */
+  STEP = 1,
+
+  /**
+   * a task on some queue, run by task workers
+   *
+   * @generated from enum value: ENTRY_KIND_ACTIVITY = 2;
+   */
+  ACTIVITY = 2,
+
+  /**
+   * fires duration_ms after it was recorded
+   *
+   * @generated from enum value: ENTRY_KIND_TIMER = 3;
+   */
+  TIMER = 3,
+
+  /**
+   * waits for the signal `name` (inbox first)
+   *
+   * @generated from enum value: ENTRY_KIND_SIGNAL = 4;
+   */
+  SIGNAL = 4,
+
+  /**
+   * another run; resolves with its outcome
+   *
+   * @generated from enum value: ENTRY_KIND_CHILD = 5;
+   */
+  CHILD = 5,
+
+  /**
+   * a recorded value: now, random, patch
+   *
+   * @generated from enum value: ENTRY_KIND_MARKER = 6;
+   */
+  MARKER = 6,
+}
+
+/**
+ * Describes the enum cairn.v1.EntryKind.
+ */
+export const EntryKindSchema: GenEnum<EntryKind> = /*@__PURE__*/
+  enumDesc(file_cairn, 3);
+
+/**
+ * @generated from enum cairn.v1.EntryStatus
+ */
+export enum EntryStatus {
+  /**
+   * @generated from enum value: ENTRY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * waiting for its outcome
+   *
+   * @generated from enum value: ENTRY_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * result set
+   *
+   * @generated from enum value: ENTRY_STATUS_COMPLETED = 2;
+   */
+  COMPLETED = 2,
+
+  /**
+   * error set
+   *
+   * @generated from enum value: ENTRY_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * a signal wait whose timeout came first
+   *
+   * @generated from enum value: ENTRY_STATUS_TIMED_OUT = 4;
+   */
+  TIMED_OUT = 4,
+
+  /**
+   * ended by a cancel of the run (or its task)
+   *
+   * @generated from enum value: ENTRY_STATUS_CANCELED = 5;
+   */
+  CANCELED = 5,
+}
+
+/**
+ * Describes the enum cairn.v1.EntryStatus.
+ */
+export const EntryStatusSchema: GenEnum<EntryStatus> = /*@__PURE__*/
+  enumDesc(file_cairn, 4);
+
+/**
  * @generated from service cairn.v1.Queue
  */
 export const Queue: GenService<{
@@ -1565,6 +2843,102 @@ export const Queue: GenService<{
     methodKind: "unary";
     input: typeof BackupRequestSchema;
     output: typeof BackupResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.StartWorkflow
+   */
+  startWorkflow: {
+    methodKind: "unary";
+    input: typeof StartWorkflowRequestSchema;
+    output: typeof StartWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.LeaseWorkflow
+   */
+  leaseWorkflow: {
+    methodKind: "unary";
+    input: typeof LeaseWorkflowRequestSchema;
+    output: typeof LeaseWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.HeartbeatWorkflow
+   */
+  heartbeatWorkflow: {
+    methodKind: "unary";
+    input: typeof HeartbeatWorkflowRequestSchema;
+    output: typeof HeartbeatWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.AdvanceWorkflow
+   */
+  advanceWorkflow: {
+    methodKind: "unary";
+    input: typeof AdvanceWorkflowRequestSchema;
+    output: typeof AdvanceWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.FailWorkflowTask
+   */
+  failWorkflowTask: {
+    methodKind: "unary";
+    input: typeof FailWorkflowTaskRequestSchema;
+    output: typeof FailWorkflowTaskResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.SignalWorkflow
+   */
+  signalWorkflow: {
+    methodKind: "unary";
+    input: typeof SignalWorkflowRequestSchema;
+    output: typeof SignalWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.CancelWorkflow
+   */
+  cancelWorkflow: {
+    methodKind: "unary";
+    input: typeof CancelWorkflowRequestSchema;
+    output: typeof CancelWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.TerminateWorkflow
+   */
+  terminateWorkflow: {
+    methodKind: "unary";
+    input: typeof TerminateWorkflowRequestSchema;
+    output: typeof TerminateWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.GetWorkflow
+   */
+  getWorkflow: {
+    methodKind: "unary";
+    input: typeof GetWorkflowRequestSchema;
+    output: typeof GetWorkflowResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.ListWorkflows
+   */
+  listWorkflows: {
+    methodKind: "unary";
+    input: typeof ListWorkflowsRequestSchema;
+    output: typeof ListWorkflowsResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.WorkflowHistory
+   */
+  workflowHistory: {
+    methodKind: "unary";
+    input: typeof WorkflowHistoryRequestSchema;
+    output: typeof WorkflowHistoryResponseSchema;
+  },
+  /**
+   * @generated from rpc cairn.v1.Queue.AwaitWorkflow
+   */
+  awaitWorkflow: {
+    methodKind: "unary";
+    input: typeof AwaitWorkflowRequestSchema;
+    output: typeof AwaitWorkflowResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cairn, 0);
