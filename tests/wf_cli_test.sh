@@ -144,6 +144,12 @@ ok
 expect_rc 4 workflow await cli-1 --wait 200ms
 contains "$OUT" "running" "await before the workers"
 
+# A signal sent before the run waits for it is kept: with no workflow
+# worker running yet, the run cannot be waiting.
+expect_ok workflow start inbox --id cli-inbox
+expect_ok workflow signal cli-inbox go --payload hi
+contains "$OUT" "kept in the inbox" "signal before the wait"
+
 "$WORKER" "$URL" --timer 200 --step-log "$TMP/steps.log" >"$TMP/worker.log" 2>&1 &
 PIDS+=($!)
 "$CAIRN" work reserve,charge,ship --wait 500ms -- cat >"$TMP/tasks.log" 2>&1 &
@@ -182,10 +188,7 @@ assert e[0]["attempts"] == 1 and e[0]["queue"] == "reserve" and e[0]["task_id"] 
 assert e[0]["input"] == "o1" and e[2]["result"] == "receipt:o1"
 assert d["run"]["state"] == "succeeded"' "history --json"
 
-# Signals: one sent before the wait is kept and delivered.
-expect_ok workflow start inbox --id cli-inbox
-expect_ok workflow signal cli-inbox go --payload hi
-contains "$OUT" "kept in the inbox" "signal before the wait"
+# Signals: the one sent before the wait was delivered.
 expect_ok workflow await cli-inbox --wait 30s --json
 pyjson 'assert d["run"]["result"] == "hi"' "the signal's payload"
 echo -n from-stdin >"$TMP/payload"
