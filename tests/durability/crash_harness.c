@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "crash.h"
-#include "faultfs.h"
+#include "crash_fault.h"
 
 struct opts {
 	bool cut, early_ack, expect_loss;
@@ -74,60 +74,6 @@ parse(struct opts *o, int argc, char **argv)
 		return (-1);
 	}
 	return (0);
-}
-
-static void
-write_ctl(struct dsrv *s, const struct opts *o, int cut_random)
-{
-	FILE *f = fopen(s->ctl, "w");
-
-	if (f != NULL) {
-		fprintf(f, "early_ack %d\ncut_random %d\nseed %u\n",
-		    o->early_ack, cut_random, o->seed);
-		fclose(f);
-	}
-}
-
-static bool
-integrity_ok(const struct dsrv *s)
-{
-	if (strncmp(s->store, "postgres", 8) == 0) {
-		return (true); /* PostgreSQL checks its own pages */
-	}
-	char *v = dsrv_sql(s, "PRAGMA integrity_check");
-	bool ok = v != NULL && strcmp(v, "ok") == 0;
-
-	if (!ok) {
-		fprintf(stderr, "crash_harness: integrity_check: %s\n",
-		    v != NULL ? v : "(cannot open)");
-	}
-	free(v);
-	return (ok);
-}
-
-/* fault ends the server the round's way and waits for it. Returns the
- * wall-clock time of the fault, or -1. */
-static int64_t
-fault(struct dsrv *s, const struct opts *o, int round)
-{
-	int64_t t;
-	int code;
-
-	if (!o->cut) {
-		t = wall_ms();
-		dsrv_kill(s, SIGKILL);
-		return (t);
-	}
-	write_ctl(s, o, round % 2);
-	kill(s->pid, SIGUSR1);
-	sleep_ms(20);
-	t = wall_ms();
-	kill(s->pid, SIGUSR2);
-	if ((code = dsrv_wait_exit(s, 10000)) != FAULTFS_EXIT_CUT) {
-		fprintf(stderr, "crash_harness: cut ended with %d\n", code);
-		return (-1);
-	}
-	return (t);
 }
 
 /* drain waits until no task of the queue is pending or active. */
@@ -256,7 +202,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand(o.seed);
-	write_ctl(&s, &o, 0);
+	crash_write_ctl(&s, o.early_ack, 0, o.seed);
 	if (dsrv_start(&s, args) != 0) {
 		dsrv_cleanup(&s);
 		return (2);
@@ -270,12 +216,12 @@ main(int argc, char **argv)
 	load_start(&l);
 	for (int r = 0; r < o.rounds; r++) {
 		sleep_ms(o.round_ms / 3 + rand() % (o.round_ms * 2 / 3));
-		int64_t t = fault(&s, &o, r);
+		int64_t t = crash_fault(&s, o.cut, o.early_ack, o.seed, r);
 		if (t < 0) {
 			c.integrity_failures++;
 			break;
 		}
-		c.integrity_failures += !integrity_ok(&s);
+		c.integrity_failures += !crash_integrity_ok(&s);
 		uint64_t lost = check_store(&h, &s, false, &c, &oldest);
 		max_lost = lost > max_lost ? lost : max_lost;
 		if (oldest != 0 && t - oldest > max_window) {
@@ -292,7 +238,7 @@ main(int argc, char **argv)
 	if (dsrv_stop(&s) != 0) {
 		c.integrity_failures++;
 	}
-	c.integrity_failures += !integrity_ok(&s);
+	c.integrity_failures += !crash_integrity_ok(&s);
 	uint64_t lost = check_store(&h, &s, true, &c, &oldest);
 	max_lost = lost > max_lost ? lost : max_lost;
 	check_history(&h, &c);
