@@ -9,6 +9,7 @@ add_executable(cairn-bench
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/report.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/run.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/spawn.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/wf_bench.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/workloads.c)
 target_compile_options(cairn-bench PRIVATE ${CAIRN_WARNINGS})
 target_link_libraries(cairn-bench PRIVATE cairn_static nng::nng

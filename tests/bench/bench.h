@@ -47,6 +47,8 @@ enum bench_rpc {
 	RPC_COMPLETE,
 	RPC_COMPLETE_BATCH,
 	RPC_FSYNC, /* not an rpc: the fsync workload's fdatasync */
+	RPC_START_WORKFLOW,
+	RPC_WF_RESULT, /* not an rpc: a run's start to its result */
 	RPC_COUNT_
 };
 
@@ -59,6 +61,7 @@ enum bench_workload {
 	WL_LIFECYCLE,
 	WL_BATCH,
 	WL_FSYNC,
+	WL_WORKFLOW,
 };
 
 struct bench_options {
@@ -84,6 +87,13 @@ struct bench_options {
 	bool single_complete; /* one Complete per task, even for many */
 	bool json;
 	bool quiet; /* no progress line */
+	/* workflow: activities per run, started all at once or one after
+	 * the other, turns at once in the workflow worker, and its log
+	 * cache (delta leases) off. */
+	uint32_t activities;
+	bool parallel;
+	int wf_workers;
+	bool no_cache;
 };
 
 /* What one thread measured. */
@@ -97,7 +107,8 @@ struct bench_thread {
 	uint64_t requests;
 	uint64_t tasks; /* pings, enqueued or completed tasks */
 	uint64_t errors;
-	uint64_t last_ns; /* when its last counted rpc ended */
+	uint64_t last_ns;    /* when its last counted rpc ended */
+	uint64_t activities; /* workflow: activities completed */
 	struct hist h[RPC_COUNT_];
 	char err[256]; /* first error */
 };
@@ -106,6 +117,8 @@ struct bench_thread {
 struct bench_shared {
 	const char *url;
 	const char *queue;
+	const char *wf_queue; /* workflow: where runs are leased */
+	struct bench_wf *wf;  /* workflow: the workflow worker */
 	uint8_t *payload;
 	uint64_t deadline_ns; /* rpcs that end later are not counted */
 	atomic_bool stop;
@@ -162,6 +175,13 @@ struct bench_result {
 	struct bench_usage srv0, srv1, cli0, cli1;
 	long rss_kib, rss_peak_kib, rss_after_fill_kib;
 	const char *first_error;
+	/* workflow: activities completed, and what the workflow worker
+	 * did: its counters, the commands its code issued while replaying
+	 * and the time spent in the workflow function (replay included). */
+	uint64_t activities;
+	cairn_wf_worker_stats wf;
+	uint64_t wf_replayed;
+	uint64_t wf_code_ns;
 	char store[320];
 	char server[96];
 };
@@ -175,6 +195,29 @@ int bench_run(const struct bench_options *opt, struct bench_result *r,
 int bench_fill(struct bench_shared *sh, const struct bench_options *opt,
     uint64_t n, char *err, size_t errlen);
 void *bench_thread_main(void *arg);
+
+/* bench_record times one rpc (started at start, returned rv) into the
+ * thread's histogram and counts it; false when the run is over (the
+ * deadline passed) or the rpc failed. bench_count counts n units of
+ * work done; bench_running says whether the run goes on. */
+bool bench_record(
+    struct bench_thread *t, enum bench_rpc rpc, uint64_t start, int rv);
+void bench_count(struct bench_thread *t, uint64_t n);
+bool bench_running(const struct bench_thread *t);
+
+/* The workflow workload (wf_bench.c): producers start runs and await
+ * their results, task worker threads run the activities, and a C
+ * workflow worker (bench_wf_start: before the clock; bench_wf_stop:
+ * after it) drives the runs. Its counters go into r as they were when
+ * the last counted result came, so that runs still in flight at the end
+ * count as little as possible (with one producer: not at all). */
+struct bench_wf;
+struct bench_shared;
+void bench_wf_producer(struct bench_thread *t);
+void bench_wf_tasks(struct bench_thread *t);
+struct bench_wf *bench_wf_start(struct bench_shared *sh,
+    const struct bench_options *opt, char *err, size_t errlen);
+void bench_wf_stop(struct bench_wf *w, struct bench_result *r);
 
 /* fsync.c: the disk's commit latency, the floor of a durable rpc. */
 int bench_fsync(const struct bench_options *opt, struct bench_result *r,

@@ -21,6 +21,7 @@ static const char *const workload_names[] = {
 	[WL_LIFECYCLE] = "lifecycle",
 	[WL_BATCH] = "batch",
 	[WL_FSYNC] = "fsync",
+	[WL_WORKFLOW] = "workflow",
 };
 
 static void
@@ -43,6 +44,11 @@ usage(FILE *f)
 	    "             CompleteBatch per lease\n"
 	    "  fsync      fdatasync of a 4 KiB write, no server (the disk's "
 	    "floor)\n"
+	    "  workflow   producers start runs of a workflow of "
+	    "--activities\n"
+	    "             activities and await their results; task workers "
+	    "run the\n"
+	    "             activities, a C workflow worker drives the runs\n"
 	    "\n"
 	    "Options:\n"
 	    "  --server URL      drive a running cairnd (default: start one)\n"
@@ -58,9 +64,12 @@ usage(FILE *f)
 	    "  --clients N       client threads, one connection each "
 	    "(default 16)\n"
 	    "  --producers N     lifecycle, batch: producer threads "
-	    "(default clients/3)\n"
-	    "  --workers N       lifecycle, batch: worker threads (default "
-	    "the rest)\n"
+	    "(default clients/3;\n"
+	    "                    workflow: runs in flight, default "
+	    "clients/2)\n"
+	    "  --workers N       lifecycle, batch, workflow: (task) worker "
+	    "threads\n"
+	    "                    (default the rest; workflow: clients/4)\n"
 	    "  --duration S      seconds to measure (default 5)\n"
 	    "  --payload BYTES   payload size (default 100)\n"
 	    "  --batch N         tasks per Enqueue (default 1; batch: 100)\n"
@@ -74,6 +83,15 @@ usage(FILE *f)
 	    "  --single-complete one Complete per task, never CompleteBatch\n"
 	    "  --queue NAME      queue to use (default: a fresh one)\n"
 	    "  --fsync-dir DIR   fsync: where to write (default $TMPDIR)\n"
+	    "  --activities N    workflow: activities per run (default 3)\n"
+	    "  --parallel        workflow: start them all, then wait for "
+	    "all\n"
+	    "  --wf-workers N    workflow: turns at once in the workflow "
+	    "worker\n"
+	    "                    (default clients/4)\n"
+	    "  --no-cache        workflow: the worker keeps no logs (every "
+	    "lease\n"
+	    "                    sends the whole log)\n"
 	    "  --json            print one JSON object instead of text\n"
 	    "  --quiet           no progress line on stderr\n",
 	    f);
@@ -124,6 +142,10 @@ enum {
 	O_SINGLE,
 	O_QUEUE,
 	O_FSYNC_DIR,
+	O_ACTIVITIES,
+	O_PARALLEL,
+	O_WF_WORKERS,
+	O_NO_CACHE,
 	O_JSON,
 	O_QUIET,
 	O_HELP,
@@ -148,6 +170,10 @@ static const struct option longopts[] = {
 	{ "single-complete", no_argument, NULL, O_SINGLE },
 	{ "queue", required_argument, NULL, O_QUEUE },
 	{ "fsync-dir", required_argument, NULL, O_FSYNC_DIR },
+	{ "activities", required_argument, NULL, O_ACTIVITIES },
+	{ "parallel", no_argument, NULL, O_PARALLEL },
+	{ "wf-workers", required_argument, NULL, O_WF_WORKERS },
+	{ "no-cache", no_argument, NULL, O_NO_CACHE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
@@ -194,16 +220,50 @@ set_number(struct bench_options *o, int key, const char *arg)
 	case O_BACKLOG:
 		o->backlog = v;
 		return (true);
+	case O_ACTIVITIES:
+		o->activities = (uint32_t) v;
+		return (v <= 10000);
+	case O_WF_WORKERS:
+		o->wf_workers = (int) v;
+		return (v >= 1 && v <= MAX_CLIENTS);
 	}
 	return (false);
 }
 
 /* defaults fills what the options left open; false on a contradiction. */
+/* workflow_defaults: half the clients keep a run in flight, a quarter
+ * run activities, a quarter of turns at once in the workflow worker. */
+static bool
+workflow_defaults(struct bench_options *o)
+{
+	if (o->activities == 0) {
+		o->activities = 3;
+	}
+	if (o->producers == 0) {
+		o->producers = o->clients / 2 > 0 ? o->clients / 2 : 1;
+	}
+	if (o->workers == 0) {
+		o->workers = o->clients / 4 > 0 ? o->clients / 4 : 1;
+	}
+	if (o->wf_workers == 0) {
+		o->wf_workers = o->clients / 4 > 0 ? o->clients / 4 : 1;
+	}
+	o->clients = o->producers + o->workers;
+	return (true);
+}
+
 static bool
 defaults(struct bench_options *o, bool backlog_set)
 {
 	bool split = o->workload == WL_LIFECYCLE || o->workload == WL_BATCH;
 
+	if (o->workload == WL_WORKFLOW) {
+		o->batch = 1;
+		if (o->lease_batch == 0) {
+			o->lease_batch = 1;
+		}
+		return (workflow_defaults(o));
+	}
 	if (o->batch == 0) {
 		o->batch = o->workload == WL_BATCH ? 100 : 1;
 	}
@@ -274,6 +334,12 @@ parse(struct bench_options *o, int argc, char **argv)
 			break;
 		case O_NEXT:
 			o->complete_next = true;
+			break;
+		case O_PARALLEL:
+			o->parallel = true;
+			break;
+		case O_NO_CACHE:
+			o->no_cache = true;
 			break;
 		case O_JSON:
 			o->json = true;

@@ -14,6 +14,8 @@ const char *const bench_rpc_name[RPC_COUNT_] = {
 	[RPC_COMPLETE] = "Complete",
 	[RPC_COMPLETE_BATCH] = "CompleteBatch",
 	[RPC_FSYNC] = "fdatasync",
+	[RPC_START_WORKFLOW] = "StartWorkflow",
+	[RPC_WF_RESULT] = "start-to-result",
 };
 
 /* unit names what a workload's "tasks" count. */
@@ -32,6 +34,8 @@ unit(const struct bench_options *opt)
 		return ("lifecycles");
 	case WL_FSYNC:
 		return ("fdatasyncs");
+	case WL_WORKFLOW:
+		return ("runs");
 	}
 	return ("tasks");
 }
@@ -59,6 +63,39 @@ commits_and_ratio(const struct bench_result *r, double *commits, double *ratio)
 	*commits = r->after.commits - r->before.commits;
 	*ratio = *commits > 0 ? (r->after.ops - r->before.ops) / *commits : 0;
 	return (true);
+}
+
+/* per_run divides a workflow worker's counter by the runs counted. */
+static double
+per_run(uint64_t n, const struct bench_result *r)
+{
+	return (r->tasks > 0 ? (double) n / (double) r->tasks : 0);
+}
+
+static uint64_t
+leases(const struct bench_result *r)
+{
+	return (r->wf.leases_full + r->wf.leases_delta);
+}
+
+static void
+workflow_text(const struct bench_options *opt, const struct bench_result *r)
+{
+	printf("  workflow: %u activities per run (%s), %d turns at once, "
+	       "log cache %s\n",
+	    opt->activities, opt->parallel ? "parallel" : "sequential",
+	    opt->wf_workers, opt->no_cache ? "off" : "on");
+	printf("  activities: %.0f/s\n", per_s(r->activities, r->elapsed_s));
+	printf("  per run: %.1f turns, %.1f leases (%.1f full), %.1f entries "
+	       "leased (%.1f per lease), %.1f advances, %.1f commands "
+	       "replayed, %.3f ms in the workflow code",
+	    per_run(r->wf.turns, r), per_run(leases(r), r),
+	    per_run(r->wf.leases_full, r), per_run(r->wf.entries_leased, r),
+	    leases(r) > 0 ? (double) r->wf.entries_leased / (double) leases(r)
+	                  : 0,
+	    per_run(r->wf.advances, r), per_run(r->wf_replayed, r),
+	    per_run(r->wf_code_ns, r) / 1e6);
+	printf("\n");
 }
 
 void
@@ -90,14 +127,14 @@ bench_report_text(
 	printf("  throughput: %.0f %s/s, %.0f requests/s, %llu errors\n",
 	    per_s(r->tasks, r->elapsed_s), unit(opt),
 	    per_s(r->requests, r->elapsed_s), (unsigned long long) r->errors);
-	printf("  %-14s %10s %10s %9s %9s %9s %9s\n", "latency (us)", "count",
+	printf("  %-15s %10s %10s %9s %9s %9s %9s\n", "latency (us)", "count",
 	    "per s", "p50", "p99", "p99.9", "max");
 	for (int i = 0; i < RPC_COUNT_; i++) {
 		const struct hist *h = &r->h[i];
 		if (h->count == 0) {
 			continue;
 		}
-		printf("  %-14s %10llu %10.0f %9.1f %9.1f %9.1f %9.1f\n",
+		printf("  %-15s %10llu %10.0f %9.1f %9.1f %9.1f %9.1f\n",
 		    bench_rpc_name[i], (unsigned long long) h->count,
 		    per_s(h->count, r->elapsed_s), us(hist_quantile(h, 0.5)),
 		    us(hist_quantile(h, 0.99)), us(hist_quantile(h, 0.999)),
@@ -131,6 +168,9 @@ bench_report_text(
 			    r->rss_after_fill_kib / 1024.0);
 		}
 		printf("\n");
+	}
+	if (opt->workload == WL_WORKFLOW) {
+		workflow_text(opt, r);
 	}
 	if (r->first_error != NULL) {
 		printf("  first error: %s\n", r->first_error);
@@ -193,6 +233,31 @@ json_rpcs(const struct bench_result *r)
 	printf("\n  },\n");
 }
 
+static void
+workflow_json(const struct bench_options *opt, const struct bench_result *r)
+{
+	printf("  \"workflow\": {\"activities_per_run\": %u, "
+	       "\"parallel\": %s, \"wf_workers\": %d, \"cache\": %s,\n"
+	       "    \"activities\": %llu, \"activities_per_s\": %.1f,\n"
+	       "    \"turns\": %llu, \"leases_full\": %llu, "
+	       "\"leases_delta\": %llu, \"entries_leased\": %llu,\n"
+	       "    \"advances\": %llu, \"history_loads\": %llu, "
+	       "\"task_failures\": %llu, \"replayed\": %llu, "
+	       "\"code_ms\": %.3f},\n",
+	    opt->activities, opt->parallel ? "true" : "false", opt->wf_workers,
+	    opt->no_cache ? "false" : "true",
+	    (unsigned long long) r->activities,
+	    per_s(r->activities, r->elapsed_s),
+	    (unsigned long long) r->wf.turns,
+	    (unsigned long long) r->wf.leases_full,
+	    (unsigned long long) r->wf.leases_delta,
+	    (unsigned long long) r->wf.entries_leased,
+	    (unsigned long long) r->wf.advances,
+	    (unsigned long long) r->wf.history_loads,
+	    (unsigned long long) r->wf.task_failures,
+	    (unsigned long long) r->wf_replayed, (double) r->wf_code_ns / 1e6);
+}
+
 void
 bench_report_json(
     const struct bench_options *opt, const struct bench_result *r)
@@ -232,6 +297,9 @@ bench_report_json(
 	}
 	printf(",\n");
 	json_rpcs(r);
+	if (opt->workload == WL_WORKFLOW) {
+		workflow_json(opt, r);
+	}
 	printf("  \"server_stats\": {\n");
 	json_num_or_null("commits", have, commits, false);
 	json_num_or_null("requests_per_commit", have, ratio, false);

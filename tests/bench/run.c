@@ -80,6 +80,7 @@ gather(struct bench_thread *t, int n, struct bench_result *r, uint64_t start,
 	for (int i = 0; i < n; i++) {
 		r->requests += t[i].requests;
 		r->tasks += t[i].tasks;
+		r->activities += t[i].activities;
 		r->errors += t[i].errors;
 		for (int k = 0; k < RPC_COUNT_; k++) {
 			hist_merge(&r->h[k], &t[i].h[k]);
@@ -112,12 +113,15 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 {
 	struct bench_shared sh = { .url = url };
 	struct bench_thread *t = NULL;
-	char queue[64];
+	struct bench_wf *wf = NULL;
+	char queue[64], wf_queue[80];
 	int n = opt->clients, started = 0, rv = -1;
 
 	snprintf(queue, sizeof(queue), "bench-%d-%llu", (int) getpid(),
 	    (unsigned long long) (bench_now_ns() % 1000000000u));
 	sh.queue = opt->queue != NULL ? opt->queue : queue;
+	snprintf(wf_queue, sizeof(wf_queue), "%s-wf", sh.queue);
+	sh.wf_queue = wf_queue;
 	if ((sh.payload = make_payload(opt->payload)) == NULL
 	    || (t = calloc((size_t) n, sizeof(*t))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -133,6 +137,10 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 		r->rss_after_fill_kib = bench_rss_kib(pid, false);
 	}
 	if (open_clients(t, n, opt, &sh, err, errlen) != CAIRN_OK) {
+		goto out;
+	}
+	if (opt->workload == WL_WORKFLOW
+	    && (wf = bench_wf_start(&sh, opt, err, errlen)) == NULL) {
 		goto out;
 	}
 	bench_metrics_read(metrics, &r->before);
@@ -156,6 +164,8 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 	for (int i = 0; i < started; i++) {
 		pthread_join(t[i].thread, NULL);
 	}
+	bench_wf_stop(wf, r);
+	wf = NULL;
 	bench_usage_of(pid, &r->srv1);
 	bench_usage_of(0, &r->cli1);
 	gather(t, started, r, start, &sh);
@@ -164,6 +174,7 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 	r->rss_peak_kib = bench_rss_kib(pid, true);
 	rv = started == n ? 0 : -1;
 out:
+	bench_wf_stop(wf, r);
 	for (int i = 0; t != NULL && i < n; i++) {
 		cairn_client_close(t[i].client);
 	}

@@ -39,6 +39,12 @@ for name in rpcs:
     need(h is not None and h["count"] > 0, "no %s latencies" % name)
     need(0 < h["p50_us"] <= h["p99_us"] <= h["p999_us"] <= h["max_us"] * 1.02,
          "%s percentiles out of order" % name)
+if workload == "workflow":
+    w = r["workflow"]
+    need(w["activities"] >= r["tasks"] * w["activities_per_run"],
+         "fewer activities than the runs need")
+    need(w["turns"] >= r["tasks"] and w["task_failures"] == 0,
+         "turns or failed workflow tasks")
 s = r["server_stats"]
 need(s["requests_per_commit"] is None or s["requests_per_commit"] > 0,
      "requests per commit")
@@ -68,5 +74,8 @@ run lifecycle Enqueue Lease Complete -- --clients 3
 run lifecycle Enqueue Lease Complete -- --clients 3 --complete-next
 run batch Enqueue Lease CompleteBatch -- --clients 3 --batch 10
 run fsync fdatasync -- --fsync-dir "$tmp"
+run workflow StartWorkflow start-to-result Lease Complete -- --clients 4
+run workflow StartWorkflow start-to-result Lease Complete -- --clients 4 \
+	--activities 5 --parallel --no-cache
 [ -z "$(ls "$tmp" | grep -v json)" ] || fail "left files behind: $(ls "$tmp")"
-echo "bench_smoke: 7 passed, 0 failed"
+echo "bench_smoke: 9 passed, 0 failed"

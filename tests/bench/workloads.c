@@ -16,10 +16,9 @@
 /* Tasks per Enqueue while filling a backlog. */
 #define FILL_BATCH 1000
 
-/* record times one rpc and counts it; false when the run is over (the
- * deadline passed) or the rpc failed. */
-static bool
-record(struct bench_thread *t, enum bench_rpc rpc, uint64_t start, int rv)
+bool
+bench_record(
+    struct bench_thread *t, enum bench_rpc rpc, uint64_t start, int rv)
 {
 	uint64_t end = bench_now_ns();
 
@@ -41,15 +40,15 @@ record(struct bench_thread *t, enum bench_rpc rpc, uint64_t start, int rv)
 	return (true);
 }
 
-static void
-count_tasks(struct bench_thread *t, uint64_t n)
+void
+bench_count(struct bench_thread *t, uint64_t n)
 {
 	t->tasks += n;
 	atomic_fetch_add(&t->sh->done_tasks, n);
 }
 
-static bool
-running(const struct bench_thread *t)
+bool
+bench_running(const struct bench_thread *t)
 {
 	return (!atomic_load(&t->sh->stop));
 }
@@ -57,13 +56,13 @@ running(const struct bench_thread *t)
 static void
 run_ping(struct bench_thread *t)
 {
-	while (running(t)) {
+	while (bench_running(t)) {
 		uint64_t t0 = bench_now_ns();
-		if (!record(
+		if (!bench_record(
 		        t, RPC_PING, t0, cairn_ping(t->client, NULL, NULL))) {
 			break;
 		}
-		count_tasks(t, 1);
+		bench_count(t, 1);
 	}
 }
 
@@ -89,15 +88,15 @@ run_producer(struct bench_thread *t)
 	cairn_task_spec *specs = make_specs(t->sh, t->opt, n);
 	cairn_enqueue_result *res = calloc(n, sizeof(*res));
 
-	while (specs != NULL && res != NULL && running(t)) {
+	while (specs != NULL && res != NULL && bench_running(t)) {
 		uint64_t t0 = bench_now_ns();
 		int rv = cairn_enqueue(t->client, specs, n, res);
-		if (!record(t, RPC_ENQUEUE, t0, rv)) {
+		if (!bench_record(t, RPC_ENQUEUE, t0, rv)) {
 			break;
 		}
 		/* With workers, a task counts once: when it completes. */
 		if (t->opt->workload == WL_ENQUEUE) {
-			count_tasks(t, n);
+			bench_count(t, n);
 		}
 	}
 	free(res);
@@ -115,7 +114,7 @@ complete_all(struct bench_thread *t, cairn_task **tasks, size_t n)
 		uint64_t t0 = bench_now_ns();
 		int rv = cairn_complete(
 		    t->client, tasks[i]->id, tasks[i]->lease_token, NULL, 0);
-		if (!record(t, RPC_COMPLETE, t0, rv)) {
+		if (!bench_record(t, RPC_COMPLETE, t0, rv)) {
 			break;
 		}
 		done++;
@@ -137,7 +136,7 @@ complete_batch(struct bench_thread *t, cairn_task **tasks, size_t n)
 	}
 	uint64_t t0 = bench_now_ns();
 	int rv = cairn_complete_batch(t->client, items, n, statuses);
-	if (!record(t, RPC_COMPLETE_BATCH, t0, rv)) {
+	if (!bench_record(t, RPC_COMPLETE_BATCH, t0, rv)) {
 		return (0);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -166,15 +165,15 @@ complete_chain(struct bench_thread *t, cairn_task *first)
 		if (cur != first) {
 			cairn_task_free(cur);
 		}
-		if (!record(t, RPC_COMPLETE, t0, rv)) {
+		if (!bench_record(t, RPC_COMPLETE, t0, rv)) {
 			cairn_task_free(next);
 			break;
 		}
 		done++;
-		count_tasks(t, 1);
+		bench_count(t, 1);
 		cur = next;
 		next = NULL;
-		if (!running(t)) {
+		if (!bench_running(t)) {
 			cairn_task_free(cur);
 			break;
 		}
@@ -194,20 +193,20 @@ run_worker(struct bench_thread *t, bool drain)
 		.worker_id = "cairn-bench",
 	};
 
-	while (running(t)) {
+	while (bench_running(t)) {
 		cairn_task **tasks = NULL;
 		size_t n = 0;
 		uint64_t t0 = bench_now_ns();
 		int rv = cairn_lease(t->client, queues, 1, &lo, &tasks, &n);
-		bool ok = record(t, RPC_LEASE, t0, rv);
+		bool ok = bench_record(t, RPC_LEASE, t0, rv);
 		if (ok && n > 0 && !t->opt->single_complete
 		    && (t->opt->workload == WL_BATCH
 		        || t->opt->lease_batch > 1)) {
-			count_tasks(t, complete_batch(t, tasks, n));
+			bench_count(t, complete_batch(t, tasks, n));
 		} else if (ok && t->opt->complete_next && n == 1) {
 			complete_chain(t, tasks[0]);
 		} else if (ok) {
-			count_tasks(t, complete_all(t, tasks, n));
+			bench_count(t, complete_all(t, tasks, n));
 		}
 		cairn_tasks_free(tasks, n);
 		if (!ok || (drain && n == 0)) {
@@ -237,6 +236,13 @@ bench_thread_main(void *arg)
 			run_producer(t);
 		} else {
 			run_worker(t, false);
+		}
+		break;
+	case WL_WORKFLOW:
+		if (t->producer) {
+			bench_wf_producer(t);
+		} else {
+			bench_wf_tasks(t);
 		}
 		break;
 	case WL_FSYNC:
