@@ -98,13 +98,28 @@ set(WF_DUR_ENV ${DUR_ENV} "WF_CRASH_WORKER=$<TARGET_FILE:wf_crash_worker>")
 foreach(run
 		"wf_crash_kill|--fault;kill"
 		"wf_power_cut|--fault;cut"
-		"wf_crash_early_ack_control|--fault;kill;--early-ack;--expect-loss")
+		"wf_crash_early_ack_control|--fault;kill;--early-ack;--expect-loss;--rounds;8;--round-ms;900;--drain-ms;15000")
 	string(REPLACE "|" ";" parts "${run}")
 	list(POP_FRONT parts name)
 	add_test(NAME ${name} COMMAND wf_crash_harness ${parts})
 	set_tests_properties(${name} PROPERTIES ENVIRONMENT "${WF_DUR_ENV}"
 		TIMEOUT 300)
 endforeach()
+# Long workflows complete (1,000 steps with a worker killed half way,
+# 200 activities at once), and what their replay costs.
+add_executable(wf_scale_test ${DUR}/wf_scale_test.c ${DUR}/wf_scale_flow.c
+	${DUR}/wf_crash_flow.c ${CMAKE_CURRENT_SOURCE_DIR}/ops_http.c)
+target_link_libraries(wf_scale_test PRIVATE dur_util)
+target_compile_options(wf_scale_test PRIVATE ${CAIRN_WARNINGS})
+add_test(NAME wf_scale_test COMMAND wf_scale_test)
+set_tests_properties(wf_scale_test PROPERTIES ENVIRONMENT "${WF_DUR_ENV}"
+	TIMEOUT 300)
+if(COMMAND cairn_pg_test)
+	cairn_pg_test(wf_crash_kill_postgres $<TARGET_FILE:wf_crash_harness>
+		--fault kill)
+	set_property(TEST wf_crash_kill_postgres APPEND PROPERTY ENVIRONMENT
+		"WF_CRASH_WORKER=$<TARGET_FILE:wf_crash_worker>")
+endif()
 
 # Fuzzing of the whole request path (tests/fuzz). fuzz_replay runs the
 # seeds and the regressions in every suite; the libFuzzer run needs clang
