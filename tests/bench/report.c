@@ -72,6 +72,15 @@ per_run(uint64_t n, const struct bench_result *r)
 	return (r->tasks > 0 ? (double) n / (double) r->tasks : 0);
 }
 
+/* per_activity gives CPU seconds per activity completed, in ms: runs
+ * still in flight at the end are in the CPU time and in the activities
+ * alike. */
+static double
+per_activity(double cpu_s, const struct bench_result *r)
+{
+	return (r->activities > 0 ? cpu_s * 1e3 / (double) r->activities : 0);
+}
+
 static uint64_t
 leases(const struct bench_result *r)
 {
@@ -96,6 +105,12 @@ workflow_text(const struct bench_options *opt, const struct bench_result *r)
 	    per_run(r->wf.advances, r), per_run(r->wf_replayed, r),
 	    per_run(r->wf_code_ns, r) / 1e6);
 	printf("\n");
+	if (r->srv0.have && r->srv1.have && r->cli0.have && r->cli1.have) {
+		printf("  per activity: %.3f ms server CPU, %.3f ms client "
+		       "CPU (every thread of cairn-bench)\n",
+		    per_activity(r->srv1.cpu_s - r->srv0.cpu_s, r),
+		    per_activity(r->cli1.cpu_s - r->cli0.cpu_s, r));
+	}
 }
 
 void
@@ -109,6 +124,10 @@ bench_report_text(
 	if (opt->workload == WL_LIFECYCLE || opt->workload == WL_BATCH) {
 		printf(" (%d producers, %d workers)", opt->producers,
 		    opt->workers);
+	} else if (opt->workload == WL_WORKFLOW) {
+		printf(" (%d producers, %d task workers) and a workflow "
+		       "worker",
+		    opt->producers, opt->workers);
 	}
 	printf(", %.1f s, payload %zu B", r->elapsed_s, opt->payload);
 	if (opt->workload == WL_BATCH || opt->batch > 1) {
@@ -243,7 +262,8 @@ workflow_json(const struct bench_options *opt, const struct bench_result *r)
 	       "\"leases_delta\": %llu, \"entries_leased\": %llu,\n"
 	       "    \"advances\": %llu, \"history_loads\": %llu, "
 	       "\"task_failures\": %llu, \"replayed\": %llu, "
-	       "\"code_ms\": %.3f},\n",
+	       "\"code_ms\": %.3f,\n    \"server_cpu_ms_per_activity\": "
+	       "%.3f, \"client_cpu_ms_per_activity\": %.3f},\n",
 	    opt->activities, opt->parallel ? "true" : "false", opt->wf_workers,
 	    opt->no_cache ? "false" : "true",
 	    (unsigned long long) r->activities,
@@ -255,7 +275,9 @@ workflow_json(const struct bench_options *opt, const struct bench_result *r)
 	    (unsigned long long) r->wf.advances,
 	    (unsigned long long) r->wf.history_loads,
 	    (unsigned long long) r->wf.task_failures,
-	    (unsigned long long) r->wf_replayed, (double) r->wf_code_ns / 1e6);
+	    (unsigned long long) r->wf_replayed, (double) r->wf_code_ns / 1e6,
+	    per_activity(r->srv1.cpu_s - r->srv0.cpu_s, r),
+	    per_activity(r->cli1.cpu_s - r->cli0.cpu_s, r));
 }
 
 void
