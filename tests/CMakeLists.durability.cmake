@@ -98,7 +98,7 @@ set(WF_DUR_ENV ${DUR_ENV} "WF_CRASH_WORKER=$<TARGET_FILE:wf_crash_worker>")
 foreach(run
 		"wf_crash_kill|--fault;kill"
 		"wf_power_cut|--fault;cut"
-		"wf_crash_early_ack_control|--fault;kill;--early-ack;--expect-loss;--rounds;8;--round-ms;900;--drain-ms;15000")
+		"wf_crash_early_ack_control|--fault;kill;--early-ack;--expect-loss;--rounds;8;--round-ms;900;--drain-ms;10000")
 	string(REPLACE "|" ";" parts "${run}")
 	list(POP_FRONT parts name)
 	add_test(NAME ${name} COMMAND wf_crash_harness ${parts})

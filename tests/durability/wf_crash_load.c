@@ -63,10 +63,12 @@ start_one(struct wfc_load *l, cairn_client *c, struct wfc_run *r)
 	pthread_mutex_lock(&l->mu);
 	r->run_id = id;
 	pthread_mutex_unlock(&l->mu);
+	/* A signal whose first copy took effect, unanswered, and whose run
+	 * then finished is refused (FAILED_PRECONDITION): not sent again. */
 	snprintf(payload, sizeof(payload), "go:%s", r->wfid);
 	while (retryable(rv = cairn_workflow_signal(c, id, NULL, WFC_SIGNAL,
 	                     payload, strlen(payload), NULL, NULL))
-	    && mono_ms() < until) {
+	    && rv != CAIRN_FAILED_PRECONDITION && mono_ms() < until) {
 		sleep_ms(100);
 	}
 	pthread_mutex_lock(&l->mu);
