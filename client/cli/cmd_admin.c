@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 static void
 show_task(struct cli_state *cli, const cairn_task *t)

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 /* ---- list ------------------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 #include "shellwork.h"
 
 /* ---- work --------------------------------------------------------------- */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 /* ---- list ------------------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 /*
  * wf_run_named reads the run a subcommand names: --workflow-id, or else

@@ -10,7 +10,7 @@
 
 #include "cairn_wire.h"
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 void
 fmt_time(int64_t ms, char *buf, size_t len)

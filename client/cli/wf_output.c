@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "cairn_json.h"
 
 void
 print_run(const cairn_workflow_run *r)

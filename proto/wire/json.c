@@ -1,6 +1,6 @@
 /*
- * json.c - JSON writer and base64 for the CLI; the UTF-8 rule is the
- * wire's (cairn_wire.h).
+ * json.c - JSON writer and base64 for the CLI and the server's HTTP API;
+ * the UTF-8 rule is the wire's (cairn_wire.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cairn_wire.h"
-#include "json.h"
+#include "cairn_json.h"
 
 size_t
 base64_len(size_t n)

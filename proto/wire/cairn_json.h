@@ -1,13 +1,15 @@
 /*
- * json.h - a small streaming JSON writer for the CLI's --json output, with
- * the base64 and UTF-8 helpers it needs for bytes fields.
+ * cairn_json.h - a small streaming JSON writer, with the base64 and UTF-8
+ * helpers it needs for bytes fields: the CLI's --json output and the
+ * server's HTTP API (server/ops/api.c) write the same field names and
+ * the same forms of bytes with it.
  *
  * The writer places commas and escapes strings; the caller states the
  * structure (begin/end, key, value) and must keep it well formed. Output
  * is compact, one document per json_init.
  */
-#ifndef CAIRN_CLI_JSON_H
-#define CAIRN_CLI_JSON_H
+#ifndef CAIRN_JSON_H
+#define CAIRN_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,4 +72,4 @@ size_t base64_len(size_t n);
  * holds base64_len(n) + 1 bytes; returns the length written. */
 size_t base64_encode(const uint8_t *in, size_t n, char *out);
 
-#endif /* CAIRN_CLI_JSON_H */
+#endif /* CAIRN_JSON_H */
