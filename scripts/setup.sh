@@ -24,7 +24,14 @@ packages=(
 	# tests: the virtualenv for Litestream and its S3-compatible test
 	# server, both from PyPI (tests/durability/litestream_env.sh)
 	python3-venv
+	# tests of the dashboard: a browser for playwright-core to drive
+	chromium
 )
+# ... and node with npm to install playwright-core from its lockfile
+# (tests/browser/). A machine whose node came with its own npm keeps it.
+if ! command -v npm >/dev/null; then
+	packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -87,6 +87,10 @@ serve(const struct options *o, sigset_t *sigs)
 	struct http_config hc = {
 		.addr = o->http,
 		.version = CAIRN_VERSION,
+		.ui = strcmp(o->ui, "off") == 0       ? HTTP_UI_OFF
+		    : strcmp(o->ui, "read-only") == 0 ? HTTP_UI_READ_ONLY
+		                                      : HTTP_UI_ON,
+		.max_payload = (size_t) o->max_payload,
 	};
 	char bdir[4096], haddr[64];
 	struct auth *auth = NULL;
@@ -99,6 +103,7 @@ serve(const struct options *o, sigset_t *sigs)
 		return (1);
 	}
 	rc.auth = auth;
+	hc.auth = auth;
 	if (store_open(o->store, &so, &store, err, sizeof(err)) != CAIRN_OK) {
 		log_error("cannot open store %s: %s", o->store, err);
 		auth_free(auth);

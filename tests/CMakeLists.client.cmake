@@ -4,11 +4,10 @@ if(NOT TARGET PkgConfig::CMOCKA)
 	pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 endif()
 
-# Unit tests that need no server. The CLI's JSON writer is compiled in, as
-# it is a unit of its own.
+# Unit tests that need no server, the JSON writer of the wire library
+# (cairn_wire) among them.
 add_executable(client_test
-	${CMAKE_CURRENT_SOURCE_DIR}/client_test.c
-	${PROJECT_SOURCE_DIR}/client/cli/json.c)
+	${CMAKE_CURRENT_SOURCE_DIR}/client_test.c)
 # The fake server in it speaks the envelope, so it sees the generated
 # protobuf code (inside libcairn.a) and nng.
 target_include_directories(client_test PRIVATE

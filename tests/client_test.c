@@ -25,7 +25,7 @@
 #include "cairn.h"
 #include "cairn.pb-c.h"
 #include "cairn_wire.h"
-#include "json.h"
+#include "cairn_json.h"
 
 static int64_t
 mono_ms(void)

@@ -4,6 +4,7 @@
  * batch what it changed that parked ops may wait for.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -226,4 +227,38 @@ engine_apply_history(struct engine_batch *b, struct engine_op *op, int64_t now)
 	op->status = store_history(
 	    b->store, op->in.id, &op->out.history.ev, &op->out.history.n);
 	store_failed(b->store, op);
+}
+
+void
+engine_apply_find_key(
+    struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	size_t n = op->in.find_key.n, found = 0;
+	struct task **tasks = calloc(n > 0 ? n : 1, sizeof(*tasks));
+	uint64_t id;
+
+	(void) now;
+	if (tasks == NULL) {
+		op->status = CAIRN_RESOURCE_EXHAUSTED;
+		snprintf(op->msg, sizeof(op->msg), "out of memory");
+		return;
+	}
+	op->status = CAIRN_OK;
+	for (size_t i = 0; i < n && op->status == CAIRN_OK; i++) {
+		op->status = store_find_key(b->store,
+		    op->in.find_key.queues[i], op->in.find_key.key, &id);
+		if (op->status == CAIRN_OK) {
+			op->status = store_get(b->store, id, &tasks[found]);
+			found += op->status == CAIRN_OK;
+		} else if (op->status == CAIRN_NOT_FOUND) {
+			op->status = CAIRN_OK;
+		}
+	}
+	store_failed(b->store, op);
+	if (op->status != CAIRN_OK) {
+		task_array_free(tasks, found);
+		return;
+	}
+	op->out.tasks.tasks = tasks;
+	op->out.tasks.n = found;
 }

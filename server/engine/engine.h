@@ -47,6 +47,7 @@ enum engine_op_kind {
 	OP_WF_HISTORY,
 	OP_WF_AWAIT,
 	OP_WF_STATS,
+	OP_FIND_KEY,   /* the dashboard's search (ops/api.c) */
 	OP_KIND_COUNT_ /* a new kind: its class in engine/op.c */
 };
 
@@ -139,6 +140,13 @@ struct engine_op {
 			uint32_t limit;
 			uint64_t after_id;
 		} wf_list;
+		/* The tasks that hold an idempotency key, one seek per queue
+		 * named (out.tasks, in the order of the queues). */
+		struct {
+			const char *const *queues;
+			size_t n;
+			const char *key;
+		} find_key;
 	} in;
 
 	int status;           /* cairn_status, set before done */
@@ -149,7 +157,8 @@ struct engine_op {
 			bool *created; /* n, supplied by the submitter */
 		} enqueue;
 		struct {
-			struct task **tasks; /* lease, list, complete next */
+			struct task **tasks; /* lease, list, complete next,
+			                        find_key */
 			size_t n;
 			uint64_t next_after_id;
 		} tasks;

@@ -139,6 +139,8 @@ void engine_apply_stats(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_history(
     struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_find_key(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_complete_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_heartbeat_batch(

@@ -333,6 +333,10 @@ static const struct engine_op_class classes[] = {
 	    .apply = engine_apply_wf_stats,
 	    .clear = clear_wf_stats,
 	},
+	[OP_FIND_KEY] = {
+	    .apply = engine_apply_find_key,
+	    .clear = clear_tasks,
+	},
 };
 
 _Static_assert(sizeof(classes) / sizeof(classes[0]) == OP_KIND_COUNT_,

@@ -11,6 +11,7 @@
 #include "lifecycle/lifecycle.h"
 #include "lifecycle/util.h"
 #include "lifecycle/workflow.h"
+#include "ops/activity.h"
 #include "ops/metrics.h"
 
 /* record appends one event to the row's history. */
@@ -69,6 +70,7 @@ end_attempt(struct store *s, struct task_row *row, bool retryable,
 		finish(row, CAIRN_CANCELED, now);
 		return (record(s, row, now, "canceled", NULL));
 	}
+	activity_note(row->t.queue, now, false);
 	if (!retryable || row->t.attempt >= row->t.max_attempts) {
 		finish(row, CAIRN_FAILED, now);
 		return (record(s, row, now, "failed",
@@ -273,7 +275,9 @@ lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
 	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK
 	    || (rv = save(s, &row, now)) != CAIRN_OK) {
 		rv = lc_fault(s, rv, msg);
+		goto out;
 	}
+	activity_note(row.t.queue, now, true);
 out:
 	task_row_clear(&row);
 	return (rv);

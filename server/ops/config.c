@@ -360,4 +360,8 @@ config_log_start(
 		log_info(
 		    "HTTP on http://%s (/metrics, /healthz, /readyz)", http);
 	}
+	if (http != NULL && strcmp(o->ui, "off") != 0) {
+		log_info("dashboard on http://%s/ui/%s", http,
+		    strcmp(o->ui, "read-only") == 0 ? " (read-only)" : "");
+	}
 }

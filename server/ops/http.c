@@ -1,18 +1,18 @@
 /*
- * ops/http.c - /metrics, /healthz and /readyz on nng's HTTP server.
+ * ops/http.c - /metrics, /healthz and /readyz on nng's HTTP server, and
+ * the dashboard's routes (ops/api.c).
  *
  * /healthz is answered in nng's callback: that the process answers is the
  * whole check. /metrics and /readyz need the store, which only the engine
  * thread may touch, so they become engine ops. Their handlers hand the
- * request to a thread of ours, which submits the op and waits for it with
- * a time limit: nng's own threads, which also run the rpc server, never
- * wait for the store. Tasks by queue and state are read at most once per
- * stats_ttl_ms, so that scrapes cannot load the store.
+ * request to a thread of ours (ops/httpq.h), which submits the op and
+ * waits for it with a time limit (ops/probe.h): nng's own threads, which
+ * also run the rpc server, never wait for the store. Tasks by queue and
+ * state are read at most once per stats_ttl_ms (ops/stats_cache.h), so
+ * that scrapes cannot load the store. The dashboard has a thread of its
+ * own, so that using it never delays /readyz.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,193 +21,50 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "ops/api.h"
 #include "ops/http.h"
+#include "ops/httpq.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/probe.h"
+#include "ops/stats_cache.h"
 
 enum job_kind { JOB_METRICS, JOB_READY };
-
-struct job {
-	enum job_kind kind;
-	nng_aio *aio; /* nng's, finished by us */
-	struct job *next;
-};
 
 struct http_server {
 	struct http_config cfg;
 	nng_http_server *srv;
 	char bound[64];
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *head, *tail; /* under mu */
-	atomic_bool stopping;
+	struct http_queue *q;
+	struct stats_cache *cache;
+	struct api *api;   /* NULL: --ui off */
 	double start_time; /* seconds since the epoch */
 
-	/* Our thread only: the last read of tasks by queue. */
+	/* Our thread only: the last read of tasks by queue, borrowed from
+	 * snap ... */
+	const struct stats_snap *snap;
 	struct queue_stats *st;
 	size_t nst;
 	bool st_ok;
-	uint64_t st_at; /* metrics_clock; 0: never */
 	/* ... and of runs by type and state (none: a store without). */
 	struct wf_type_stats *wst;
 	size_t nwst;
 };
 
-/* An engine op that we may stop waiting for: the engine still owns it
- * until done, which then frees it. */
-struct probe {
-	struct engine_op op;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	enum { PROBE_WAITING, PROBE_DONE, PROBE_ABANDONED } state;
-};
-
-static void
-probe_free(struct probe *p)
-{
-	engine_op_clear(&p->op);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p);
-}
-
-static void
-probe_done(struct engine_op *op)
-{
-	struct probe *p = op->arg;
-
-	pthread_mutex_lock(&p->mu);
-	if (p->state == PROBE_ABANDONED) {
-		pthread_mutex_unlock(&p->mu);
-		probe_free(p);
-		return;
-	}
-	p->state = PROBE_DONE;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/* probe_run submits p->op and waits for it up to timeout_ms. Returns p,
- * answered, for the caller to free; NULL when the engine did not answer
- * in time or refused it (p is then no longer the caller's). */
-static struct probe *
-probe_run(struct http_server *h, struct probe *p)
-{
-	struct timespec until;
-	int64_t ms = h->cfg.probe_timeout_ms;
-	bool done;
-
-	p->op.done = probe_done;
-	p->op.arg = p;
-	if (engine_submit(h->cfg.engine, &p->op) != CAIRN_OK) {
-		probe_free(p);
-		return (NULL);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&p->mu);
-	while (p->state == PROBE_WAITING
-	    && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT) { }
-	done = p->state == PROBE_DONE;
-	if (!done) {
-		p->state = PROBE_ABANDONED; /* probe_done frees it */
-	}
-	pthread_mutex_unlock(&p->mu);
-	return (done ? p : NULL);
-}
-
-static struct probe *
-probe_new(enum engine_op_kind kind)
-{
-	struct probe *p = calloc(1, sizeof(*p));
-	pthread_condattr_t ca;
-
-	if (p == NULL) {
-		return (NULL);
-	}
-	p->op.kind = kind;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	return (p);
-}
-
-static void
-respond(nng_aio *aio, uint16_t status, const char *type, const char *body,
-    size_t len)
-{
-	nng_http_res *res;
-	int rv;
-
-	if ((rv = nng_http_res_alloc(&res)) != 0) {
-		nng_aio_finish(aio, rv);
-		return;
-	}
-	if ((rv = nng_http_res_set_status(res, status)) != 0
-	    || (rv = nng_http_res_set_header(res, "Content-Type", type)) != 0
-	    || (rv = nng_http_res_copy_data(res, body, len)) != 0) {
-		nng_http_res_free(res);
-		nng_aio_finish(aio, rv);
-		return;
-	}
-	nng_aio_set_output(aio, 0, res);
-	nng_aio_finish(aio, 0);
-}
-
-static void
-respond_text(nng_aio *aio, uint16_t status, const char *text)
-{
-	respond(aio, status, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-/* refresh_stats reads tasks by queue and state, unless the last read is
- * recent enough. */
+/* refresh_stats takes the counts of the cache, which reads them unless
+ * the last read is recent enough. */
 static void
 refresh_stats(struct http_server *h)
 {
-	uint64_t now = metrics_clock();
-	struct probe *p;
+	const struct stats_snap *snap = stats_cache_get(h->cache);
 
-	if (h->st_at != 0
-	    && now - h->st_at < (uint64_t) h->cfg.stats_ttl_ms * 1000000u) {
-		return;
-	}
-	h->st_at = now;
-	if ((p = probe_new(OP_STATS)) == NULL
-	    || (p = probe_run(h, p)) == NULL) {
-		h->st_ok = false;
-		return;
-	}
-	h->st_ok = p->op.status == CAIRN_OK;
-	if (h->st_ok) {
-		queue_stats_free(h->st, h->nst);
-		h->st = p->op.out.stats.st;
-		h->nst = p->op.out.stats.n;
-		p->op.out.stats.st = NULL;
-		p->op.out.stats.n = 0;
-	}
-	probe_free(p);
-	if ((p = probe_new(OP_WF_STATS)) == NULL
-	    || (p = probe_run(h, p)) == NULL) {
-		return;
-	}
-	if (p->op.status == CAIRN_OK) {
-		wf_type_stats_free(h->wst, h->nwst);
-		h->wst = p->op.out.wf_stats.st;
-		h->nwst = p->op.out.wf_stats.n;
-		p->op.out.wf_stats.st = NULL;
-		p->op.out.wf_stats.n = 0;
-	}
-	probe_free(p);
+	stats_snap_release(h->cache, h->snap);
+	h->snap = snap;
+	h->st = snap->st;
+	h->nst = snap->nst;
+	h->st_ok = snap->ok;
+	h->wst = snap->wst;
+	h->nwst = snap->nwst;
 }
 
 static void
@@ -333,11 +190,12 @@ serve_metrics(struct http_server *h, nng_aio *aio)
 	render_tasks(h, &b);
 	render_runs(h, &b);
 	if (b.failed) {
-		respond_text(aio, NNG_HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		http_reply_text(aio, NNG_HTTP_STATUS_INTERNAL_SERVER_ERROR,
 		    "out of memory\n");
 	} else {
-		respond(aio, NNG_HTTP_STATUS_OK,
-		    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+		http_reply(aio, NNG_HTTP_STATUS_OK,
+		    "text/plain; version=0.0.4; charset=utf-8", b.data, b.len,
+		    NULL);
 	}
 	free(b.data);
 }
@@ -354,52 +212,31 @@ serve_ready(struct http_server *h, nng_aio *aio)
 	if (p != NULL) {
 		p->op.in.id = 0;
 	}
-	if (p == NULL || (p = probe_run(h, p)) == NULL) {
-		respond_text(aio, NNG_HTTP_STATUS_SERVICE_UNAVAILABLE,
+	if (p == NULL
+	    || (p = probe_run(h->cfg.engine, p, h->cfg.probe_timeout_ms))
+	        == NULL) {
+		http_reply_text(aio, NNG_HTTP_STATUS_SERVICE_UNAVAILABLE,
 		    "not ready: the store did not answer in time\n");
 		return;
 	}
 	if (p->op.status == CAIRN_OK || p->op.status == CAIRN_NOT_FOUND) {
-		respond_text(aio, NNG_HTTP_STATUS_OK, "ready\n");
+		http_reply_text(aio, NNG_HTTP_STATUS_OK, "ready\n");
 	} else {
 		snprintf(text, sizeof(text), "not ready: %s\n", p->op.msg);
-		respond_text(aio, NNG_HTTP_STATUS_SERVICE_UNAVAILABLE, text);
+		http_reply_text(
+		    aio, NNG_HTTP_STATUS_SERVICE_UNAVAILABLE, text);
 	}
 	probe_free(p);
 }
 
-static void *
-http_main(void *arg)
+static void
+serve(void *arg, nng_aio *aio, int kind)
 {
-	struct http_server *h = arg;
-
-	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		while (h->head == NULL && !atomic_load(&h->stopping)) {
-			pthread_cond_wait(&h->cv, &h->mu);
-		}
-		struct job *j = h->head;
-		if (j == NULL) {
-			break; /* stopping, nothing left */
-		}
-		h->head = j->next;
-		if (h->head == NULL) {
-			h->tail = NULL;
-		}
-		pthread_mutex_unlock(&h->mu);
-		if (atomic_load(&h->stopping)) {
-			respond_text(j->aio,
-			    NNG_HTTP_STATUS_SERVICE_UNAVAILABLE, "stopping\n");
-		} else if (j->kind == JOB_METRICS) {
-			serve_metrics(h, j->aio);
-		} else {
-			serve_ready(h, j->aio);
-		}
-		free(j);
-		pthread_mutex_lock(&h->mu);
+	if (kind == JOB_METRICS) {
+		serve_metrics(arg, aio);
+	} else {
+		serve_ready(arg, aio);
 	}
-	pthread_mutex_unlock(&h->mu);
-	return (NULL);
 }
 
 /* enqueue hands a request to our thread. */
@@ -408,30 +245,8 @@ enqueue(nng_aio *aio, enum job_kind kind)
 {
 	nng_http_handler *hd = nng_aio_get_input(aio, 1);
 	struct http_server *h = nng_http_handler_get_data(hd);
-	struct job *j = calloc(1, sizeof(*j));
 
-	if (j == NULL) {
-		nng_aio_finish(aio, NNG_ENOMEM);
-		return;
-	}
-	j->kind = kind;
-	j->aio = aio;
-	pthread_mutex_lock(&h->mu);
-	if (atomic_load(&h->stopping)) {
-		pthread_mutex_unlock(&h->mu);
-		free(j);
-		respond_text(
-		    aio, NNG_HTTP_STATUS_SERVICE_UNAVAILABLE, "stopping\n");
-		return;
-	}
-	if (h->tail != NULL) {
-		h->tail->next = j;
-	} else {
-		h->head = j;
-	}
-	h->tail = j;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
+	http_queue_put(h->q, aio, kind);
 }
 
 static void
@@ -449,7 +264,7 @@ on_ready(nng_aio *aio)
 static void
 on_health(nng_aio *aio)
 {
-	respond_text(aio, NNG_HTTP_STATUS_OK, "ok\n");
+	http_reply_text(aio, NNG_HTTP_STATUS_OK, "ok\n");
 }
 
 static int
@@ -498,6 +313,9 @@ listen_http(struct http_server *h, char *err, size_t errlen)
 	     i++) {
 		rv = add_handler(h, routes[i].path, routes[i].cb);
 	}
+	if (rv == 0 && h->api != NULL) {
+		rv = api_add_handlers(h->api, h->srv);
+	}
 	if (rv == 0) {
 		rv = nng_http_server_start(h->srv);
 	}
@@ -516,6 +334,18 @@ listen_http(struct http_server *h, char *err, size_t errlen)
 		snprintf(h->bound, sizeof(h->bound), "%s", h->cfg.addr);
 	}
 	return (CAIRN_OK);
+}
+
+/* is_loopback says whether addr ("HOST:PORT", maybe with http://) names
+ * a loopback host. */
+static bool
+is_loopback(const char *addr)
+{
+	if (strncmp(addr, "http://", 7) == 0) {
+		addr += 7;
+	}
+	return (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0
+	    || strncmp(addr, "localhost:", 10) == 0);
 }
 
 int
@@ -539,17 +369,33 @@ http_start(struct http_server **out, const struct http_config *cfg, char *err,
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->start_time = (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	if (pthread_create(&h->thread, NULL, http_main, h) != 0) {
-		snprintf(err, errlen, "cannot start the HTTP thread");
+	h->cache = stats_cache_new(
+	    cfg->engine, h->cfg.stats_ttl_ms, h->cfg.probe_timeout_ms);
+	struct api_config ac = {
+		.engine = cfg->engine,
+		.cache = h->cache,
+		.auth = cfg->auth,
+		.read_only = cfg->ui == HTTP_UI_READ_ONLY,
+		.probe_timeout_ms = h->cfg.probe_timeout_ms,
+		.max_payload = cfg->max_payload,
+		.version = cfg->version,
+		.store = cfg->store,
+	};
+	if (h->cache == NULL || http_queue_start(&h->q, serve, h) != 0
+	    || (cfg->ui != HTTP_UI_OFF && api_start(&h->api, &ac) != 0)) {
+		snprintf(err, errlen, "cannot start the HTTP threads");
 		http_stop(h);
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
-	h->thread_started = true;
 	if ((rv = listen_http(h, err, errlen)) != CAIRN_OK) {
 		http_stop(h);
 		return (rv);
+	}
+	if (h->api != NULL && cfg->auth == NULL && !is_loopback(h->bound)) {
+		log_warn("--http %s is not a loopback address and there is no "
+		         "--token-file: anyone who reaches it can use the "
+		         "dashboard, retry and cancel tasks",
+		    h->bound);
 	}
 	*out = h;
 	return (CAIRN_OK);
@@ -567,22 +413,18 @@ http_stop(struct http_server *h)
 	if (h == NULL) {
 		return;
 	}
-	/* Our thread answers what is queued before nng frees the
-	 * connections those requests came on. */
-	pthread_mutex_lock(&h->mu);
-	atomic_store(&h->stopping, true);
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	if (h->thread_started) {
-		pthread_join(h->thread, NULL);
-	}
+	/* Our threads answer what is queued before nng frees the
+	 * connections those requests came on; what comes later is answered
+	 * 503 until nng calls no handler any more. */
+	http_queue_stop(h->q);
+	api_stop(h->api);
 	if (h->srv != NULL) {
 		nng_http_server_stop(h->srv);
 		nng_http_server_release(h->srv);
 	}
-	queue_stats_free(h->st, h->nst);
-	wf_type_stats_free(h->wst, h->nwst);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
+	http_queue_free(h->q);
+	api_free(h->api);
+	stats_snap_release(h->cache, h->snap);
+	stats_cache_free(h->cache);
 	free(h);
 }

@@ -1,7 +1,8 @@
 /*
  * ops/http.h - the operator's HTTP endpoint (nng's HTTP server): /metrics in
- * the Prometheus text format, /healthz (the process serves) and /readyz
- * (the store answers through the engine).
+ * the Prometheus text format, /healthz (the process serves), /readyz (the
+ * store answers through the engine), and the dashboard: its page under
+ * /ui/ and its JSON API under /api/ (ops/api.h, docs/DASHBOARD.md).
  */
 #ifndef CAIRN_HTTP_H
 #define CAIRN_HTTP_H
@@ -10,6 +11,10 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "ops/auth.h"
+
+/* --ui: the dashboard with its actions, without them, or not served. */
+enum http_ui { HTTP_UI_ON = 0, HTTP_UI_READ_ONLY, HTTP_UI_OFF };
 
 struct http_config {
 	const char *addr; /* HOST:PORT, or http://HOST:PORT */
@@ -20,6 +25,10 @@ struct http_config {
 	                             often; 0: 1 s */
 	int64_t probe_timeout_ms; /* an engine that has not answered by then
 	                             is not ready; 0: 2 s */
+	enum http_ui ui;
+	const struct auth *auth; /* --token-file's tokens, which the
+	                            dashboard asks for; NULL: none */
+	size_t max_payload;      /* of a signal sent from the dashboard */
 };
 
 struct http_server;

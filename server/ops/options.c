@@ -75,8 +75,11 @@ static const struct opt table[] = {
 	{ "log-format", OPT_STR, OFF(log_format), "text", "FORMAT",
 	    "text (default) or json" },
 	{ "http", OPT_STR, OFF(http), NULL, "HOST:PORT",
-	    "serve /metrics, /healthz and /readyz over HTTP\n"
-	    "(e.g. 127.0.0.1:7421; default off)" },
+	    "serve /metrics, /healthz, /readyz and the dashboard\n"
+	    "(/ui/) over HTTP (e.g. 127.0.0.1:7421; default off)" },
+	{ "ui", OPT_STR, OFF(ui), "on", "MODE",
+	    "the dashboard of --http: on (default), read-only (no\n"
+	    "retry, cancel or signal) or off" },
 	{ "backup-dir", OPT_STR, OFF(backup_dir), NULL, "DIR",
 	    "where 'cairn backup NAME' writes (default: the\n"
 	    "directory of the SQLite database)" },
@@ -293,6 +296,12 @@ options_parse(
 		}
 	}
 	apply_defaults(o);
+	if (strcmp(o->ui, "on") != 0 && strcmp(o->ui, "read-only") != 0
+	    && strcmp(o->ui, "off") != 0) {
+		snprintf(err, errlen, "--ui: '%s' is not on, read-only or off",
+		    o->ui);
+		return (-1);
+	}
 	if (strcmp(o->durability, "full") != 0
 	    && strcmp(o->durability, "normal-unsafe") != 0) {
 		snprintf(err, errlen,

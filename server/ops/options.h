@@ -40,6 +40,7 @@ struct options {
 	const char *log_level;
 	const char *log_format;
 	const char *http;       /* HOST:PORT of /metrics etc.; NULL: off */
+	const char *ui;         /* the dashboard: on, read-only or off */
 	const char *config;     /* the config file read (config.c) */
 	const char *backup_dir; /* where Backup writes; NULL: the store's */
 	bool check_config;      /* validate, print, exit */

@@ -76,7 +76,7 @@ backend_fault(const struct store_backend *b)
 	    || o->save == NULL || o->add_event == NULL || o->pick_due == NULL
 	    || o->pick_expired == NULL || o->next_wakeup == NULL
 	    || o->get == NULL || o->list == NULL || o->stats == NULL
-	    || o->history == NULL || o->prune == NULL) {
+	    || o->history == NULL || o->find_key == NULL || o->prune == NULL) {
 		return ("store_ops lacks a required member");
 	}
 	if ((o->request_get == NULL) != (o->request_put == NULL)

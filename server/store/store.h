@@ -157,6 +157,11 @@ struct store_ops {
 	 * (task_events_free); NOT_FOUND when the task does not exist. */
 	int (*history)(
 	    struct store *s, uint64_t id, struct task_event **out, size_t *n);
+	/* find_key sets *id to the task of queue that holds the idempotency
+	 * key, or answers NOT_FOUND: one seek in the unique index of
+	 * (queue, key), the one insert relies on. */
+	int (*find_key)(
+	    struct store *s, const char *queue, const char *key, uint64_t *id);
 	/* prune deletes up to limit terminal tasks finished before `before`,
 	 * with their events, and sets *n to how many. */
 	int (*prune)(
@@ -412,6 +417,12 @@ static inline int
 store_history(struct store *s, uint64_t id, struct task_event **out, size_t *n)
 {
 	return (s->ops->history(s, id, out, n));
+}
+static inline int
+store_find_key(
+    struct store *s, const char *queue, const char *key, uint64_t *id)
+{
+	return (s->ops->find_key(s, queue, key, id));
 }
 static inline int
 store_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)

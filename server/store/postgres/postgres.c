@@ -432,6 +432,7 @@ static const struct store_ops pg_ops = {
 	.list = pg_list,
 	.stats = pg_stats,
 	.history = pg_history,
+	.find_key = pg_find_key,
 	.prune = pg_prune,
 	.request_get = pg_request_get,
 	.request_put = pg_request_put,

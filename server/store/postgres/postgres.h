@@ -367,6 +367,8 @@ int pg_stats(struct store *s, const char *queue, int64_t now,
     struct queue_stats **out, size_t *n);
 int pg_history(
     struct store *s, uint64_t id, struct task_event **out, size_t *n);
+int pg_find_key(
+    struct store *s, const char *queue, const char *key, uint64_t *id);
 int pg_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
 int pg_request_get(struct store *s, const char *key, bool *found,
     uint8_t **result, size_t *len);

@@ -229,3 +229,25 @@ pg_wakeup_of(const PGresult *r)
 	}
 	return (at);
 }
+
+int
+pg_find_key(struct store *s, const char *queue, const char *key, uint64_t *id)
+{
+	struct pg_params p = { 0 };
+	PGresult *r;
+	int rv = CAIRN_OK;
+
+	pg_p_text(&p, queue);
+	pg_p_text(&p, key);
+	if ((r = pg_run(Q(s), PG_FIND_KEY, &p, "find_key", &rv)) == NULL) {
+		return (rv);
+	}
+	if (PQntuples(r) == 1) {
+		*id = (uint64_t) pg_i64(r, 0, 0, 0);
+	} else {
+		rv = store_seterr(s, CAIRN_NOT_FOUND,
+		    "no task of queue %s has that idempotency key", queue);
+	}
+	PQclear(r);
+	return (rv);
+}

@@ -229,3 +229,23 @@ sq_next_wakeup(struct store *s, int64_t now, int64_t *at)
 	*at = wf < *at ? wf : *at;
 	return (CAIRN_OK);
 }
+
+int
+sq_find_key(struct store *s, const char *queue, const char *key, uint64_t *id)
+{
+	sqlite3_stmt *st = sq_stmt(Q(s), SQ_FIND_KEY);
+	int rc;
+
+	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = (uint64_t) sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		return (store_seterr(s, CAIRN_NOT_FOUND,
+		    "no task of queue %s has that idempotency key", queue));
+	}
+	return (rc == SQLITE_ROW ? CAIRN_OK : sq_fail(Q(s), rc, "find_key"));
+}

@@ -342,6 +342,7 @@ static const struct store_ops sq_ops = {
 	.list = sq_list,
 	.stats = sq_stats,
 	.history = sq_history,
+	.find_key = sq_find_key,
 	.prune = sq_prune,
 	.request_get = sq_request_get,
 	.request_put = sq_request_put,

@@ -159,6 +159,8 @@ int sq_stats(struct store *s, const char *queue, int64_t now,
     struct queue_stats **out, size_t *n);
 int sq_history(
     struct store *s, uint64_t id, struct task_event **out, size_t *n);
+int sq_find_key(
+    struct store *s, const char *queue, const char *key, uint64_t *id);
 int sq_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
 /* sq_wal_hook checkpoints like SQLite's own hook, but reports a failed
  * checkpoint (store/sqlite/wal.c); arg is the store_sqlite. */

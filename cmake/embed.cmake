@@ -1,0 +1,37 @@
+# Turns the dashboard's files into a C source of byte arrays, so that
+# cairnd serves them from its own binary: no files to install, nothing
+# fetched at run time. Run at build time by server/CMakeLists.txt:
+#   cmake -DOUT=file.c -DDIR=dir -DFILES=a.html,b.js -P embed.cmake
+set(body "/* Generated from ${DIR} by cmake/embed.cmake: do not edit. */\n")
+string(APPEND body "#include \"ops/ui.h\"\n\n")
+string(REPLACE "," ";" FILES "${FILES}")
+set(table "")
+set(i 0)
+foreach(f IN LISTS FILES)
+	file(READ "${DIR}/${f}" hex HEX)
+	string(LENGTH "${hex}" hexlen)
+	math(EXPR len "${hexlen} / 2")
+	string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+	string(REGEX REPLACE "((0x..,){16})" "\\1\n" bytes "${bytes}")
+	if(f MATCHES "\\.html$")
+		set(type "text/html; charset=utf-8")
+	elseif(f MATCHES "\\.css$")
+		set(type "text/css; charset=utf-8")
+	elseif(f MATCHES "\\.js$")
+		set(type "text/javascript; charset=utf-8")
+	elseif(f MATCHES "\\.svg$")
+		set(type "image/svg+xml")
+	else()
+		message(FATAL_ERROR "embed.cmake: no content type for ${f}")
+	endif()
+	string(APPEND body "static const unsigned char asset${i}[] = {\n${bytes}\n0};\n")
+	string(APPEND table "\t{ \"${f}\", \"${type}\", asset${i}, ${len} },\n")
+	math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct ui_asset ui_assets[] = {\n${table}};\n")
+string(APPEND body "const size_t ui_nassets = ${i};\n")
+file(WRITE "${OUT}.tmp" "${body}")
+# Only a changed source rebuilds the server.
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different
+	"${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")
