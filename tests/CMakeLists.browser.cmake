@@ -3,6 +3,12 @@
 # lockfile with `npm ci` by the test itself. Included from
 # tests/CMakeLists.txt; it runs in every build, the sanitizers' included,
 # against that build's cairnd.
+# The parts that need no server: activity rings, sessions, checks.
+add_executable(dashboard_test dashboard_test.c)
+target_link_libraries(dashboard_test PRIVATE cairn_server PkgConfig::CMOCKA)
+target_compile_options(dashboard_test PRIVATE ${CAIRN_WARNINGS})
+add_test(NAME dashboard_test COMMAND dashboard_test)
+
 find_program(CAIRN_NODE node)
 find_program(CAIRN_NPM npm)
 if(NOT CAIRN_NODE OR NOT CAIRN_NPM)

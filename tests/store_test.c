@@ -101,6 +101,20 @@ idempotency_key_dedups_per_queue(void **state)
 	assert_true(created);
 	assert_int_not_equal(c, a);
 
+	/* find_key (the dashboard's search): the task of each queue. */
+	uint64_t id = 0;
+	fx_begin(f);
+	assert_int_equal(store_find_key(f->s, "q", "order-7", &id), CAIRN_OK);
+	assert_int_equal(id, a);
+	assert_int_equal(
+	    store_find_key(f->s, "other", "order-7", &id), CAIRN_OK);
+	assert_int_equal(id, c);
+	assert_int_equal(store_find_key(f->s, "q", "order-8", &id),
+	    CAIRN_NOT_FOUND);
+	assert_int_equal(store_find_key(f->s, "none", "order-7", &id),
+	    CAIRN_NOT_FOUND);
+	fx_commit(f);
+
 	/* The same key twice in one batch: one task. */
 	struct task_spec two[2] = { fx_spec("z", "x"), fx_spec("z", "y") };
 	uint64_t ids[2];

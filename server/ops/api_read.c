@@ -103,13 +103,39 @@ queue_param(struct api_req *r, char *q, bool required)
 	return (true);
 }
 
+/* list_state runs one page of queue's tasks in state after after. */
+static struct probe *
+list_state(struct api_req *r, const char *queue, cairn_state st,
+    uint64_t after, uint32_t limit)
+{
+	struct probe *p = api_probe(r, OP_LIST);
+
+	if (p == NULL) {
+		return (NULL);
+	}
+	if ((p->op.in.list.queue = api_keep(r, p, queue)) == NULL) {
+		probe_free(p);
+		return (NULL);
+	}
+	p->op.in.list.state = st;
+	p->op.in.list.limit = limit;
+	p->op.in.list.after_id = after;
+	return (api_run(r, p));
+}
+
 void
 api_get_tasks(struct api_req *r)
 {
+	static const cairn_state states[] = { CAIRN_PENDING, CAIRN_ACTIVE,
+		CAIRN_SUCCEEDED, CAIRN_FAILED, CAIRN_CANCELED };
+	enum { NS = sizeof(states) / sizeof(states[0]) };
 	char queue[TASK_QUEUE_MAX + 1], state[16];
 	cairn_state st = CAIRN_STATE_ANY;
 	uint64_t after, limit;
-	struct probe *p;
+	struct probe *p[NS] = { 0 };
+	size_t at[NS] = { 0 }, np, shown = 0;
+	uint64_t last = 0;
+	bool more = false;
 	int rv;
 
 	if (!queue_param(r, queue, true)
@@ -124,30 +150,56 @@ api_get_tasks(struct api_req *r)
 		    "any");
 		return;
 	}
-	if ((p = api_probe(r, OP_LIST)) == NULL) {
-		return;
-	}
-	if ((p->op.in.list.queue = api_keep(r, p, queue)) == NULL) {
-		probe_free(p);
-		return;
-	}
-	p->op.in.list.state = st;
-	p->op.in.list.limit = limit > 0 ? (uint32_t) limit : PAGE_DEFAULT;
-	p->op.in.list.after_id = after;
-	if ((p = api_run(r, p)) == NULL) {
-		return;
+	limit = limit > 0 ? limit : PAGE_DEFAULT;
+	/* A page of one state is a range of the index (queue, state, id).
+	 * A page of any state merges one such page per state by id: the
+	 * store's list of any state sorts the whole queue by id. */
+	np = st == CAIRN_STATE_ANY ? NS : 1;
+	for (size_t k = 0; k < np; k++) {
+		p[k] = list_state(r, queue, np == 1 ? st : states[k], after,
+		    (uint32_t) limit);
+		if (p[k] == NULL) {
+			goto out;
+		}
 	}
 	json_begin_object(&r->j);
 	json_key(&r->j, "tasks");
 	json_begin_array(&r->j);
-	for (size_t i = 0; i < p->op.out.tasks.n; i++) {
-		api_json_task_brief(&r->j, p->op.out.tasks.tasks[i]);
+	for (;;) {
+		size_t best = NS;
+		for (size_t k = 0; k < np; k++) {
+			if (at[k] < p[k]->op.out.tasks.n
+			    && (best == NS
+			        || p[k]->op.out.tasks.tasks[at[k]]->id
+			            < p[best]
+			                  ->op.out.tasks.tasks[at[best]]
+			                  ->id)) {
+				best = k;
+			}
+		}
+		if (best == NS) {
+			break;
+		}
+		if (shown == limit) {
+			more = true;
+			break;
+		}
+		const struct task *t = p[best]->op.out.tasks.tasks[at[best]++];
+		api_json_task_brief(&r->j, t);
+		last = t->id;
+		shown++;
+	}
+	for (size_t k = 0; k < np; k++) {
+		more = more || p[k]->op.out.tasks.next_after_id != 0;
 	}
 	json_end_array(&r->j);
-	json_kv_uint(&r->j, "next_after", p->op.out.tasks.next_after_id);
+	json_kv_uint(&r->j, "next_after", more ? last : 0);
 	json_end_object(&r->j);
-	probe_free(p);
 	api_send(r);
+out:
+	for (size_t k = 0; k < np; k++) {
+		probe_free(p[k]);
+	}
 }
 
 /* id_param reads the required task or run id "name". */
