@@ -100,11 +100,11 @@ cookies_and_bearer(void **state)
 	char buf[64];
 
 	(void) state;
-	assert_true(web_cookie("a=1; cairn_session=abc; b=2", "cairn_session",
-	    buf, sizeof(buf)));
+	assert_true(web_cookie(
+	    "a=1; cairn_session=abc; b=2", "cairn_session", buf, sizeof(buf)));
 	assert_string_equal(buf, "abc");
-	assert_false(web_cookie("xcairn_session=abc", "cairn_session", buf,
-	    sizeof(buf)));
+	assert_false(web_cookie(
+	    "xcairn_session=abc", "cairn_session", buf, sizeof(buf)));
 	assert_false(web_cookie(NULL, "cairn_session", buf, sizeof(buf)));
 	assert_false(web_cookie("cairn_session=0123456789", "cairn_session",
 	    buf, 4)); /* does not fit */
@@ -127,13 +127,12 @@ hosts_and_cross_site_requests(void **state)
 	assert_false(web_host_is_address(NULL));
 
 	assert_null(web_csrf_check("127.0.0.1:7421", NULL, NULL, "1"));
-	assert_null(web_csrf_check("127.0.0.1:7421", "http://127.0.0.1:7421",
-	    "same-origin", "1"));
+	assert_null(web_csrf_check(
+	    "127.0.0.1:7421", "http://127.0.0.1:7421", "same-origin", "1"));
 	assert_non_null(web_csrf_check("127.0.0.1:7421", NULL, NULL, NULL));
 	assert_non_null(web_csrf_check(
 	    "127.0.0.1:7421", "http://evil.example", NULL, "1"));
-	assert_non_null(
-	    web_csrf_check("127.0.0.1:7421", "null", NULL, "1"));
+	assert_non_null(web_csrf_check("127.0.0.1:7421", "null", NULL, "1"));
 	assert_non_null(
 	    web_csrf_check("127.0.0.1:7421", NULL, "cross-site", "1"));
 }

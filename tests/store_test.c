@@ -109,10 +109,10 @@ idempotency_key_dedups_per_queue(void **state)
 	assert_int_equal(
 	    store_find_key(f->s, "other", "order-7", &id), CAIRN_OK);
 	assert_int_equal(id, c);
-	assert_int_equal(store_find_key(f->s, "q", "order-8", &id),
-	    CAIRN_NOT_FOUND);
-	assert_int_equal(store_find_key(f->s, "none", "order-7", &id),
-	    CAIRN_NOT_FOUND);
+	assert_int_equal(
+	    store_find_key(f->s, "q", "order-8", &id), CAIRN_NOT_FOUND);
+	assert_int_equal(
+	    store_find_key(f->s, "none", "order-7", &id), CAIRN_NOT_FOUND);
 	fx_commit(f);
 
 	/* The same key twice in one batch: one task. */
