@@ -49,7 +49,7 @@ await s.cli("workflow", "await", "order-100", "--wait", "30s");
 
 const browser = await launch();
 const page = await (await browser.newContext({
-  viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1 }))
+  viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 }))
   .newPage();
 const shot = async (hash, sel, name) => {
   await page.goto(s.base + "/ui/" + hash);

@@ -16,7 +16,9 @@ export function el(tag, attrs, ...children) {
   return e;
 }
 
-function append(e, children) {
+// append adds children to e: nodes, text, arrays of them; null,
+// undefined and false add nothing.
+export function append(e, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;
     if (Array.isArray(c)) append(e, c);

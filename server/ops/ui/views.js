@@ -1,7 +1,7 @@
 // views.js - the views of the dashboard. Each one reads what it shows
 // from the API (a page at a time) and builds its part of the page.
 import {
-  ago, badge, bytesView, chart, dur, el, fields, link, preview, when,
+  ago, append, badge, bytesView, chart, dur, el, fields, link, preview, when,
 } from "./render.js";
 
 const TASK_STATES = ["pending", "active", "succeeded", "failed", "canceled"];
@@ -47,7 +47,7 @@ export async function queues(ctx, node) {
       TASK_STATES.map((s) => el("th", { class: "num" }, s)),
       el("th", { class: "num" }, "due now"),
       el("th", { class: "num" }, "oldest due"),
-      el("th", {}, `last ${dur(d.bucket_ms * 60)}`),
+      el("th", {}, `last ${Math.round(d.bucket_ms * 60 / 60000)} min`),
       el("th", { class: "num" }, "done/min"),
       el("th", { class: "num" }, "failed"));
     const rows = d.queues.map((q) => queueRow(q, d.bucket_ms));
@@ -59,7 +59,7 @@ export async function queues(ctx, node) {
         `${dur(d.bucket_ms)}.`;
   };
   await draw();
-  node.append(el("h1", {}, "Queues"), table, stamp);
+  append(node, [el("h1", {}, "Queues"), table, stamp]);
   ctx.every(5000, () => draw().catch(ctx.showError));
 }
 
@@ -95,11 +95,11 @@ export async function queue(ctx, node, name, params) {
     ["id", "state", "attempt", "priority", "run at", "updated", "worker",
       "payload", "last error"].map((h) => el("th", {}, h)))),
   el("tbody", {}, rows));
-  node.append(el("h1", {}, `Queue ${name}`), tabs,
+  append(node, [el("h1", {}, `Queue ${name}`), tabs,
     d.tasks.length ? table : el("p", { class: "muted" },
       `No ${state === "any" ? "" : state + " "}tasks` +
       (params.after ? " after this point." : ".")),
-    pager(`#/queue/${name}`, { state }, params.after, d.next_after));
+    pager(`#/queue/${name}`, { state }, params.after, d.next_after)]);
 }
 
 function taskActions(ctx, t, redraw) {
@@ -151,7 +151,7 @@ export async function task(ctx, node, id) {
   const d = await ctx.api("GET", "task", { id });
   const t = d.task;
   const redraw = () => ctx.refresh();
-  node.append(
+  append(node, [
     el("h1", {}, `Task ${t.id} `, badge(t.state)),
     taskActions(ctx, t, redraw),
     el("div", { class: "card" }, fields([
@@ -176,7 +176,7 @@ export async function task(ctx, node, id) {
     el("div", { class: "card" }, bytesView(t, "payload"),
       bytesView(t, "result"), bytesView(t, "details", "heartbeat details")),
     el("h2", {}, "History"),
-    el("div", { id: "history" }, attempts(d.events)));
+    el("div", { id: "history" }, attempts(d.events))]);
 }
 
 function runRow(r) {
@@ -218,7 +218,7 @@ export async function workflows(ctx, node, _, params) {
     } },
   options.map((o) => el("option", { value: o, selected: (params[key] ||
       "") === o }, o || `any ${key}`)));
-  node.append(el("h1", {}, "Workflows"),
+  append(node, [el("h1", {}, "Workflows"),
     types.types.length ? el("table", { id: "types" }, el("thead", {},
       el("tr", {}, el("th", {}, "type"),
         RUN_STATES.map((s) => el("th", { class: "num" }, s)),
@@ -234,7 +234,7 @@ export async function workflows(ctx, node, _, params) {
     runs.runs.length ? runTable("runs", runs.runs)
       : el("p", { class: "muted" }, "No runs match."),
     pager("#/workflows", { type: params.type || "",
-      state: params.state || "" }, params.after, runs.next_after));
+      state: params.state || "" }, params.after, runs.next_after)]);
   ctx.every(10000, () => ctx.refresh());
 }
 
@@ -302,7 +302,7 @@ export async function run(ctx, node, id, params) {
     limit: 200 });
   const r = d.run;
   const redraw = () => ctx.refresh();
-  node.append(
+  append(node, [
     el("h1", {}, `Run ${r.run_id} `, badge(r.state),
       r.stuck ? [" ", badge("stuck")] : null),
     runActions(ctx, r, redraw),
@@ -330,7 +330,7 @@ export async function run(ctx, node, id, params) {
     d.entries.length ? el("ul", { class: "timeline", id: "log" },
       d.entries.map(entryItem)) : el("p", { class: "muted" },
       "No entries" + (params.after ? " after this point." : " yet.")),
-    pager(`#/run/${r.run_id}`, {}, params.after, d.next_after_seq));
+    pager(`#/run/${r.run_id}`, {}, params.after, d.next_after_seq)]);
   // Live while it runs, but never under the hands of someone typing a
   // signal.
   if (r.state === "running") {
@@ -349,19 +349,19 @@ export async function search(ctx, node, _, params) {
       : `#/run/${d.runs[0].run_id}`);
     return;
   }
-  node.append(el("h1", {}, `Search: ${params.q}`));
+  append(node, [el("h1", {}, `Search: ${params.q}`)]);
   if (!d.tasks.length && !d.runs.length) {
-    node.append(el("p", { class: "muted", id: "no-match" },
-      "Nothing has that task id, run id, workflow id or idempotency key."));
+    append(node, [el("p", { class: "muted", id: "no-match" },
+      "Nothing has that task id, run id, workflow id or idempotency key.")]);
     return;
   }
   if (d.tasks.length) {
-    node.append(el("h2", {}, "Tasks"), el("table", { id: "found-tasks" },
+    append(node, [el("h2", {}, "Tasks"), el("table", { id: "found-tasks" },
       el("tbody", {}, d.tasks.map((t) => el("tr", {},
         el("td", {}, link(`#/task/${t.id}`, String(t.id))),
         el("td", {}, t.queue), el("td", {}, badge(t.state)),
-        el("td", {}, t.idempotency_key || ""))))));
+        el("td", {}, t.idempotency_key || "")))))]);
   }
-  if (d.runs.length) node.append(el("h2", {}, "Runs"),
-    runTable("found-runs", d.runs));
+  if (d.runs.length) append(node, [el("h2", {}, "Runs"),
+    runTable("found-runs", d.runs)]);
 }
