@@ -39,9 +39,10 @@ if [ $quick -eq 0 ]; then
 	run_suite asan "" -DCMAKE_BUILD_TYPE=Debug \
 		-DCAIRN_SANITIZE=address,undefined
 	# ThreadSanitizer for the server's threads: the engine, nng's
-	# callbacks and the client pool, through the tests that run them.
+	# callbacks, the HTTP threads of metrics and the dashboard, and the
+	# client pool, through the tests that run them.
 	export TSAN_OPTIONS=halt_on_error=1
-	run_suite tsan "engine_test|e2e_test|badinput_test|cli_test|wf_worker_test" \
+	run_suite tsan "engine_test|e2e_test|badinput_test|cli_test|wf_worker_test|^ops_test|browser_test" \
 		-DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=thread
 fi
 echo "== all tests passed"
