@@ -80,16 +80,17 @@ end_run(struct api_req *r, enum engine_op_kind kind)
 {
 	char wfid[WF_ID_MAX + 1], reason[REASON_MAX + 1];
 	struct probe *p = api_probe(r, kind);
+	int rv;
 
 	if (p == NULL) {
 		return;
 	}
 	if (!api_run_param(r, p, wfid)
-	    || api_param(r, "reason", reason, sizeof(reason)) < 0) {
+	    || (rv = api_param(r, "reason", reason, sizeof(reason))) < 0) {
 		probe_free(p);
 		return;
 	}
-	if (api_param(r, "reason", reason, sizeof(reason)) == 0) {
+	if (rv == 0) {
 		snprintf(reason, sizeof(reason), "from the dashboard");
 	}
 	if ((p->op.in.wf.text = api_keep(r, p, reason)) == NULL) {

@@ -10,7 +10,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  ORDER_WORKFLOW, failedTask, launch, newPage, sleep, startServer,
+  ORDER_WORKFLOW, failedTask, launch, newPage, show, sleep, startServer,
 } from "./lib.mjs";
 
 const HOSTILE = "<script>window.__pwned = 1</script>" +
@@ -94,26 +94,37 @@ describe("an open dashboard", () => {
       ["#/queue/reports?state=failed", "#tasks"],
       [`#/task/${ids.failed}`, "#history"],
       ["#/workflows", "#types"],
-      ["#/search?q=order-7", "#log"],
     ];
     for (const [hash, sel] of views) {
-      await page.goto(s.base + "/ui/" + hash);
-      await page.waitForSelector(sel);
+      await show(page, s.base, hash, sel);
     }
+    // One match of a search opens it: the view of the run.
+    await page.goto(s.base + "/ui/#/search?q=order-7");
+    await page.waitForSelector("#log");
     assert.deepEqual(page.errors, []);
   });
 
   test("a queue's tasks come a page at a time", async () => {
     const page = await newPage(browser);
-    await page.goto(s.base + "/ui/#/queue/emails?state=pending");
-    await page.waitForSelector("#tasks");
-    assert.equal(await page.locator("#tasks tbody tr").count(), 4);
-    const first = await s.json("list", "emails", "--state", "pending",
-      "--limit", "2");
-    await page.goto(s.base + "/ui/#/queue/emails?state=pending&after=" +
-      first.tasks[1].id);
-    await page.waitForSelector("#tasks");
-    assert.equal(await page.locator("#tasks tbody tr").count(), 2);
+    const rows = () => page.$$eval("#tasks tbody tr",
+      (trs) => trs.map((tr) => Number(tr.dataset.task)));
+    const all = (await s.json("list", "emails", "--state", "pending"))
+      .tasks.map((t) => t.id);
+    assert.equal(all.length, 4);
+    await show(page, s.base, "#/queue/emails?state=pending", "#tasks");
+    assert.deepEqual(await rows(), all);
+    await show(page, s.base,
+      `#/queue/emails?state=pending&after=${all[1]}`, "#tasks");
+    assert.deepEqual(await rows(), all.slice(2));
+    // The merge of every state's page, from the API: two at a time.
+    const page1 = await (await fetch(s.base +
+      "/api/tasks?queue=reports&state=any&limit=1")).json();
+    const page2 = await (await fetch(s.base +
+      `/api/tasks?queue=reports&state=any&limit=1&after=${
+        page1.next_after}`)).json();
+    assert.deepEqual([...page1.tasks, ...page2.tasks].map((t) => t.id),
+      [Number(ids.failed), Number(ids.cancel)]);
+    assert.equal(page2.next_after, Number(ids.cancel));
     assert.deepEqual(page.errors, []);
   });
 

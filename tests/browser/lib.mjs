@@ -109,3 +109,13 @@ export async function failedTask(s, queue, payload, error) {
   await s.cli("fail", id, "--token", t.lease_token, "--error", error);
   return id;
 }
+
+// show opens the view of hash and waits until it is drawn (a change of
+// the hash alone does not reload the page: the old view is there until
+// the new one replaces it) and sel is in it.
+export async function show(page, base, hash, sel) {
+  await page.goto(base + "/ui/" + hash);
+  await page.waitForFunction((h) =>
+    document.querySelector("main").dataset.route === h, hash);
+  if (sel) await page.waitForSelector(sel);
+}

@@ -119,6 +119,8 @@ async function route() {
       showError(e);
     }
     main.replaceChildren(node);
+    // Which address the view shows, for tests that wait for it.
+    main.dataset.route = location.hash;
     return;
   }
   location.hash = "#/queues";
