@@ -22,6 +22,7 @@ add_test(NAME vectors_current
 if(NOT CAIRN_SANITIZE)
 	set(cairn_clients_env
 		"CAIRND=$<TARGET_FILE:cairnd>"
+		"WF_TEST_WORKER=$<TARGET_FILE:wf_test_worker>"
 		"CAIRN_LIBRARY=$<TARGET_FILE:cairn_shared>"
 		"PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python"
 		"PYTHONDONTWRITEBYTECODE=1")

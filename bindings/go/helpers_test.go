@@ -20,11 +20,16 @@ import (
 // repo is the repository's root (tests run in bindings/go).
 var repo, _ = filepath.Abs("../..")
 
-func cairndPath(t testing.TB) string {
-	if p := os.Getenv("CAIRND"); p != "" {
+func cairndPath(t testing.TB) string { return builtPath(t, "CAIRND", "server/cairnd") }
+
+// builtPath returns the program named by the environment variable env, or
+// else the newest build of it (rel, under build/<dir>/) that is not a
+// sanitizer build.
+func builtPath(t testing.TB, env, rel string) string {
+	if p := os.Getenv(env); p != "" {
 		return p
 	}
-	found, _ := filepath.Glob(filepath.Join(repo, "build", "*", "server", "cairnd"))
+	found, _ := filepath.Glob(filepath.Join(repo, "build", "*", rel))
 	var ok []string
 	for _, p := range found {
 		if !regexp.MustCompile(`san`).MatchString(p) {
@@ -37,7 +42,7 @@ func cairndPath(t testing.TB) string {
 		return a.ModTime().After(b.ModTime())
 	})
 	if len(ok) == 0 {
-		t.Fatal("set CAIRND to the cairnd binary (or build the tree)")
+		t.Fatalf("set %s to the %s binary (or build the tree)", env, rel)
 	}
 	return ok[0]
 }

@@ -13,6 +13,7 @@ import {
   RequestSchema,
   ResponseSchema,
   TaskState,
+  WorkflowState,
 } from "./gen/cairn_pb.js";
 import type {
   BackupResponse,
@@ -29,10 +30,30 @@ import type {
   RetryPolicy,
   Task,
   TaskSpec,
+  Entry,
+  ListWorkflowsResponse,
+  SignalWorkflowResponse,
+  WorkflowHistoryResponse,
+  WorkflowRun,
 } from "./gen/cairn_pb.js";
 import { CairnError, InternalError, InvalidArgumentError, errorFor } from "./errors.js";
 import { SpReqTransport, type TransportOptions } from "./transport.js";
 import { DEFAULT_URL, parseUrl } from "./url.js";
+import {
+  DEFAULT_WORKFLOW_QUEUE,
+  WorkflowHandle,
+  awaitEnd,
+  decodeResult,
+  runName,
+  workflowErrorFor,
+} from "./workflow.js";
+import type {
+  ResultAs,
+  ResultOptions,
+  RunRef,
+  StartWorkflowOptions,
+  WorkflowFilter,
+} from "./workflow.js";
 
 /** The rpcs of service Queue, by their generated (lowerCamel) names. */
 export type Rpc = keyof typeof Queue.method;
@@ -392,9 +413,128 @@ export class Client {
   backup(file: string): Promise<BackupResponse> {
     return this.call("backup", { file });
   }
+
+  // ---- Durable workflows (docs/WORKFLOWS.md). A run is named by a RunRef:
+  // its run id, its workflow id, or what startWorkflow returned.
+
+  /**
+   * startWorkflow starts a run of the workflow type with input; a
+   * workflowId that already has a run starts nothing and answers that run
+   * (created false).
+   */
+  async startWorkflow(type: string, input?: Data, opts: StartWorkflowOptions = {}): Promise<WorkflowHandle> {
+    const r = await this.call("startWorkflow", {
+      type, input: toBytes(input), workflowId: opts.workflowId ?? "",
+      queue: opts.queue ?? DEFAULT_WORKFLOW_QUEUE,
+    });
+    return new WorkflowHandle(this, r.runId, r.workflowId, r.created);
+  }
+
+  /** workflow names an existing run, for its handle's calls (no rpc). */
+  workflow(run: RunRef): WorkflowHandle {
+    const n = runName(run);
+    return new WorkflowHandle(this, n.runId, n.workflowId);
+  }
+
+  /**
+   * signalWorkflow sends the signal name to the run: it completes the
+   * run's oldest wait for it (deliveredSeq is that entry), or is kept in
+   * the run's inbox for the next wait (deliveredSeq 0). A finished run
+   * refuses it (FailedPreconditionError).
+   */
+  async signalWorkflow(run: RunRef, name: string, payload?: Data): Promise<SignalWorkflowResponse> {
+    return this.call("signalWorkflow", { ...runName(run), name, payload: toBytes(payload) });
+  }
+
+  /**
+   * cancelWorkflow asks the run to wind down: its waits end canceled and
+   * its code decides how to finish. Returns the run's state (RUNNING while
+   * it winds down); repeating it changes nothing.
+   */
+  async cancelWorkflow(run: RunRef, reason = ""): Promise<WorkflowState> {
+    return (await this.call("cancelWorkflow", { ...runName(run), reason })).state;
+  }
+
+  /** terminateWorkflow ends the run at once as TERMINATED, reason as its error. */
+  async terminateWorkflow(run: RunRef, reason = ""): Promise<WorkflowState> {
+    return (await this.call("terminateWorkflow", { ...runName(run), reason })).state;
+  }
+
+  async getWorkflow(run: RunRef): Promise<WorkflowRun> {
+    return must((await this.call("getWorkflow", runName(run))).run, "GetWorkflow", "run");
+  }
+
+  /**
+   * listWorkflows returns a page of the runs that pass filter, in run id
+   * order, after the run id `after`: pass nextAfterRunId (0n on the last
+   * page) as the next page's `after`.
+   */
+  async listWorkflows(filter: WorkflowFilter & { limit?: number; after?: Id } = {}): Promise<ListWorkflowsResponse> {
+    return this.call("listWorkflows", {
+      type: filter.type ?? "", state: filter.state ?? WorkflowState.UNSPECIFIED,
+      queue: filter.queue ?? "", stuck: filter.stuck ?? false, limit: filter.limit ?? 0,
+      afterRunId: filter.after === undefined ? 0n : id(filter.after),
+    });
+  }
+
+  /** workflows iterates over every run that passes filter, page after page. */
+  async *workflows(filter: WorkflowFilter & { pageSize?: number } = {}): AsyncGenerator<WorkflowRun> {
+    let after = 0n;
+    do {
+      const page = await this.listWorkflows({ ...filter, limit: filter.pageSize, after });
+      yield* page.runs;
+      after = page.nextAfterRunId;
+    } while (after !== 0n);
+  }
+
+  /**
+   * workflowHistory returns a page of the run's log, with inputs and the
+   * attempts of each activity's task: up to limit entries after afterSeq;
+   * nextAfterSeq (0 on the last page) is the next page's afterSeq.
+   */
+  async workflowHistory(run: RunRef, opts: { afterSeq?: number; limit?: number } = {}): Promise<WorkflowHistoryResponse> {
+    return this.call("workflowHistory", { ...runName(run), afterSeq: opts.afterSeq ?? 0, limit: opts.limit ?? 0 });
+  }
+
+  /** workflowEntries iterates over the run's whole log, page after page. */
+  async *workflowEntries(run: RunRef, opts: { pageSize?: number } = {}): AsyncGenerator<Entry> {
+    let afterSeq = 0;
+    do {
+      const page = await this.workflowHistory(run, { afterSeq, limit: opts.pageSize });
+      yield* page.entries;
+      afterSeq = page.nextAfterSeq;
+    } while (afterSeq !== 0);
+  }
+
+  /**
+   * awaitWorkflow waits up to waitMs (one long-poll) for the run to
+   * finish; done is false when the wait ended first.
+   */
+  async awaitWorkflow(run: RunRef, waitMs: number): Promise<{ run: WorkflowRun; done: boolean }> {
+    const r = await this.call("awaitWorkflow", { ...runName(run), waitMs: big(waitMs, "waitMs") },
+      { extraWaitMs: waitMs });
+    return { run: must(r.run, "AwaitWorkflow", "run"), done: r.done };
+  }
+
+  /**
+   * workflowResult waits until the run has finished (long-polls, for as
+   * long as opts.timeoutMs, default for ever) and returns its result, as
+   * bytes or, with opts.as, as text or parsed JSON. A run that failed, was
+   * canceled or terminated throws WorkflowFailedError,
+   * WorkflowCanceledError or WorkflowTerminatedError (all WorkflowError,
+   * with the run); a timeout that ends first, DeadlineExceededError.
+   */
+  workflowResult(run: RunRef, opts?: ResultOptions & { as?: "bytes" }): Promise<Uint8Array>;
+  workflowResult(run: RunRef, opts: ResultOptions & { as: "text" }): Promise<string>;
+  workflowResult<T = unknown>(run: RunRef, opts: ResultOptions & { as: "json" }): Promise<T>;
+  async workflowResult(run: RunRef, opts: ResultOptions & { as?: ResultAs } = {}): Promise<unknown> {
+    const end = await awaitEnd(this, run, opts.timeoutMs);
+    if (end.state !== WorkflowState.SUCCEEDED) throw workflowErrorFor(end);
+    return decodeResult(end.result, opts.as ?? "bytes");
+  }
 }
 
-function must<T>(v: T | undefined, method: string): T {
-  if (v === undefined) throw new InternalError(Code.INTERNAL, `${method}: the reply has no task`, method);
+function must<T>(v: T | undefined, method: string, what = "task"): T {
+  if (v === undefined) throw new InternalError(Code.INTERNAL, `${method}: the reply has no ${what}`, method);
   return v;
 }

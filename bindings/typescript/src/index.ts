@@ -12,6 +12,16 @@ export type {
   TlsOptions,
 } from "./client.js";
 export { Worker, Job, NonRetryableError } from "./worker.js";
+export {
+  DEFAULT_WORKFLOW_QUEUE,
+  WorkflowCanceledError,
+  WorkflowError,
+  WorkflowFailedError,
+  WorkflowHandle,
+  WorkflowTerminatedError,
+  runName,
+} from "./workflow.js";
+export type { ResultAs, ResultOptions, RunRef, StartWorkflowOptions, WorkflowFilter } from "./workflow.js";
 export type { Handler, WorkerOptions } from "./worker.js";
 export * from "./errors.js";
 export { DEFAULT_URL, parseUrl } from "./url.js";

@@ -13,16 +13,21 @@ import { Client, type ClientOptions } from "../src/index.js";
 export const REPO = process.env.CAIRN_REPO ??
   resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-function findCairnd(): string {
-  if (process.env.CAIRND) return process.env.CAIRND;
+/** findBuilt returns the program named by the environment variable env,
+ * or else the newest build of it (rel, under build/<dir>/) that is not a
+ * sanitizer build. */
+export function findBuilt(env: string, rel: string): string {
+  if (process.env[env]) return process.env[env]!;
   const builds = join(REPO, "build");
   const found = (existsSync(builds) ? readdirSync(builds) : [])
-    .map((d) => join(builds, d, "server", "cairnd"))
+    .map((d) => join(builds, d, rel))
     .filter((p) => existsSync(p) && !/san/.test(p))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (found.length === 0) throw new Error("set CAIRND to the cairnd binary (or build the tree)");
+  if (found.length === 0) throw new Error(`set ${env} to the ${rel} binary (or build the tree)`);
   return found[0];
 }
+
+const findCairnd = () => findBuilt("CAIRND", "server/cairnd");
 
 /** freePort returns a loopback port that nothing listens on right now. */
 export async function freePort(): Promise<number> {
