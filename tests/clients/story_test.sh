@@ -2,9 +2,13 @@
 # One story across languages, through one real cairnd: a TypeScript
 # producer enqueues, a Go worker completes the task with a result, and a
 # Python client (libcairn) awaits it; then the other way round, a Go
-# producer, a TypeScript worker, and Python again. Needs the TypeScript
-# build (ts_test.sh) and Go's modules (go_test.sh).
-# usage: story_test.sh  (CAIRND, CAIRN_LIBRARY, PYTHONPATH set)
+# producer, a TypeScript worker, and Python again. Then the same with a
+# durable workflow: a run started from TypeScript, its code replayed by a
+# C workflow worker (wf_test_worker's "order"), its activities done by a
+# Go worker, its result awaited from Python; and a run started from Go
+# whose activities a TypeScript worker does. Needs the TypeScript build
+# (ts_test.sh) and Go's modules (go_test.sh).
+# usage: story_test.sh  (CAIRND, WF_TEST_WORKER, CAIRN_LIBRARY, PYTHONPATH set)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
@@ -16,7 +20,8 @@ fail() { echo "story_test: $*" >&2; exit 1; }
 [ -f "$root/bindings/typescript/dist/examples/producer.js" ] ||
 	fail "the TypeScript build is missing: run ts_test.sh first"
 (cd "$root/bindings/go" && go build -o "$tmp/go-worker" ./examples/worker &&
-	go build -o "$tmp/go-producer" ./examples/producer)
+	go build -o "$tmp/go-producer" ./examples/producer &&
+	go build -o "$tmp/go-workflow" ./examples/workflow)
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="tcp://127.0.0.1:$port"
@@ -46,7 +51,7 @@ node="node $root/bindings/typescript/dist/examples"
 passed=0
 
 # TypeScript producer -> Go worker -> Python.
-"$tmp/go-worker" -url "$url" -queue story.ts-go -count 1 >"$tmp/go-worker.log" 2>&1 &
+"$tmp/go-worker" -url "$url" -queue story.ts-go -count 1 -wait 200ms >"$tmp/go-worker.log" 2>&1 &
 gw=$!
 pids+=($gw)
 id=$($node/producer.js --url "$url" --queue story.ts-go Ana)
@@ -56,13 +61,86 @@ wait "$gw" || fail "the Go worker failed: $(cat "$tmp/go-worker.log")"
 passed=$((passed + 1))
 
 # Go producer -> TypeScript worker -> Python.
-$node/worker.js --url "$url" --queue story.go-ts --count 1 >"$tmp/ts-worker.log" 2>&1 &
+$node/worker.js --url "$url" --queue story.go-ts --count 1 --wait-ms 200 >"$tmp/ts-worker.log" 2>&1 &
 tw=$!
 pids+=($tw)
 id=$("$tmp/go-producer" -url "$url" -queue story.go-ts Ana)
 [[ "$id" =~ ^[0-9]+$ ]] || fail "the Go producer printed '$id'"
 await "$id" typescript
 wait "$tw" || fail "the TypeScript worker failed: $(cat "$tmp/ts-worker.log")"
+passed=$((passed + 1))
+
+# The workflow stories. wf_test_worker runs the flows' code; "order" hands
+# its input to the activities reserve, charge and ship, takes a step and a
+# 50 ms timer, and succeeds with "RESERVE|CHARGE|receipt:INPUT|SHIP".
+"$WF_TEST_WORKER" "$url" --timer 50 >"$tmp/wf-worker.log" 2>&1 &
+pids+=($!)
+
+# await_run WORKFLOW_ID WANT_BY: Python waits for the run through libcairn
+# (cairn_workflow_await) and checks who did its activities.
+await_run() {
+	/usr/bin/python3 - "$url" "$1" "$2" <<'PY'
+import json, sys, time
+from ctypes import (POINTER, Structure, byref, c_bool, c_char_p, c_int,
+                    c_int64, c_size_t, c_uint8, c_uint64, c_void_p,
+                    create_string_buffer, string_at)
+from cairn import _lib
+
+class Run(Structure):
+    """The head of cairn_workflow_run (client/cairn_workflow.h)."""
+    _fields_ = [("run_id", c_uint64), ("workflow_id", c_char_p),
+                ("type", c_char_p), ("queue", c_char_p),
+                ("input", POINTER(c_uint8)), ("input_len", c_size_t),
+                ("state", c_int), ("result", POINTER(c_uint8)),
+                ("result_len", c_size_t), ("error", c_char_p)]
+
+url, wfid, by = sys.argv[1], sys.argv[2], sys.argv[3]
+lib = _lib.lib()
+lib.cairn_workflow_await.argtypes = [c_void_p, c_uint64, c_char_p, c_int64,
+                                     POINTER(POINTER(Run)), POINTER(c_bool)]
+lib.cairn_workflow_await.restype = c_int
+lib.cairn_workflow_run_free.argtypes = [POINTER(Run)]
+c, err = c_void_p(), create_string_buffer(256)
+assert lib.cairn_client_open(byref(c), url.encode(), None, err, 256) == 0, err.value
+end = time.monotonic() + 30
+while True:
+    run, done = POINTER(Run)(), c_bool()
+    rv = lib.cairn_workflow_await(c, 0, wfid.encode(), 5000, byref(run), byref(done))
+    assert rv == 0, lib.cairn_client_errmsg(c)
+    state, error = run.contents.state, run.contents.error.decode()
+    result = string_at(run.contents.result, run.contents.result_len).decode()
+    lib.cairn_workflow_run_free(run)
+    if done.value or time.monotonic() > end:
+        break
+lib.cairn_client_close(c)
+assert done.value and state == 3, ("not succeeded", state, error)  # SUCCEEDED
+reserve, charge, receipt, ship = result.split("|")
+for r in (reserve, charge, ship):
+    assert json.loads(r) == {"greeting": "hello, Ana", "by": by, "attempt": 1}, r
+assert receipt == 'receipt:{"name":"Ana"}', receipt
+print(f"python: workflow {wfid} succeeded: {result}")
+PY
+}
+
+# TypeScript starts the run -> C replays it -> Go does its activities ->
+# Python awaits it.
+"$tmp/go-worker" -url "$url" -queue reserve,charge,ship -count 3 -wait 200ms >"$tmp/go-wf-worker.log" 2>&1 &
+gw=$!
+pids+=($gw)
+out=$($node/workflow.js --url "$url" --id story.ts-go order '{"name":"Ana"}')
+[[ "$out" =~ ^[0-9]+\ story.ts-go$ ]] || fail "the TypeScript start printed '$out'"
+await_run story.ts-go go
+wait "$gw" || fail "the Go worker failed: $(cat "$tmp/go-wf-worker.log")"
+passed=$((passed + 1))
+
+# Go starts the run -> C -> TypeScript does its activities -> Python.
+$node/worker.js --url "$url" --queue reserve,charge,ship --count 3 --wait-ms 200 >"$tmp/ts-wf-worker.log" 2>&1 &
+tw=$!
+pids+=($tw)
+out=$("$tmp/go-workflow" -url "$url" -id story.go-ts order '{"name":"Ana"}')
+[[ "$out" =~ ^[0-9]+\ story.go-ts$ ]] || fail "the Go start printed '$out'"
+await_run story.go-ts typescript
+wait "$tw" || fail "the TypeScript worker failed: $(cat "$tmp/ts-wf-worker.log")"
 passed=$((passed + 1))
 
 echo "story_test: $passed passed, 0 failed"
