@@ -36,7 +36,7 @@ export function runName(ref: RunRef): { runId: bigint; workflowId: string } {
     return { runId, workflowId: "" };
   }
   if (ref !== null && typeof ref === "object") {
-    if (ref.runId !== undefined && BigInt(ref.runId) > 0n) return runName(ref.runId);
+    if (ref.runId !== undefined && ref.runId !== 0 && ref.runId !== 0n) return runName(ref.runId);
     if (ref.workflowId) return runName(ref.workflowId);
   }
   throw bad();

@@ -258,7 +258,7 @@ describe("workflows against cairnd", () => {
     await assert.rejects(c.startWorkflow("order", "x", { queue: "bad queue" }), InvalidArgumentError);
     await assert.rejects(c.getWorkflow("no-such-workflow"), NotFoundError);
     await assert.rejects(c.workflowResult(987_654_321n, { timeoutMs: 100 }), NotFoundError);
-    for (const bad of [0, -1, 1.5, "", {}, { runId: 0n }] as const) {
+    for (const bad of [0, -1, 1.5, "", {}, { runId: 0n }, { runId: 1.5 }, { runId: -2n, workflowId: "x" }] as const) {
       assert.throws(() => c.workflow(bad), InvalidArgumentError, `run ref ${String(bad)}`);
     }
     await assert.rejects(c.signalWorkflow("", "approve"), InvalidArgumentError);
