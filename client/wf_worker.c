@@ -209,8 +209,12 @@ build_log(cairn_wf_worker *w, cairn_leased_run *lr, const cairn_wf_known *sent,
 	if (!lr->delta) {
 		cairn__wf_log_clear(&out->log);
 		ok = true;
-	} else if (have && sent != NULL && out->log_length == sent->log_length
-	    && out->resolved_count == sent->resolved_count) {
+	} else if (have && sent != NULL && out->log_length >= sent->log_length
+	    && out->resolved_count >= sent->resolved_count) {
+		/* The delta holds every entry written or resolved since what
+		 * was announced; a cache that another turn of this run has
+		 * moved further since still lies under it, and merging by
+		 * seq replaces what changed. */
 		ok = true;
 	}
 	ok = ok && cairn__wf_log_merge(&out->log, lr->entries, lr->nentries)
