@@ -56,6 +56,7 @@ serve(const struct options *o, sigset_t *sigs)
 		.schema = o->pg_schema,
 		.external_checkpoints
 		= strcmp(o->checkpoints, "external") == 0,
+		.read_only = o->read_only,
 	};
 	/* Every option has its value (options_parse applied the
 	 * defaults). */
@@ -64,6 +65,7 @@ serve(const struct options *o, sigset_t *sigs)
 		.max_wait_ms = o->max_wait_ms,
 		.max_parked = (uint32_t) o->max_parked,
 		.on_fatal = on_fatal,
+		.read_only = o->read_only,
 	};
 	struct rpc_config rc = {
 		.listen = o->listen,
@@ -91,6 +93,7 @@ serve(const struct options *o, sigset_t *sigs)
 		    : strcmp(o->ui, "read-only") == 0 ? HTTP_UI_READ_ONLY
 		                                      : HTTP_UI_ON,
 		.max_payload = (size_t) o->max_payload,
+		.store_read_only = o->read_only,
 	};
 	char bdir[4096], haddr[64];
 	struct auth *auth = NULL;
@@ -136,6 +139,11 @@ serve(const struct options *o, sigset_t *sigs)
 	if (auth != NULL) {
 		log_info(
 		    "token authentication on (%zu tokens)", auth_count(auth));
+	}
+	if (o->read_only) {
+		log_info("read-only: serving %s for inspection; writes are "
+		         "refused and nothing runs on a timer",
+		    o->store);
 	}
 	sigwait(sigs, &sig);
 	if (engine_failed(engine)) {

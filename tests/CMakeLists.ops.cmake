@@ -20,6 +20,14 @@ add_test(NAME ops_cli_test
 		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
 set_tests_properties(ops_cli_test PROPERTIES TIMEOUT 180)
 
+# cairnd --read-only on a copy: reads served, writes refused (rpcs and
+# the dashboard), no timers, the file's bytes unchanged; beside a live
+# cairnd too.
+add_test(NAME readonly_test
+	COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/readonly_test.sh
+		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>)
+set_tests_properties(readonly_test PROPERTIES TIMEOUT 120)
+
 # What the Docker image runs, run here (scripts/docker-build-steps.sh):
 # a build of its own from the sources, then the start and health check.
 add_test(NAME docker_steps_test

@@ -154,7 +154,8 @@ again:
 	engine_batch_listen(b);
 	if ((rv = store_begin(b->store)) != CAIRN_OK
 	    || (rv = engine_prefetch(b->store, *list, now)) != CAIRN_OK
-	    || (rv = housekeeping(e, b, now, msg)) != CAIRN_OK) {
+	    || (!e->cfg.read_only
+	        && (rv = housekeeping(e, b, now, msg)) != CAIRN_OK)) {
 		if (msg[0] == 0 || rv == CAIRN_OK) {
 			snprintf(
 			    msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
@@ -229,6 +230,29 @@ count_parked(struct engine *e)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* refuse_writes answers the ops of *list that write, in a read-only
+ * engine, and leaves the others on *list. */
+static void
+refuse_writes(struct engine_op **list)
+{
+	struct engine_op *refused = NULL, **tail = &refused;
+
+	for (struct engine_op **p = list; *p != NULL;) {
+		struct engine_op *op = *p;
+		if (engine_op_reads_only(op)) {
+			p = &op->next;
+			continue;
+		}
+		*p = op->next;
+		op->next = NULL;
+		*tail = op;
+		tail = &op->next;
+	}
+	answer_all_with(refused, CAIRN_FAILED_PRECONDITION,
+	    "cairnd serves this store read-only (--read-only), for "
+	    "inspection: requests that would change it are refused");
+}
+
 /* run_batch applies, commits, then answers: no reply before its commit. */
 static void
 run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
@@ -247,8 +271,17 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 		    "more requests");
 		return;
 	}
+	if (e->cfg.read_only) {
+		refuse_writes(&list);
+		if (list == NULL) {
+			return; /* no transaction for nothing to read */
+		}
+	}
 	uint64_t t0 = metrics_clock();
 	rv = transact(e, &list, &b, now, msg);
+	if (e->cfg.read_only) {
+		e->next_wakeup = TASK_TIME_NEVER; /* no timers on a copy */
+	}
 	e->cfg.store->notes = NULL; /* b's notes end with its transaction */
 	bool fatal = engine_commit_is_fatal(e->cfg.store, rv);
 	metrics_commit(n, t0, rv == CAIRN_OK && !fatal);
@@ -344,7 +377,8 @@ take_incoming(struct engine *e, struct engine_list *list, int64_t now)
 	while (e->head != NULL && n++ < e->cfg.max_ops_per_commit) {
 		struct engine_op *op = e->head;
 		e->head = op->next;
-		int64_t wait = engine_op_wait_ms(op);
+		/* A read-only store never changes: nothing to wait for. */
+		int64_t wait = e->cfg.read_only ? 0 : engine_op_wait_ms(op);
 		wait = wait > e->cfg.max_wait_ms ? e->cfg.max_wait_ms : wait;
 		op->wait_until = wait > 0 ? now + wait : 0;
 		engine_list_push(list, op);
@@ -425,6 +459,9 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	e->park.max = e->cfg.max_parked;
 	e->next_wakeup = 0; /* look at the store once at start */
 	e->next_prune = 0;
+	if (e->cfg.read_only) {
+		e->next_wakeup = e->next_prune = TASK_TIME_NEVER;
+	}
 	engine_clock_guard_init(&e->guard);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_condattr_init(&ca);

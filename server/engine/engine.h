@@ -243,6 +243,12 @@ struct engine_config {
 	 * expected to stop and be restarted. NULL: nothing is called. */
 	void (*on_fatal)(void *arg);
 	void *fatal_arg;
+	/* Serve a copy for inspection (cairnd --read-only): ops that
+	 * write are answered FAILED_PRECONDITION without touching the
+	 * store, and nothing runs on a timer (no lease expiry, no timers of
+	 * runs, no pruning); awaits answer at once, since nothing here can
+	 * change. The store is opened read-only too. */
+	bool read_only;
 };
 
 /* Counters, for tests and metrics. */

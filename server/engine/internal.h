@@ -100,6 +100,10 @@ struct engine_op_class {
 	enum engine_park park;
 	int64_t (*wait_ms)(const struct engine_op *op);
 	bool (*found)(const struct engine_op *op);
+	/* reads_only: op never writes, so a read-only engine
+	 * (engine_config.read_only) serves it; every other kind is
+	 * refused there, a new kind included until it says so. */
+	bool reads_only;
 };
 
 /* engine_op_class returns the class of kind (NULL for no kind). */
@@ -112,6 +116,9 @@ void engine_apply(struct engine_batch *b, struct engine_op *op, int64_t now);
  * waits); engine_op_found says whether the applied op has its answer. */
 int64_t engine_op_wait_ms(const struct engine_op *op);
 bool engine_op_found(const struct engine_op *op);
+
+/* engine_op_reads_only says whether op never writes (its class). */
+bool engine_op_reads_only(const struct engine_op *op);
 
 /* The apply member of each class: engine/apply.c, and the batches in
  * engine/batch.c. */

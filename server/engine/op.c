@@ -251,14 +251,17 @@ static const struct engine_op_class classes[] = {
 	[OP_GET] = {
 	    .apply = engine_apply_get,
 	    .clear = clear_one,
+	    .reads_only = true,
 	},
 	[OP_LIST] = {
 	    .apply = engine_apply_list,
 	    .clear = clear_tasks,
+	    .reads_only = true,
 	},
 	[OP_STATS] = {
 	    .apply = engine_apply_stats,
 	    .clear = clear_stats,
+	    .reads_only = true,
 	},
 	[OP_AWAIT] = {
 	    .apply = engine_apply_await,
@@ -266,10 +269,12 @@ static const struct engine_op_class classes[] = {
 	    .park = ENGINE_PARK_TERMINAL,
 	    .wait_ms = wait_await,
 	    .found = found_await,
+	    .reads_only = true,
 	},
 	[OP_HISTORY] = {
 	    .apply = engine_apply_history,
 	    .clear = clear_history,
+	    .reads_only = true,
 	},
 	[OP_COMPLETE_BATCH] = {
 	    .apply = engine_apply_complete_batch,
@@ -313,14 +318,17 @@ static const struct engine_op_class classes[] = {
 	[OP_WF_GET] = {
 	    .apply = engine_apply_wf_get,
 	    .clear = clear_wf,
+	    .reads_only = true,
 	},
 	[OP_WF_LIST] = {
 	    .apply = engine_apply_wf_list,
 	    .clear = clear_wf_runs,
+	    .reads_only = true,
 	},
 	[OP_WF_HISTORY] = {
 	    .apply = engine_apply_wf_history,
 	    .clear = clear_wf,
+	    .reads_only = true,
 	},
 	[OP_WF_AWAIT] = {
 	    .apply = engine_apply_wf_await,
@@ -328,14 +336,17 @@ static const struct engine_op_class classes[] = {
 	    .park = ENGINE_PARK_RUN_END,
 	    .wait_ms = wait_wf_await,
 	    .found = found_wf_await,
+	    .reads_only = true,
 	},
 	[OP_WF_STATS] = {
 	    .apply = engine_apply_wf_stats,
 	    .clear = clear_wf_stats,
+	    .reads_only = true,
 	},
 	[OP_FIND_KEY] = {
 	    .apply = engine_apply_find_key,
 	    .clear = clear_tasks,
+	    .reads_only = true,
 	},
 };
 
@@ -379,4 +390,10 @@ engine_op_found(const struct engine_op *op)
 	const struct engine_op_class *k = &classes[op->kind];
 
 	return (k->park == ENGINE_PARK_NEVER || k->found(op));
+}
+
+bool
+engine_op_reads_only(const struct engine_op *op)
+{
+	return (classes[op->kind].reads_only);
 }

@@ -425,6 +425,14 @@ gate(struct api_req *r, const struct route *rt)
 		    "log in, or send Authorization: Bearer TOKEN");
 		return (false);
 	}
+	if ((rt->flags & ACTION) && a->cfg.store_read_only) {
+		/* As the rpcs answer: the store, not the dashboard, is
+		 * read-only. */
+		api_fail(r, CAIRN_FAILED_PRECONDITION,
+		    "cairnd serves this store read-only (--read-only), for "
+		    "inspection: actions are refused");
+		return (false);
+	}
 	if ((rt->flags & ACTION) && a->cfg.read_only) {
 		api_fail(r, CAIRN_PERMISSION_DENIED,
 		    "the dashboard is read-only (--ui read-only)");

@@ -27,6 +27,7 @@ struct api_config {
 	struct stats_cache *cache;
 	const struct auth *auth; /* NULL: no token asked for */
 	bool read_only;          /* --ui read-only: no actions */
+	bool store_read_only;    /* cairnd --read-only: no actions either */
 	int64_t probe_timeout_ms;
 	size_t max_payload; /* of a signal's payload; 0: 1 MiB */
 	const char *version;

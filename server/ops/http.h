@@ -7,6 +7,7 @@
 #ifndef CAIRN_HTTP_H
 #define CAIRN_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct http_config {
 	const struct auth *auth; /* --token-file's tokens, which the
 	                            dashboard asks for; NULL: none */
 	size_t max_payload;      /* of a signal sent from the dashboard */
+	bool store_read_only;    /* cairnd --read-only: actions refused */
 };
 
 struct http_server;

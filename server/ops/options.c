@@ -83,6 +83,10 @@ static const struct opt table[] = {
 	{ "backup-dir", OPT_STR, OFF(backup_dir), NULL, "DIR",
 	    "where 'cairn backup NAME' writes (default: the\n"
 	    "directory of the SQLite database)" },
+	{ "read-only", OPT_FLAG, OFF(read_only), NULL, NULL,
+	    "serve the store for inspection without ever writing\n"
+	    "to it (a restored replica, a backup): reads only,\n"
+	    "writes refused, no timers (docs/OPERATIONS.md)" },
 	{ "config", OPT_STR, OFF(config), NULL, "FILE",
 	    "read options from FILE first (key = value lines,\n"
 	    "keys named as the flags; see docs/OPERATIONS.md)" },

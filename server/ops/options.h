@@ -43,6 +43,7 @@ struct options {
 	const char *ui;         /* the dashboard: on, read-only or off */
 	const char *config;     /* the config file read (config.c) */
 	const char *backup_dir; /* where Backup writes; NULL: the store's */
+	bool read_only;         /* serve a copy without writing to it */
 	bool check_config;      /* validate, print, exit */
 	bool help;
 	bool version;

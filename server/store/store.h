@@ -51,6 +51,12 @@ struct store_options {
 	/* SQLite: never checkpoint the WAL (not even when closing), so that
 	 * another process (Litestream) owns checkpoints. */
 	bool external_checkpoints;
+	/* Serve a copy without ever writing to it (cairnd --read-only):
+	 * no schema creation or upgrade (a schema of another version is
+	 * refused), no checkpoint, and transactions that cannot write
+	 * (SQLite: the file opened read-only; PostgreSQL: read-only
+	 * transactions). */
+	bool read_only;
 };
 
 /* A task row with the lease bookkeeping the lifecycle rules need. */

@@ -83,6 +83,14 @@ configure(struct store_pg *q)
 	    != CAIRN_OK) {
 		return (rv);
 	}
+	/* Read-only: the server refuses every write of the session, so
+	 * that nothing can change the schema by mistake. */
+	if (q->read_only
+	    && (rv = pg_exec(q, "SET default_transaction_read_only = on",
+	            "setting default_transaction_read_only"))
+	        != CAIRN_OK) {
+		return (rv);
+	}
 	if (q->sync == STORE_SYNC_NORMAL_UNSAFE) {
 		return (pg_exec(q, "SET synchronous_commit TO off",
 		    "setting synchronous_commit"));
@@ -139,7 +147,9 @@ connect_all(struct store_pg *q, bool migrate)
 		    "postgres: Cairn needs PostgreSQL 11 or newer"));
 	}
 	if ((rv = configure(q)) != CAIRN_OK
-	    || (migrate && (rv = pg_migrate(q)) != CAIRN_OK)
+	    || (migrate && !q->read_only && (rv = pg_migrate(q)) != CAIRN_OK)
+	    || (migrate && q->read_only
+	        && (rv = pg_check_version(q)) != CAIRN_OK)
 	    || (rv = prepare_all(q)) != CAIRN_OK) {
 		if (q->conn != NULL) {
 			pg_lost(q, q->base.errmsg);
@@ -396,6 +406,7 @@ pg_open(const char *uri, const struct store_options *opts, struct store **out,
 	}
 	q->base.ops = &pg_ops;
 	q->sync = opts != NULL ? opts->sync : STORE_SYNC_FULL;
+	q->read_only = opts != NULL && opts->read_only;
 	atomic_init(&q->backend_pid, 0);
 	if ((rv = connect_all(q, true)) != CAIRN_OK) {
 		snprintf(err, errlen, "%s", q->base.errmsg);

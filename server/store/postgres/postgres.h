@@ -131,6 +131,7 @@ struct store_pg {
 	char *schema;   /* the schema's name */
 	char *schema_q; /* the same, quoted as an identifier */
 	enum store_sync sync;
+	bool read_only; /* store_options.read_only */
 	/* Reconnection (engine thread only): a monotonic clock, read only
 	 * to space out the attempts, never as task time. */
 	int64_t last_attempt_ms;
@@ -235,6 +236,10 @@ pg_stmt_sql(int i)
 /* pg_migrate creates or migrates the schema on q's connection, under an
  * advisory lock (store/postgres/schema.c). */
 int pg_migrate(struct store_pg *q);
+/* pg_check_version answers FAILED_PRECONDITION unless q's schema exists at
+ * PG_SCHEMA_VERSION: a read-only server (store_options.read_only) never
+ * creates or upgrades one. */
+int pg_check_version(struct store_pg *q);
 
 /* Execution (store/postgres/exec.c). The connection is in pipeline mode
  * once set up; before that (configuration, migration) pg_exec is used. */

@@ -316,3 +316,32 @@ fail:
 	}
 	return (rv);
 }
+
+int
+pg_check_version(struct store_pg *q)
+{
+	int64_t version = 0;
+	bool found = false;
+	int rv;
+
+	rv = query1(q,
+	    "SELECT 1::int8 FROM pg_tables WHERE schemaname = $1 AND "
+	    "tablename = 'schema_version'",
+	    q->schema, &version, &found, "looking up the schema");
+	if (rv == CAIRN_OK && found) {
+		rv = query1(q, "SELECT version::int8 FROM schema_version",
+		    NULL, &version, &found, "reading the schema version");
+	}
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	if (!found || version != PG_SCHEMA_VERSION) {
+		return (store_seterr(&q->base, CAIRN_FAILED_PRECONDITION,
+		    "postgres: schema %s has version %lld, and a read-only "
+		    "cairnd serves only version %d: it never creates or "
+		    "upgrades a schema",
+		    q->schema, found ? (long long) version : 0LL,
+		    PG_SCHEMA_VERSION));
+	}
+	return (CAIRN_OK);
+}

@@ -190,11 +190,42 @@ configure(struct store_sqlite *q, const struct store_options *opts)
 	return (sq_exec(q, "PRAGMA foreign_keys = OFF", "configure"));
 }
 
+/* configure_read_only sets up a connection opened read-only
+ * (store_options.read_only) and checks that the file holds a store of this
+ * version: a copy is served as it is, never upgraded. Nothing here writes:
+ * no journal mode, no checkpoint (not even at close). */
+static int
+configure_read_only(struct store_sqlite *q)
+{
+	int version = 0, rv;
+
+	sqlite3_busy_timeout(q->db, 5000);
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_wal_autocheckpoint(q->db, 0);
+	sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if ((rv = schema_version(q, &version)) != CAIRN_OK) {
+		return (rv);
+	}
+	if (version != SQ_SCHEMA_VERSION) {
+		return (store_seterr(&q->base, CAIRN_FAILED_PRECONDITION,
+		    "%s has schema version %d, and a read-only cairnd serves "
+		    "only version %d: it never upgrades a copy%s",
+		    q->path, version, SQ_SCHEMA_VERSION,
+		    version == 0 ? " (is it a Cairn store at all?)" : ""));
+	}
+	return (CAIRN_OK);
+}
+
 static int
 prepare_all(struct store_sqlite *q)
 {
 	for (int i = 0; i < SQ_COUNT_; i++) {
-		int rc = sqlite3_prepare_v3(q->db, sq_sql[i], -1,
+		/* A read-only connection cannot take the write lock of BEGIN
+		 * IMMEDIATE; its transactions only read. */
+		const char *sql = i == SQ_BEGIN && q->read_only
+		    ? "BEGIN DEFERRED"
+		    : sq_sql[i];
+		int rc = sqlite3_prepare_v3(q->db, sql, -1,
 		    SQLITE_PREPARE_PERSISTENT, &q->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
 			return (sq_fail(q, rc, "preparing statements"));
@@ -253,17 +284,27 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
 		return (CAIRN_RESOURCE_EXHAUSTED);
 	}
 	q->base.ops = &sq_ops;
+	opts = opts != NULL ? opts : &defaults;
+	q->read_only = opts->read_only;
 	pthread_once(&once, sq_global_config);
+	/* Read-only: the file must exist, and is never written. SQLite may
+	 * still create the -wal and -shm files beside it, which readers of
+	 * a WAL database share. */
 	rc = sqlite3_open_v2(path, &q->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    (q->read_only ? SQLITE_OPEN_READONLY
+	                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+	        | SQLITE_OPEN_NOMUTEX,
 	    NULL);
 	if (rc != SQLITE_OK) {
 		rv = sq_fail(q, rc, path);
 		goto fail;
 	}
-	if ((rv = configure(q, opts != NULL ? opts : &defaults)) != CAIRN_OK
-	    || (rv = migrate(q)) != CAIRN_OK
-	    || (rv = prepare_all(q)) != CAIRN_OK
+	if (q->read_only) {
+		rv = configure_read_only(q);
+	} else if ((rv = configure(q, opts)) == CAIRN_OK) {
+		rv = migrate(q);
+	}
+	if (rv != CAIRN_OK || (rv = prepare_all(q)) != CAIRN_OK
 	    || (rv = sqw_prepare(q)) != CAIRN_OK) {
 		goto fail;
 	}

@@ -77,7 +77,8 @@ struct store_sqlite {
 	char *path;
 	sqlite3_stmt *stmt[SQ_COUNT_];
 	sqlite3_stmt *wf[SQW_COUNT_];
-	bool has_runs; /* some run exists: next_wakeup reads runs too */
+	bool has_runs;  /* some run exists: next_wakeup reads runs too */
+	bool read_only; /* store_options.read_only */
 };
 
 /* The columns of a run and of a log entry, in the order that
