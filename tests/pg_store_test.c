@@ -455,6 +455,131 @@ completion_and_cancel_of_one_run_on_two_stores(void **state)
 	task_free(t);
 }
 
+/* run_locked says whether connection c finds run id locked by someone
+ * else (autocommit: its own try holds nothing afterwards). */
+static bool
+run_locked(PGconn *c, uint64_t id)
+{
+	char sql[128];
+	PGresult *r;
+	bool locked;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT id FROM wf_runs WHERE id = %llu FOR UPDATE NOWAIT",
+	    (unsigned long long) id);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		locked = false;
+	} else {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/* lock_not_available, nothing else */
+		assert_string_equal(state != NULL ? state : "", "55P03");
+		locked = true;
+	}
+	PQclear(r);
+	return (locked);
+}
+
+/* Prefetch locks, before any op applies, the runs the transaction will
+ * change: those its ops name, those of the tasks it loads, and their
+ * parents; the others stay free, and reading one takes no lock. */
+static void
+runs_are_locked_at_prefetch(void **state)
+{
+	struct fx *f = *state;
+	char token[TASK_TOKEN_LEN + 1];
+	struct wf_command act
+	    = { .kind = WF_ACTIVITY, .activity = { .queue = "work" } };
+	struct wf_command child = { .kind = WF_CHILD, .name = "c" };
+	PGconn *c = side(f->schema);
+	struct wf_run run;
+
+	uint64_t free_run = fx_wf_start(f, "t", "wf", T0);
+	uint64_t parent = fx_wf_start(f, "t", "wf", T0 + 1);
+	uint64_t with_task = fx_wf_start(f, "t", "wf", T0 + 2);
+	assert_int_equal(fx_wf_lease(f, "wf", T0 + 3, token), free_run);
+	assert_int_equal(fx_wf_lease(f, "wf", T0 + 3, token), parent);
+	fx_wf_advance(f, parent, token, 1, &child, 1, 0, T0 + 3);
+	assert_int_equal(fx_wf_lease(f, "wf", T0 + 3, token), with_task);
+	fx_wf_advance(f, with_task, token, 1, &act, 1, 0, T0 + 3);
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+	    "SELECT id FROM wf_runs WHERE parent_run = %llu",
+	    (unsigned long long) parent);
+	uint64_t kid = strtoull(sql1(c, sql), NULL, 10);
+	snprintf(sql, sizeof(sql), "SELECT id FROM tasks WHERE wf_run = %llu",
+	    (unsigned long long) with_task);
+	uint64_t task = strtoull(sql1(c, sql), NULL, 10);
+	assert_true(kid != 0 && task != 0);
+
+	/* The ops name the child run (its completion resolves the parent's
+	 * entry) and load the activity's task, in an order that is not the
+	 * runs' order. */
+	struct store_prefetch pf = { .now = T0 + 4,
+		.ids = &task,
+		.nids = 1,
+		.runs = &kid,
+		.nruns = 1 };
+	fx_begin(f);
+	assert_int_equal(store_prefetch(f->s, &pf), CAIRN_OK);
+	/* A read that waits for its answer, and so for the prefetch's. */
+	assert_int_equal(store_wf_get(f->s, free_run, &run), CAIRN_OK);
+	wf_run_clear(&run);
+	assert_true(run_locked(c, kid));
+	assert_true(run_locked(c, parent));
+	assert_true(run_locked(c, with_task));
+	assert_false(run_locked(c, free_run));
+	fx_commit(f);
+	assert_false(run_locked(c, kid));
+	PQfinish(c);
+}
+
+/* store_open on the test database, with a lock_timeout that turns a wait
+ * for a lock into an error instead of a hang. */
+static struct store *
+open_impatient(const char *schema)
+{
+	struct store_options o = { .sync = STORE_SYNC_FULL, .schema = schema };
+	struct store *s = NULL;
+	char u[1024], err[256];
+
+	snprintf(u, sizeof(u), "%s%soptions=-c%%20lock_timeout%%3D2000", uri(),
+	    strchr(uri(), '?') != NULL ? "&" : "?");
+	if (store_open(u, &o, &s, err, sizeof(err)) != CAIRN_OK) {
+		fail_msg("store_open: %s", err);
+	}
+	return (s);
+}
+
+/* Get, Await and History read a run that another server holds (in the
+ * middle of a turn's transaction) without waiting for it. */
+static void
+inspecting_a_held_run_does_not_wait(void **state)
+{
+	struct fx *f = *state;
+	struct store *b = open_impatient(f->schema);
+	struct wf_run held, seen;
+	uint64_t id, found;
+	char msg[LC_MSG_MAX];
+
+	id = fx_wf_start(f, "t", "wf", T0);
+	fx_begin(f);
+	assert_int_equal(store_wf_load(f->s, id, &held), CAIRN_OK);
+	assert_int_equal(store_begin(b), CAIRN_OK);
+	assert_int_equal(store_wf_get(b, id, &seen), CAIRN_OK);
+	assert_int_equal(seen.id, id);
+	wf_run_clear(&seen);
+	assert_int_equal(
+	    lifecycle_wf_find(b, NULL, id, &found, msg), CAIRN_OK);
+	assert_int_equal(found, id);
+	/* The control: a load does wait for the lock, and gives up. */
+	assert_int_not_equal(store_wf_load(b, id, &seen), CAIRN_OK);
+	store_rollback(b);
+	fx_commit(f);
+	wf_run_clear(&held);
+	store_close(b);
+}
+
 /* Loads after a pick are answered from the picked rows, until a save
  * makes one stale. */
 static void
@@ -902,6 +1027,11 @@ main(void)
 		    skip_locked_between_stores, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    picked_rows_answer_loads, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    runs_are_locked_at_prefetch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    inspecting_a_held_run_does_not_wait, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    concurrent_leases_take_each_task_once, fx_setup,
 		    fx_teardown),

@@ -56,6 +56,7 @@ enum engine_record {
 };
 struct engine_reads {
 	size_t nids;               /* tasks it loads */
+	uint64_t run;              /* a run it names by id; 0: none */
 	enum engine_record record; /* looked up when it has a request id */
 	const struct lease_request *lease; /* queues it picks from, known */
 	/* A workflow lease: the workflow queues it picks from. */

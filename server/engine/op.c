@@ -163,6 +163,24 @@ reads_wf_lease(
 	r->wf_lease = &op->in.wf_lease.req;
 }
 
+/* The ops that change one run, which they name by run_id (or else by
+ * workflow_id, which the store resolves as it applies): the run is locked
+ * with the others of the transaction, in id order. */
+static void
+reads_wf_run(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	(void) ids;
+	r->run = op->in.wf.run_id;
+}
+
+static void
+reads_wf_advance(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	(void) ids;
+	r->run = op->in.wf_advance.run_id;
+}
+
 /* Long-polls. */
 
 static int64_t
@@ -298,22 +316,28 @@ static const struct engine_op_class classes[] = {
 	},
 	[OP_WF_HEARTBEAT] = {
 	    .apply = engine_apply_wf_heartbeat,
+	    .reads = reads_wf_run,
 	},
 	[OP_WF_ADVANCE] = {
 	    .apply = engine_apply_wf_advance,
+	    .reads = reads_wf_advance,
 	    .clear = clear_wf_advanced,
 	},
 	[OP_WF_FAIL_TASK] = {
 	    .apply = engine_apply_wf_fail_task,
+	    .reads = reads_wf_run,
 	},
 	[OP_WF_SIGNAL] = {
 	    .apply = engine_apply_wf_signal,
+	    .reads = reads_wf_run,
 	},
 	[OP_WF_CANCEL] = {
 	    .apply = engine_apply_wf_cancel,
+	    .reads = reads_wf_run,
 	},
 	[OP_WF_TERMINATE] = {
 	    .apply = engine_apply_wf_terminate,
+	    .reads = reads_wf_run,
 	},
 	[OP_WF_GET] = {
 	    .apply = engine_apply_wf_get,

@@ -1,8 +1,8 @@
 /*
  * engine/prefetch.c - telling the store, as a transaction begins, which
- * rows, request records and due tasks its ops are about to read (store.h,
- * prefetch), so that a backend that pays a round trip per call reads them
- * all in one.
+ * rows, runs, request records and due tasks its ops are about to read
+ * (store.h, prefetch), so that a backend that pays a round trip per call reads
+ * them all in one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +55,7 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 {
 	struct store_prefetch pf = { .now = now };
 	size_t nqueues = 0;
-	uint64_t *ids;
+	uint64_t *ids, *runs;
 	char(*keys)[LC_REQUEST_KEY_MAX];
 	const char **keyp;
 	struct store_pick_hint *picks;
@@ -68,6 +68,7 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
 		reads(op, NULL, &r);
 		pf.nids += r.nids;
+		pf.nruns += r.run != 0 ? 1 : 0;
 		pf.nkeys += has_record(op, &r) ? 1 : 0;
 		nqueues += r.lease != NULL ? r.lease->nqueues : 0;
 		pf.unknown_picks += r.unknown_picks;
@@ -76,21 +77,27 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 		pf.unknown_picks = LC_LEASE_MAX;
 	}
 	ids = malloc((pf.nids > 0 ? pf.nids : 1) * sizeof(*ids));
+	runs = malloc((pf.nruns > 0 ? pf.nruns : 1) * sizeof(*runs));
 	keys = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keys));
 	keyp = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keyp));
 	picks = calloc(nqueues > 0 ? nqueues : 1, sizeof(*picks));
-	if (ids == NULL || keys == NULL || keyp == NULL || picks == NULL) {
+	if (ids == NULL || runs == NULL || keys == NULL || keyp == NULL
+	    || picks == NULL) {
 		/* Only a hint: every call still works without it. */
 		free(ids);
+		free(runs);
 		free(keys);
 		free(keyp);
 		free(picks);
 		return (CAIRN_OK);
 	}
-	pf.nids = pf.nkeys = 0;
+	pf.nids = pf.nruns = pf.nkeys = 0;
 	for (const struct engine_op *op = list; op != NULL; op = op->next) {
 		reads(op, ids + pf.nids, &r);
 		pf.nids += r.nids;
+		if (r.run != 0) {
+			runs[pf.nruns++] = r.run;
+		}
 		if (has_record(op, &r)) {
 			lifecycle_request_key(keys[pf.nkeys], sizeof(keys[0]),
 			    r.record == ENGINE_RECORD_LEASE, op->request_id);
@@ -102,10 +109,12 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 		}
 	}
 	pf.ids = ids;
+	pf.runs = runs;
 	pf.keys = keyp;
 	pf.picks = picks;
 	rv = store_prefetch(s, &pf);
 	free(ids);
+	free(runs);
 	free(keys);
 	free(keyp);
 	free(picks);

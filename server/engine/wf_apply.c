@@ -34,7 +34,8 @@ find(struct engine_batch *b, struct engine_op *op, uint64_t *id)
 	return (op->status == CAIRN_OK);
 }
 
-/* load_run reads run id into op->out.wf.run. */
+/* load_run reads run id into op->out.wf.run, for an answer: without
+ * locking it (store_wf_ops.get). */
 static void
 load_run(struct engine_batch *b, struct engine_op *op, uint64_t id)
 {
@@ -45,7 +46,7 @@ load_run(struct engine_batch *b, struct engine_op *op, uint64_t id)
 		snprintf(op->msg, sizeof(op->msg), "out of memory");
 		return;
 	}
-	if ((op->status = store_wf_load(b->store, id, r)) != CAIRN_OK) {
+	if ((op->status = store_wf_get(b->store, id, r)) != CAIRN_OK) {
 		snprintf(
 		    op->msg, sizeof(op->msg), "%s", store_errmsg(b->store));
 		free(r);

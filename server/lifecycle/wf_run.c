@@ -58,12 +58,19 @@ lifecycle_wf_find(struct store *s, const char *workflow_id, uint64_t run_id,
 	int rv;
 
 	if (run_id != 0) {
-		rv = wf_load_run(s, run_id, &run, msg);
+		/* Whether it exists: the op that follows loads (and locks)
+		 * the run if it changes it. */
+		rv = store_wf_get(s, run_id, &run);
 		wf_run_clear(&run);
 		if (rv == CAIRN_OK) {
 			*id = run_id;
+			return (rv);
 		}
-		return (rv);
+		if (rv == CAIRN_NOT_FOUND) {
+			return (lc_refuse(rv, msg,
+			    "workflow run %" PRIu64 " not found", run_id));
+		}
+		return (lc_fault(s, rv, msg));
 	}
 	rv = store_wf_find(s, workflow_id, id);
 	if (rv == CAIRN_NOT_FOUND) {

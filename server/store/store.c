@@ -43,7 +43,7 @@ wf_fault(const struct store_wf_ops *w)
 {
 	if (w != NULL
 	    && (w->insert == NULL || w->find == NULL || w->load == NULL
-	        || w->save == NULL || w->pick_ready == NULL
+	        || w->get == NULL || w->save == NULL || w->pick_ready == NULL
 	        || w->pick_expired == NULL || w->entry_insert == NULL
 	        || w->entry_load == NULL || w->entry_save == NULL
 	        || w->entries == NULL || w->pick_fired == NULL

@@ -73,9 +73,9 @@ struct task_row {
 struct store;
 
 /* What a transaction is about to read, at time now: the tasks it loads,
- * the request records it looks up, and for each queue the most tasks that
- * its leases may pick, plus those of queues it cannot name yet
- * (store_ops.prefetch). */
+ * the workflow runs its ops name, the request records it looks up, and
+ * for each queue the most tasks that its leases may pick, plus those of
+ * queues it cannot name yet (store_ops.prefetch). */
 struct store_pick_hint {
 	const char *queue;
 	uint32_t max;
@@ -84,6 +84,8 @@ struct store_prefetch {
 	int64_t now;
 	const uint64_t *ids;
 	size_t nids;
+	const uint64_t *runs;
+	size_t nruns;
 	const char *const *keys;
 	size_t nkeys;
 	const struct store_pick_hint *picks;
@@ -530,6 +532,11 @@ static inline int
 store_wf_load(struct store *s, uint64_t id, struct wf_run *run)
 {
 	return (s->ops->wf->load(s, id, run));
+}
+static inline int
+store_wf_get(struct store *s, uint64_t id, struct wf_run *run)
+{
+	return (s->ops->wf->get(s, id, run));
 }
 static inline int
 store_wf_save(struct store *s, const struct wf_run *run)

@@ -30,6 +30,11 @@ struct store_wf_ops {
 	 * field that changes after insert. */
 	int (*load)(struct store *s, uint64_t id, struct wf_run *run);
 	int (*save)(struct store *s, const struct wf_run *run);
+	/* get reads run id as load does, for answers that change nothing
+	 * (Get, Await, History, whether a run exists): without a lock, so
+	 * that reading a run that another server holds neither waits for
+	 * it nor takes a lock out of the order of prefetch. */
+	int (*get)(struct store *s, uint64_t id, struct wf_run *run);
 	/* pick_ready writes into ids up to max runnable runs of queue whose
 	 * ready_at <= now, oldest ready first (ready_at, id). */
 	int (*pick_ready)(struct store *s, const char *queue, int64_t now,

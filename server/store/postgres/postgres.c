@@ -150,7 +150,8 @@ connect_all(struct store_pg *q, bool migrate)
 	    || (migrate && !q->read_only && (rv = pg_migrate(q)) != CAIRN_OK)
 	    || (migrate && q->read_only
 	        && (rv = pg_check_version(q)) != CAIRN_OK)
-	    || (rv = prepare_all(q)) != CAIRN_OK) {
+	    || (rv = prepare_all(q)) != CAIRN_OK
+	    || (rv = pgw_check_runs(q)) != CAIRN_OK) {
 		if (q->conn != NULL) {
 			pg_lost(q, q->base.errmsg);
 		}

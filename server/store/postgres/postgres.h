@@ -73,6 +73,8 @@ enum pgw_stmt {
 	PGW_LIST_QUEUE,
 	PGW_STATS,
 	PGW_PRUNE,
+	PGW_GET,
+	PGW_LOCK_RUNS,
 	PGW_END_
 };
 
@@ -153,6 +155,10 @@ struct store_pg {
 	PGresult *picked;
 	uint64_t *picked_ids;
 	int npicked;
+	/* Whether this server has seen workflow runs in the database: then
+	 * prefetch locks the runs of a transaction in id order
+	 * (store/postgres/wf_locks.c); until then it saves the statement. */
+	bool runs_seen;
 	/* What prefetch read ahead for this transaction
 	 * (store/postgres/prefetch.c): whole rows, locked, with their ids
 	 * (0 once saved); the request records found among the keys asked
@@ -404,6 +410,14 @@ PGresult *pgw_run(struct store_pg *q, enum pgw_stmt which,
 int pgw_defer(struct store_pg *q, enum pgw_stmt which,
     const struct pg_params *p, const char *what);
 void pgw_forget(struct store_pg *q);
+/* pgw_lock_runs sends, within prefetch, the lock of the runs that the
+ * transaction will change, in id order; pgw_check_runs sets runs_seen
+ * when the database holds a run (before pipeline mode). */
+/* pg_ids_literal writes ids as a PostgreSQL array literal ("{1,2}"),
+ * skipping those that cannot be a row's; NULL when out of memory. */
+char *pg_ids_literal(const uint64_t *ids, size_t n);
+int pgw_lock_runs(struct store_pg *q, const struct store_prefetch *pf);
+int pgw_check_runs(struct store_pg *q);
 /* pgw_p_opt adds an id, an instant or a limit, NULL when 0 (none). */
 void pgw_p_opt(struct pg_params *p, int64_t v);
 int pgw_entry_insert(

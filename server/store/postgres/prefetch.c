@@ -68,10 +68,8 @@ kept_find(const struct pg_kept *k, uint64_t id)
 	return (-1);
 }
 
-/* ids_literal writes ids as a PostgreSQL array literal ("{1,2}"), skipping
- * those that cannot be a task's; NULL when out of memory. */
-static char *
-ids_literal(const uint64_t *ids, size_t n)
+char *
+pg_ids_literal(const uint64_t *ids, size_t n)
 {
 	char *out = malloc(n * 21 + 3), *p = out;
 
@@ -179,13 +177,16 @@ pg_prefetch(struct store *s, const struct store_prefetch *pf)
 	q->ahead.now = pf->now;
 	q->ahead.spare = pf->unknown_picks;
 	if (pf->nids > 0) {
-		if ((lit = ids_literal(pf->ids, pf->nids)) == NULL) {
+		if ((lit = pg_ids_literal(pf->ids, pf->nids)) == NULL) {
 			return (CAIRN_OK); /* only a hint */
 		}
 		pg_p_text(&p, lit);
 		rv = pg_send_kept(
 		    q, PG_LOAD_MANY, &p, "prefetch rows", &q->ahead.rows.r);
 		free(lit);
+	}
+	if (rv == CAIRN_OK) {
+		rv = pgw_lock_runs(q, pf);
 	}
 	if (rv == CAIRN_OK && pf->nkeys > 0) {
 		if (remember_keys(q, pf->keys, pf->nkeys) != CAIRN_OK

@@ -113,6 +113,20 @@ const char *const pgw_sql[PGW_END_ - PG_COUNT_] = {
 	               "ORDER BY type, state",
 	/* One round trip, as the tasks' prune; SKIP LOCKED leaves a run
 	 * that another server holds to the next round. */
+	/* As PGW_LOAD, without the lock (store_wf_ops.get). */
+	W(PGW_GET) = "SELECT " PGW_RUN_COLUMNS " FROM wf_runs WHERE id = $1",
+	/* The runs a transaction is about to change, locked up front in id
+	 * order (store/postgres/wf_locks.c): those its ops name ($1), those
+	 * of the tasks it loads ($2), and their parents, whose child entries
+	 * a finishing run resolves. ORDER BY comes before the locks, so two
+	 * servers lock the runs they share in one order. */
+	W(PGW_LOCK_RUNS)
+	= "WITH named AS (SELECT unnest($1::bigint[]) AS id UNION "
+	  "SELECT wf_run FROM tasks WHERE id = ANY($2::bigint[]) AND "
+	  "wf_run IS NOT NULL) "
+	  "SELECT id FROM wf_runs WHERE id IN (SELECT id FROM named) OR id IN "
+	  "(SELECT parent_run FROM wf_runs WHERE id IN (SELECT id FROM named) "
+	  "AND parent_run IS NOT NULL) ORDER BY id FOR UPDATE",
 	W(PGW_PRUNE)
 	= "WITH doomed AS (SELECT id FROM wf_runs WHERE "
 	  "state >= 3 AND finished_at < $1 LIMIT $2 "

@@ -213,6 +213,7 @@ pgw_insert(struct store *s, const struct wf_start *st, int64_t now,
 	    == NULL) {
 		return (rv);
 	}
+	Q(s)->runs_seen = true;
 	if (PQntuples(r) == 1) {
 		*id = (uint64_t) pg_i64(r, 0, 0, 0);
 		*created = true;
@@ -226,8 +227,10 @@ pgw_insert(struct store *s, const struct wf_start *st, int64_t now,
 	return (pgw_find(s, st->workflow_id, id));
 }
 
+/* read_one reads run id with statement which (PGW_LOAD or PGW_GET),
+ * from the rows of a pick when this transaction holds it already. */
 static int
-pgw_load(struct store *s, uint64_t id, struct wf_run *run)
+read_one(struct store *s, uint64_t id, struct wf_run *run, enum pgw_stmt which)
 {
 	struct pg_params p = { 0 };
 	const PGresult *kept;
@@ -243,7 +246,7 @@ pgw_load(struct store *s, uint64_t id, struct wf_run *run)
 		                       : store_seterr(s, rv, "out of memory"));
 	}
 	pg_p_i64(&p, (int64_t) id);
-	if ((r = pgw_run(Q(s), PGW_LOAD, &p, "load run", &rv)) == NULL) {
+	if ((r = pgw_run(Q(s), which, &p, "load run", &rv)) == NULL) {
 		return (rv);
 	}
 	if (PQntuples(r) == 0) {
@@ -253,6 +256,21 @@ pgw_load(struct store *s, uint64_t id, struct wf_run *run)
 	}
 	PQclear(r);
 	return (rv);
+}
+
+static int
+pgw_load(struct store *s, uint64_t id, struct wf_run *run)
+{
+	/* A server that works on runs locks them at prefetch from now on
+	 * (store/postgres/wf_locks.c). */
+	Q(s)->runs_seen = true;
+	return (read_one(s, id, run, PGW_LOAD));
+}
+
+static int
+pgw_get(struct store *s, uint64_t id, struct wf_run *run)
+{
+	return (read_one(s, id, run, PGW_GET));
 }
 
 static int
@@ -460,6 +478,7 @@ const struct store_wf_ops pg_wf_ops = {
 	.insert = pgw_insert,
 	.find = pgw_find,
 	.load = pgw_load,
+	.get = pgw_get,
 	.save = pgw_save,
 	.pick_ready = pgw_pick_ready,
 	.pick_expired = pgw_pick_expired,

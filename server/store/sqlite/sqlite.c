@@ -350,6 +350,7 @@ static const struct store_wf_ops sq_wf_ops = {
 	.insert = sqw_insert,
 	.find = sqw_find,
 	.load = sqw_load,
+	.get = sqw_load, /* one writer: no locks to avoid */
 	.save = sqw_save,
 	.pick_ready = sqw_pick_ready,
 	.pick_expired = sqw_pick_expired,
