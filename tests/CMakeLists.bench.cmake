@@ -6,6 +6,7 @@ add_executable(cairn-bench
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/main.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/metrics.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/procio.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/report.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/run.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/spawn.c
@@ -15,6 +16,23 @@ target_compile_options(cairn-bench PRIVATE ${CAIRN_WARNINGS})
 target_link_libraries(cairn-bench PRIVATE cairn_static nng::nng
 	PkgConfig::PROTOBUF_C Threads::Threads)
 install(TARGETS cairn-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The fsync counter that cairn-bench preloads into the cairnd it starts
+# (bench/fsync_count.c). Not in a sanitizer build: the sanitizer's runtime
+# must be the first library a program loads, and it intercepts fsync
+# itself; there the bench reports fsyncs as not counted.
+if(NOT CAIRN_SANITIZE)
+	add_library(cairn-fsync-count MODULE
+		${CMAKE_CURRENT_SOURCE_DIR}/bench/fsync_count.c)
+	target_compile_options(cairn-fsync-count PRIVATE ${CAIRN_WARNINGS})
+	target_link_libraries(cairn-fsync-count PRIVATE ${CMAKE_DL_LIBS})
+	install(TARGETS cairn-fsync-count
+		LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/cairn)
+	target_compile_definitions(cairn-bench PRIVATE
+		CAIRN_FSYNC_LIB_BUILD="$<TARGET_FILE:cairn-fsync-count>"
+		CAIRN_FSYNC_LIB_INSTALL="${CMAKE_INSTALL_FULL_LIBDIR}/cairn/$<TARGET_FILE_NAME:cairn-fsync-count>")
+	add_dependencies(cairn-bench cairn-fsync-count)
+endif()
 
 if(TARGET cairnd)
 	add_test(NAME bench_smoke
@@ -33,8 +51,10 @@ endif()
 # store-bench: the storage work of a lifecycle in one process (no network),
 # what bounds the engine thread; a smoke test checks that it runs.
 add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/store_pages.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c)
-target_link_libraries(store-bench PRIVATE cairn_server)
+# SQLite and libpq directly too: store_pages.c counts what they write.
+target_link_libraries(store-bench PRIVATE cairn_server PkgConfig::SQLITE3)
 # bench.h (for its histograms) also declares the client's side, which
 # names types of cairn.h: the header only, not the library.
 target_include_directories(store-bench PRIVATE ${PROJECT_SOURCE_DIR}/client)
@@ -43,6 +63,16 @@ add_test(NAME store_bench_smoke
 	COMMAND store-bench --batch 10 --rounds 5)
 set_tests_properties(store_bench_smoke PROPERTIES
 	PASS_REGULAR_EXPRESSION "store-bench: 50 lifecycles in" TIMEOUT 60)
+# What a lifecycle writes, as store-bench counts it, on both stores.
+add_test(NAME store_pages_test
+	COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_pages_test.sh
+		$<TARGET_FILE:store-bench>)
+set_tests_properties(store_pages_test PROPERTIES TIMEOUT 120)
+if(COMMAND cairn_pg_test)
+	cairn_pg_test(store_pages_test_postgres bash
+		${CMAKE_CURRENT_SOURCE_DIR}/bench/store_pages_test.sh
+		$<TARGET_FILE:store-bench> on-test-store)
+endif()
 
 # The statements of the request path use their indexes (no scans).
 add_executable(plan_test ${CMAKE_CURRENT_SOURCE_DIR}/bench/plan_test.c)

@@ -46,6 +46,7 @@ enum bench_rpc {
 	RPC_LEASE,
 	RPC_COMPLETE,
 	RPC_COMPLETE_BATCH,
+	RPC_HEARTBEAT,
 	RPC_FSYNC, /* not an rpc: the fsync workload's fdatasync */
 	RPC_START_WORKFLOW,
 	RPC_WF_RESULT, /* not an rpc: a run's start to its result */
@@ -62,19 +63,21 @@ enum bench_workload {
 	WL_BATCH,
 	WL_FSYNC,
 	WL_WORKFLOW,
+	WL_HEARTBEAT,
 };
 
 struct bench_options {
 	enum bench_workload workload;
 	const char *workload_name;
-	const char *server;     /* URL of a running cairnd; NULL: start one */
-	const char *store;      /* store URI for the cairnd we start */
-	const char *cairnd;     /* path of cairnd; NULL: next to us */
-	const char *metrics;    /* http://host:port/metrics; NULL: none */
-	const char *queue;      /* NULL: a fresh name per run */
-	const char *durability; /* passed to the cairnd we start */
-	const char *fsync_dir;  /* fsync workload: where to write */
-	pid_t server_pid;       /* --server-pid, to read its memory */
+	const char *server;      /* URL of a running cairnd; NULL: start one */
+	const char *store;       /* store URI for the cairnd we start */
+	const char *cairnd;      /* path of cairnd; NULL: next to us */
+	const char *metrics;     /* http://host:port/metrics; NULL: none */
+	const char *queue;       /* NULL: a fresh name per run */
+	const char *durability;  /* passed to the cairnd we start */
+	const char *fsync_dir;   /* fsync workload: where to write */
+	pid_t server_pid;        /* --server-pid, to read its memory */
+	const char *fsync_count; /* --fsync-count: counter file of --server */
 	int clients;
 	int producers; /* lifecycle and batch; 0: a third of clients */
 	int workers;   /* lifecycle and batch; 0: the rest */
@@ -109,6 +112,7 @@ struct bench_thread {
 	uint64_t errors;
 	uint64_t last_ns;    /* when its last counted rpc ended */
 	uint64_t activities; /* workflow: activities completed */
+	cairn_task *held;    /* heartbeat: the task it keeps leased */
 	struct hist h[RPC_COUNT_];
 	char err[256]; /* first error */
 };
@@ -127,9 +131,36 @@ struct bench_shared {
 	atomic_int running;
 };
 
+/* What a process wrote (procio.c), from /proc/PID/io. */
+struct bench_io {
+	bool have;
+	uint64_t wchar;       /* bytes passed to write calls */
+	uint64_t syscw;       /* write calls */
+	uint64_t write_bytes; /* bytes sent to the block device */
+};
+
+/* bench_io_of reads pid's write counters; io->have is false when
+ * /proc/PID/io cannot be read. */
+void bench_io_of(pid_t pid, struct bench_io *io);
+
+/* The fsync counter that libcairn-fsync-count.so (fsync_count.c) keeps in
+ * a file for the server it is preloaded into: count maps that file. */
+struct bench_fsyncs {
+	const uint64_t *count; /* NULL: none */
+};
+
+/* bench_fsyncs_open maps the counter file at path (create: make it,
+ * zeroed, first); -1 on failure. bench_fsyncs_read gives its value, false
+ * when there is none. */
+int bench_fsyncs_open(struct bench_fsyncs *c, const char *path, bool create);
+bool bench_fsyncs_read(const struct bench_fsyncs *c, uint64_t *out);
+void bench_fsyncs_close(struct bench_fsyncs *c);
+
 /* A server we started (spawn.c). */
 struct bench_server {
 	pid_t pid;
+	struct bench_fsyncs fsyncs; /* count NULL: started without the
+	                             * counting library */
 	char dir[256]; /* temporary directory, removed at the end */
 	char url[64];
 	char metrics[96]; /* "" when this cairnd has no --http */
@@ -173,6 +204,9 @@ struct bench_result {
 	struct hist h[RPC_COUNT_];
 	struct bench_counters before, after;
 	struct bench_usage srv0, srv1, cli0, cli1;
+	struct bench_io io0, io1; /* the server's */
+	bool have_fsyncs;
+	uint64_t fsyncs0, fsyncs1;
 	long rss_kib, rss_peak_kib, rss_after_fill_kib;
 	const char *first_error;
 	/* workflow: activities completed, and what the workflow worker
@@ -189,11 +223,15 @@ struct bench_result {
 /* bench_run (run.c) fills the backlog, runs the client threads until
  * the duration ends (or a drain empties its queue) and gathers r. */
 int bench_run(const struct bench_options *opt, struct bench_result *r,
-    const char *url, const char *metrics, pid_t pid, char *err, size_t errlen);
+    const char *url, const char *metrics, pid_t pid,
+    const struct bench_fsyncs *fsyncs, char *err, size_t errlen);
 
 /* Workloads (workloads.c): run the measured part of opt->workload. */
 int bench_fill(struct bench_shared *sh, const struct bench_options *opt,
     uint64_t n, char *err, size_t errlen);
+/* bench_hold gives each of the n threads of the heartbeat workload a task
+ * of its own, enqueued and leased before the clock starts. */
+int bench_hold(struct bench_thread *t, int n, char *err, size_t errlen);
 void *bench_thread_main(void *arg);
 
 /* bench_record times one rpc (started at start, returned rv) into the

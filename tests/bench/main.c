@@ -22,6 +22,7 @@ static const char *const workload_names[] = {
 	[WL_BATCH] = "batch",
 	[WL_FSYNC] = "fsync",
 	[WL_WORKFLOW] = "workflow",
+	[WL_HEARTBEAT] = "heartbeat",
 };
 
 static void
@@ -49,6 +50,9 @@ usage(FILE *f)
 	    "             activities and await their results; task workers "
 	    "run the\n"
 	    "             activities, a C workflow worker drives the runs\n"
+	    "  heartbeat  each client leases a task of --payload bytes, then "
+	    "heartbeats\n"
+	    "             it again and again (what a heartbeat writes)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --server URL      drive a running cairnd (default: start one)\n"
@@ -60,7 +64,13 @@ usage(FILE *f)
 	    "  --durability M    passed to the cairnd started\n"
 	    "  --metrics URL     the /metrics of --server, for commit "
 	    "counts\n"
-	    "  --server-pid PID  the process of --server, for its memory\n"
+	    "  --server-pid PID  the process of --server, for its memory, "
+	    "CPU and\n"
+	    "                    bytes written (/proc/PID)\n"
+	    "  --fsync-count F   the fsync counter file of --server (started "
+	    "with\n"
+	    "                    LD_PRELOAD=libcairn-fsync-count.so "
+	    "CAIRN_FSYNC_COUNT=F)\n"
 	    "  --clients N       client threads, one connection each "
 	    "(default 16)\n"
 	    "  --producers N     lifecycle, batch: producer threads "
@@ -130,6 +140,7 @@ enum {
 	O_DURABILITY,
 	O_METRICS,
 	O_PID,
+	O_FSYNC_COUNT,
 	O_CLIENTS,
 	O_PRODUCERS,
 	O_WORKERS,
@@ -158,6 +169,7 @@ static const struct option longopts[] = {
 	{ "durability", required_argument, NULL, O_DURABILITY },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "server-pid", required_argument, NULL, O_PID },
+	{ "fsync-count", required_argument, NULL, O_FSYNC_COUNT },
 	{ "clients", required_argument, NULL, O_CLIENTS },
 	{ "producers", required_argument, NULL, O_PRODUCERS },
 	{ "workers", required_argument, NULL, O_WORKERS },
@@ -323,6 +335,9 @@ parse(struct bench_options *o, int argc, char **argv)
 		case O_METRICS:
 			o->metrics = optarg;
 			break;
+		case O_FSYNC_COUNT:
+			o->fsync_count = optarg;
+			break;
 		case O_QUEUE:
 			o->queue = optarg;
 			break;
@@ -387,6 +402,8 @@ main(int argc, char **argv)
 	struct bench_options opt;
 	struct bench_result r;
 	struct bench_server srv = { .pid = -1 };
+	struct bench_fsyncs given = { NULL };
+	const struct bench_fsyncs *fsyncs;
 	const char *url, *metrics;
 	char err[512] = "";
 	pid_t pid;
@@ -413,18 +430,28 @@ main(int argc, char **argv)
 		url = srv.url;
 		metrics = opt.metrics != NULL ? opt.metrics : srv.metrics;
 		pid = srv.pid;
+		fsyncs = &srv.fsyncs;
 		snprintf(r.store, sizeof(r.store), "%s", srv.store);
 	} else {
 		url = opt.server;
 		metrics = opt.metrics;
 		pid = opt.server_pid > 0 ? opt.server_pid : -1;
+		if (opt.fsync_count != NULL
+		    && bench_fsyncs_open(&given, opt.fsync_count, false)
+		        != 0) {
+			fprintf(stderr, "cairn-bench: cannot map %s\n",
+			    opt.fsync_count);
+			return (1);
+		}
+		fsyncs = &given;
 	}
 	snprintf(r.server, sizeof(r.server), "%s", url);
-	rv = bench_run(&opt, &r, url, metrics, pid, err, sizeof(err));
+	rv = bench_run(&opt, &r, url, metrics, pid, fsyncs, err, sizeof(err));
 	if (rv != 0) {
 		fprintf(stderr, "cairn-bench: %s\n", err);
 	}
 	bench_server_stop(&srv);
+	bench_fsyncs_close(&given);
 report:
 	if (rv != 0 && opt.workload == WL_FSYNC) {
 		fprintf(stderr, "cairn-bench: %s\n", err);

@@ -13,6 +13,7 @@ const char *const bench_rpc_name[RPC_COUNT_] = {
 	[RPC_LEASE] = "Lease",
 	[RPC_COMPLETE] = "Complete",
 	[RPC_COMPLETE_BATCH] = "CompleteBatch",
+	[RPC_HEARTBEAT] = "Heartbeat",
 	[RPC_FSYNC] = "fdatasync",
 	[RPC_START_WORKFLOW] = "StartWorkflow",
 	[RPC_WF_RESULT] = "start-to-result",
@@ -36,6 +37,8 @@ unit(const struct bench_options *opt)
 		return ("fdatasyncs");
 	case WL_WORKFLOW:
 		return ("runs");
+	case WL_HEARTBEAT:
+		return ("heartbeats");
 	}
 	return ("tasks");
 }
@@ -113,6 +116,70 @@ workflow_text(const struct bench_options *opt, const struct bench_result *r)
 	}
 }
 
+/* One unit of the workload (a lifecycle, a heartbeat...), what the
+ * server spent on it: from /proc/PID (io, stat) and the fsync counter. */
+struct per_task {
+	bool have_io, have_cpu, have_fsyncs;
+	double wchar, write_bytes, syscw, fsyncs, cpu_us;
+};
+
+static void
+per_task_of(const struct bench_result *r, struct per_task *p)
+{
+	double n = r->tasks > 0 ? (double) r->tasks : 1;
+
+	memset(p, 0, sizeof(*p));
+	p->have_io = r->io0.have && r->io1.have && r->tasks > 0;
+	p->have_cpu = r->srv0.have && r->srv1.have && r->tasks > 0;
+	p->have_fsyncs = r->have_fsyncs && r->tasks > 0;
+	p->wchar = (double) (r->io1.wchar - r->io0.wchar) / n;
+	p->write_bytes
+	    = (double) (r->io1.write_bytes - r->io0.write_bytes) / n;
+	p->syscw = (double) (r->io1.syscw - r->io0.syscw) / n;
+	p->fsyncs = (double) (r->fsyncs1 - r->fsyncs0) / n;
+	p->cpu_us = (r->srv1.cpu_s - r->srv0.cpu_s) * 1e6 / n;
+}
+
+/* singular names one unit of the workload. */
+static const char *
+singular(const struct bench_options *opt)
+{
+	switch (opt->workload) {
+	case WL_LIFECYCLE:
+	case WL_BATCH:
+		return ("lifecycle");
+	case WL_HEARTBEAT:
+		return ("heartbeat");
+	case WL_WORKFLOW:
+		return ("run");
+	default:
+		return ("task");
+	}
+}
+
+static void
+per_task_text(const struct bench_options *opt, const struct bench_result *r)
+{
+	struct per_task p;
+
+	per_task_of(r, &p);
+	if (!p.have_io && !p.have_cpu) {
+		return;
+	}
+	printf("  server per %s:", singular(opt));
+	if (p.have_io) {
+		printf(" %.0f B written (wchar), %.0f B to the disk "
+		       "(write_bytes), %.2f write calls,",
+		    p.wchar, p.write_bytes, p.syscw);
+	}
+	if (p.have_fsyncs) {
+		printf(" %.3f fsyncs,", p.fsyncs);
+	} else {
+		printf(" fsyncs not counted,");
+	}
+	printf(" %.1f us CPU\n", p.cpu_us);
+}
+
 void
 bench_report_text(
     const struct bench_options *opt, const struct bench_result *r)
@@ -174,6 +241,7 @@ bench_report_text(
 		    (double) (r->srv1.switches - r->srv0.switches)
 		        / (double) r->requests);
 	}
+	per_task_text(opt, r);
 	if (r->cli0.have && r->cli1.have && r->requests > 0) {
 		printf("  client: %.1f us CPU per request\n",
 		    (r->cli1.cpu_s - r->cli0.cpu_s) * 1e6
@@ -334,6 +402,14 @@ bench_report_json(
 	json_num_or_null("client_cpu_us_per_request",
 	    r->cli0.have && r->cli1.have && r->requests > 0,
 	    (r->cli1.cpu_s - r->cli0.cpu_s) * 1e6 / n, false);
+	struct per_task p;
+	per_task_of(r, &p);
+	json_num_or_null("wchar_per_task", p.have_io, p.wchar, false);
+	json_num_or_null(
+	    "write_bytes_per_task", p.have_io, p.write_bytes, false);
+	json_num_or_null("write_calls_per_task", p.have_io, p.syscw, false);
+	json_num_or_null("fsyncs_per_task", p.have_fsyncs, p.fsyncs, false);
+	json_num_or_null("cpu_us_per_task", p.have_cpu, p.cpu_us, false);
 	json_num_or_null(
 	    "rss_mib", r->rss_kib >= 0, r->rss_kib / 1024.0, false);
 	json_num_or_null("rss_peak_mib", r->rss_peak_kib >= 0,

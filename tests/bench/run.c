@@ -109,7 +109,8 @@ make_payload(size_t n)
 
 int
 bench_run(const struct bench_options *opt, struct bench_result *r,
-    const char *url, const char *metrics, pid_t pid, char *err, size_t errlen)
+    const char *url, const char *metrics, pid_t pid,
+    const struct bench_fsyncs *fsyncs, char *err, size_t errlen)
 {
 	struct bench_shared sh = { .url = url };
 	struct bench_thread *t = NULL;
@@ -143,8 +144,14 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 	    && (wf = bench_wf_start(&sh, opt, err, errlen)) == NULL) {
 		goto out;
 	}
+	if (opt->workload == WL_HEARTBEAT
+	    && bench_hold(t, n, err, errlen) != CAIRN_OK) {
+		goto out;
+	}
 	bench_metrics_read(metrics, &r->before);
 	bench_usage_of(pid, &r->srv0);
+	bench_io_of(pid, &r->io0);
+	r->have_fsyncs = bench_fsyncs_read(fsyncs, &r->fsyncs0);
 	bench_usage_of(0, &r->cli0);
 	uint64_t start = bench_now_ns();
 	sh.deadline_ns = start + (uint64_t) (opt->duration_s * 1e9);
@@ -167,6 +174,8 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 	bench_wf_stop(wf, r);
 	wf = NULL;
 	bench_usage_of(pid, &r->srv1);
+	bench_io_of(pid, &r->io1);
+	r->have_fsyncs &= bench_fsyncs_read(fsyncs, &r->fsyncs1);
 	bench_usage_of(0, &r->cli1);
 	gather(t, started, r, start, &sh);
 	bench_metrics_read(metrics, &r->after);
@@ -176,6 +185,7 @@ bench_run(const struct bench_options *opt, struct bench_result *r,
 out:
 	bench_wf_stop(wf, r);
 	for (int i = 0; t != NULL && i < n; i++) {
+		cairn_task_free(t[i].held);
 		cairn_client_close(t[i].client);
 	}
 	/* r->first_error points into t: keep a copy before freeing. */

@@ -215,6 +215,62 @@ run_worker(struct bench_thread *t, bool drain)
 	}
 }
 
+/* run_heartbeat extends the lease of the thread's own task, again and
+ * again, with no details: what a heartbeat costs by itself, next to the
+ * size of the task's payload. */
+static void
+run_heartbeat(struct bench_thread *t)
+{
+	cairn_task *task = t->held;
+
+	while (task != NULL && bench_running(t)) {
+		uint64_t t0 = bench_now_ns();
+		int rv = cairn_heartbeat(t->client, task->id,
+		    task->lease_token, NULL, 0, NULL, NULL);
+		if (!bench_record(t, RPC_HEARTBEAT, t0, rv)) {
+			break;
+		}
+		bench_count(t, 1);
+	}
+}
+
+int
+bench_hold(struct bench_thread *t, int n, char *err, size_t errlen)
+{
+	const struct bench_shared *sh = t[0].sh;
+	cairn_task_spec *spec = make_specs(sh, t[0].opt, 1);
+	const char *queues[1] = { sh->queue };
+	cairn_lease_options lo
+	    = { .max_tasks = 1, .wait_ms = 1000, .worker_id = "cairn-bench" };
+	cairn_enqueue_result res;
+	int rv = spec == NULL ? CAIRN_RESOURCE_EXHAUSTED : CAIRN_OK;
+
+	/* One at a time, so that each lease finds the task just enqueued. */
+	for (int i = 0; i < n && rv == CAIRN_OK; i++) {
+		cairn_task **tasks = NULL;
+		size_t got = 0;
+		rv = cairn_enqueue(t[i].client, spec, 1, &res);
+		if (rv == CAIRN_OK) {
+			rv = cairn_lease(
+			    t[i].client, queues, 1, &lo, &tasks, &got);
+		}
+		if (rv == CAIRN_OK && got != 1) {
+			rv = CAIRN_NOT_FOUND;
+		}
+		if (rv != CAIRN_OK) {
+			snprintf(err, errlen, "holding a task: %s: %s",
+			    cairn_strerror(rv),
+			    cairn_client_errmsg(t[i].client));
+		} else {
+			t[i].held = tasks[0];
+			tasks[0] = NULL;
+		}
+		cairn_tasks_free(tasks, got);
+	}
+	free(spec);
+	return (rv);
+}
+
 void *
 bench_thread_main(void *arg)
 {
@@ -244,6 +300,9 @@ bench_thread_main(void *arg)
 		} else {
 			bench_wf_tasks(t);
 		}
+		break;
+	case WL_HEARTBEAT:
+		run_heartbeat(t);
 		break;
 	case WL_FSYNC:
 		break;
