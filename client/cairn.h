@@ -144,6 +144,10 @@ typedef struct cairn_lease_options {
 	int64_t wait_ms;          /* long-poll; 0 answers at once */
 	const char *worker_id;    /* shown in history; default host:pid */
 	int64_t lease_timeout_ms; /* overrides the heartbeat timeout */
+	/* Bind the leases to this client's connection: when it closes (the
+	 * process died), the server releases them after its grace period
+	 * unless a heartbeat comes first. The worker helper sets it. */
+	bool release_on_disconnect;
 } cairn_lease_options;
 
 /*
@@ -180,6 +184,18 @@ CAIRN_API int cairn_complete(cairn_client *c, uint64_t id,
 CAIRN_API int cairn_fail(cairn_client *c, uint64_t id, const char *lease_token,
     const char *error, bool retryable, int64_t retry_delay_ms,
     cairn_state *state, int64_t *run_at_ms);
+
+/*
+ * cairn_release gives a lease back without running the task (a worker
+ * shutting down): the task is PENDING and due at once, its attempt not
+ * counted, or with count_attempt a retryable failure under its retry
+ * policy. reason (may be NULL) goes into the history. *state (may be
+ * NULL) is the task's new state. Repeating a release that took effect
+ * returns CAIRN_OK.
+ */
+CAIRN_API int cairn_release(cairn_client *c, uint64_t id,
+    const char *lease_token, const char *reason, bool count_attempt,
+    cairn_state *state);
 
 /* cairn_cancel cancels a PENDING task at once, or flags an ACTIVE one.
  * *state (may be NULL) is CAIRN_CANCELED or CAIRN_ACTIVE. */

@@ -211,6 +211,7 @@ cairn_lease(cairn_client *c, const char *const *queues, size_t nqueues,
 	req.worker_id
 	    = (char *) cairn__worker_id(opts, worker, sizeof(worker));
 	req.lease_timeout_ms = opts->lease_timeout_ms;
+	req.release_on_disconnect = opts->release_on_disconnect;
 
 	/* The long-poll's wait adds to the call's time budget. */
 	if ((rv = cairn__call(
@@ -349,6 +350,39 @@ cairn_fail(cairn_client *c, uint64_t id, const char *lease_token,
 	}
 	if (run_at_ms != NULL) {
 		*run_at_ms = resp->run_at_ms;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return (CAIRN_OK);
+}
+
+int
+cairn_release(cairn_client *c, uint64_t id, const char *lease_token,
+    const char *reason, bool count_attempt, cairn_state *state)
+{
+	Cairn__V1__ReleaseRequest req = CAIRN__V1__RELEASE_REQUEST__INIT;
+	ProtobufCMessage *m;
+	int rv;
+
+	if (c == NULL) {
+		return (CAIRN_INVALID_ARGUMENT);
+	}
+	if ((rv = token_check(c, "cairn_release", lease_token, NULL, 0, NULL))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	req.id = id;
+	req.lease_token = (char *) lease_token;
+	if (reason != NULL) {
+		req.reason = (char *) reason;
+	}
+	req.count_attempt = count_attempt;
+	if ((rv = cairn__call(c, "Release", &req.base, 0, CAIRN__MUTATING, &m))
+	    != CAIRN_OK) {
+		return (rv);
+	}
+	if (state != NULL) {
+		*state = cairn__state_from_pb(
+		    ((Cairn__V1__ReleaseResponse *) m)->state);
 	}
 	protobuf_c_message_free_unpacked(m, NULL);
 	return (CAIRN_OK);

@@ -378,6 +378,9 @@ lease_some(cairn_worker *w, uint32_t want, uint64_t *started)
 		.wait_ms = w->o.poll_wait_ms,
 		.worker_id = w->o.worker_id,
 		.lease_timeout_ms = w->o.lease_timeout_ms,
+		/* A worker that dies gives its tasks back within the
+		 * server's grace period, not their heartbeat timeout. */
+		.release_on_disconnect = true,
 	};
 	int64_t at = mono_ms();
 	cairn_task **ts;
@@ -394,9 +397,9 @@ lease_some(cairn_worker *w, uint32_t want, uint64_t *started)
 			/* Leased after the stop: not started, so given back
 			 * rather than held. */
 			pthread_mutex_unlock(&w->mu);
-			(void) cairn_fail(w->c, ts[i]->id, ts[i]->lease_token,
-			    "worker stopping; task given back", true,
-			    GIVE_BACK_DELAY, NULL, NULL);
+			(void) cairn_release(w->c, ts[i]->id,
+			    ts[i]->lease_token,
+			    "worker stopping; task given back", false, NULL);
 			cairn_task_free(ts[i]);
 			pthread_mutex_lock(&w->mu);
 			continue;

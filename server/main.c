@@ -63,6 +63,7 @@ serve(const struct options *o, sigset_t *sigs)
 	struct engine_config ec = {
 		.retention_ms = o->retention_ms,
 		.max_wait_ms = o->max_wait_ms,
+		.disconnect_grace_ms = o->disconnect_grace_ms,
 		.max_parked = (uint32_t) o->max_parked,
 		.on_fatal = on_fatal,
 		.read_only = o->read_only,

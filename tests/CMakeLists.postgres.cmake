@@ -77,6 +77,11 @@ target_link_libraries(pg_e2e_test PRIVATE harness PkgConfig::LIBPQ
 target_compile_options(pg_e2e_test PRIVATE ${CAIRN_WARNINGS})
 cairn_pg_test(pg_e2e_test $<TARGET_FILE:pg_e2e_test>)
 
+# Leases bound to their connection, on PostgreSQL.
+cairn_pg_test(disconnect_test_postgres $<TARGET_FILE:disconnect_test>)
+set_property(TEST disconnect_test_postgres APPEND PROPERTY ENVIRONMENT
+	"CAIRN_CLI=$<TARGET_FILE:cairn>")
+
 # The CLI's end-to-end session, unchanged, on PostgreSQL (a schema of its
 # own): cli_test.sh takes its store from CAIRN_TEST_STORE.
 if(TARGET cairn)

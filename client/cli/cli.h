@@ -146,8 +146,9 @@ void json_event(struct json *j, const cairn_event *e);
 
 /* The commands, each defined next to its code. */
 extern const struct cli_cmd cli_cmd_enqueue, cli_cmd_lease, cli_cmd_heartbeat,
-    cli_cmd_complete, cli_cmd_fail, cli_cmd_cancel, cli_cmd_retry, cli_cmd_get,
-    cli_cmd_list, cli_cmd_stats, cli_cmd_await, cli_cmd_history, cli_cmd_ping;
+    cli_cmd_complete, cli_cmd_fail, cli_cmd_release, cli_cmd_cancel,
+    cli_cmd_retry, cli_cmd_get, cli_cmd_list, cli_cmd_stats, cli_cmd_await,
+    cli_cmd_history, cli_cmd_ping;
 
 /* cmd_ops.c */
 extern const struct cli_cmd cli_cmd_shellwork, cli_cmd_backup;

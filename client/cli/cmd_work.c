@@ -159,6 +159,13 @@ static const char lease_help[]
       "                    heartbeat timeout\n"
       "  --worker ID       worker name kept in the history (default "
       "HOST:PID)\n"
+      "  --release-on-disconnect\n"
+      "                    bind the leases to this command's connection: "
+      "they\n"
+      "                    end soon after it exits unless heartbeated "
+      "(off:\n"
+      "                    a task leased here is finished by later "
+      "commands)\n"
       "  --json            print an array of {\"task\": {...}, "
       "\"lease_token\": ...,\n"
       "                    \"deadline_ms\": ...}\n";
@@ -218,6 +225,8 @@ lease_run(struct cli_state *cli, int argc, char **argv)
 		{ "wait", .ms = &opts.wait_ms },
 		{ "lease-time", .ms = &opts.lease_timeout_ms },
 		{ "worker", .text = &opts.worker_id },
+		{ "release-on-disconnect",
+		    .set = &opts.release_on_disconnect },
 		{ "json", .set = &cli->json },
 		{ NULL },
 	};

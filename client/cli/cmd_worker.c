@@ -222,3 +222,56 @@ fail_run(struct cli_state *cli, int argc, char **argv)
 
 const struct cli_cmd cli_cmd_fail = { "fail",
 	"fail the current attempt of a leased task", fail_help, fail_run };
+
+static const char release_help[]
+    = "Usage: cairn release ID --token T [--reason TEXT] [--count-attempt]\n"
+      "\n"
+      "Gives the lease of task ID back without running it: the task is\n"
+      "pending and due at once, and the attempt does not count (with\n"
+      "--count-attempt it is a retryable failure under the task's retry\n"
+      "policy). Prints the task's new state.\n"
+      "\n"
+      "Options:\n"
+      "  --token T          the lease token (required)\n"
+      "  --reason TEXT      kept in the task's history\n"
+      "  --count-attempt    count the attempt, as a failure\n"
+      "  --json             print {\"state\": ...}\n";
+
+static int
+release_run(struct cli_state *cli, int argc, char **argv)
+{
+	const char *token = NULL, *reason = NULL;
+	bool count = false;
+	const struct cli_flag flags[] = {
+		{ "token", .text = &token },
+		{ "reason", .text = &reason },
+		{ "count-attempt", .set = &count },
+		{ "json", .set = &cli->json },
+		{ NULL },
+	};
+	cairn_state state;
+	uint64_t id;
+	int rv;
+
+	if (!worker_args(cli, argc, argv, flags, &token, &id)
+	    || !cli_connect(cli)) {
+		return (cli->status);
+	}
+	rv = cairn_release(cli->client, id, token, reason, count, &state);
+	if (rv != CAIRN_OK) {
+		return (cli_call_failed(cli, rv));
+	}
+	if (cli->json) {
+		struct json j;
+		json_begin_doc(&j, stdout);
+		json_kv_string(&j, "state", cairn_state_name(state));
+		json_end_doc(&j);
+	} else {
+		puts(cairn_state_name(state));
+	}
+	return (EXIT_OK);
+}
+
+const struct cli_cmd cli_cmd_release
+    = { "release", "give a lease back without running the task", release_help,
+	      release_run };

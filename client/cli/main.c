@@ -19,6 +19,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_heartbeat,
 	&cli_cmd_complete,
 	&cli_cmd_fail,
+	&cli_cmd_release,
 	&cli_cmd_cancel,
 	&cli_cmd_retry,
 	&cli_cmd_get,

@@ -154,6 +154,21 @@ engine_apply_fail(struct engine_batch *b, struct engine_op *op, int64_t now)
 }
 
 void
+engine_apply_release(struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	char queue[TASK_QUEUE_MAX + 1];
+
+	op->status = lifecycle_release(b->store, &op->in.release, now,
+	    &op->out.fail.state, &op->out.fail.run_at, queue, op->msg);
+	b->terminal_changed = true;
+	if (op->status == CAIRN_OK && op->out.fail.state == CAIRN_PENDING
+	    && op->out.fail.run_at <= now) {
+		/* Back at once: a parked lease of its queue may take it. */
+		engine_batch_made_due(b, queue, 1);
+	}
+}
+
+void
 engine_apply_cancel(struct engine_batch *b, struct engine_op *op, int64_t now)
 {
 	op->status = lifecycle_cancel(

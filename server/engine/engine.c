@@ -32,10 +32,13 @@ struct engine {
 	struct engine_batch notified; /* due elsewhere (engine_notify_due) */
 	bool failed; /* storage unsafe: no more commits (engine/guard.c) */
 	struct engine_clock_guard guard;
+	uint32_t *closed; /* connections closed, not yet seen (ncl) */
+	size_t ncl, capcl;
 
 	/* Engine thread only: */
 	struct engine_parking park;
-	int64_t next_wakeup; /* a task comes due or a lease ends */
+	struct engine_binds binds; /* leases bound to connections */
+	int64_t next_wakeup;       /* a task comes due or a lease ends */
 	int64_t next_prune;
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */
@@ -327,6 +330,9 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 		    text);
 		return;
 	}
+	for (struct engine_op *o = list; o != NULL; o = o->next) {
+		engine_binds_note(&e->binds, o, now);
+	}
 	engine_park_settle(&e->park, list, now, stopping);
 	engine_park_wake(&e->park, &b);
 	count_parked(e);
@@ -338,6 +344,7 @@ next_timer(struct engine *e)
 	int64_t t
 	    = e->next_wakeup < e->next_prune ? e->next_wakeup : e->next_prune;
 
+	t = e->binds.next_release < t ? e->binds.next_release : t;
 	return (engine_park_next_timer(&e->park, t));
 }
 
@@ -347,7 +354,7 @@ static void
 wait_for_work(struct engine *e)
 {
 	while (e->head == NULL && e->park.woken.head == NULL && !e->stopping
-	    && !e->kicked) {
+	    && !e->kicked && e->ncl == 0) {
 		int64_t now = engine_now(e);
 		int64_t until = next_timer(e);
 		if (until <= now) {
@@ -388,6 +395,51 @@ take_incoming(struct engine *e, struct engine_list *list, int64_t now)
 	}
 }
 
+/* conns_closed takes in the connections that closed (mu held, released
+ * while it works): their parked leases answer empty, their bound leases
+ * wait out the grace period. */
+static void
+conns_closed(struct engine *e, int64_t now)
+{
+	uint32_t *closed = e->closed;
+	size_t n = e->ncl;
+
+	if (n == 0) {
+		return;
+	}
+	e->closed = NULL;
+	e->ncl = e->capcl = 0;
+	pthread_mutex_unlock(&e->mu);
+	for (size_t i = 0; i < n; i++) {
+		engine_binds_close(&e->binds, closed[i], now);
+		engine_park_drop_conn(&e->park, closed[i]);
+	}
+	free(closed);
+	pthread_mutex_lock(&e->mu);
+}
+
+/* drop_dead_leases answers empty, without applying them, the leases on
+ * list that came on a connection that has closed: what they took would
+ * reach nobody and stay leased until its heartbeat timeout. */
+static void
+drop_dead_leases(struct engine *e, struct engine_list *list)
+{
+	struct engine_op *op = engine_list_take(list);
+
+	while (op != NULL) {
+		struct engine_op *next = op->next;
+		enum engine_park k = engine_op_class(op->kind)->park;
+		if ((k == ENGINE_PARK_DUE || k == ENGINE_PARK_RUNNABLE)
+		    && engine_binds_closed(&e->binds, op->conn)) {
+			op->status = CAIRN_OK;
+			engine_answer(op);
+		} else {
+			engine_list_push(list, op);
+		}
+		op = next;
+	}
+}
+
 static void *
 engine_main(void *arg)
 {
@@ -399,6 +451,7 @@ engine_main(void *arg)
 		bool stopping = e->stopping;
 		int64_t now = engine_now(e);
 		struct engine_list list = { 0 };
+		conns_closed(e, now);
 		engine_list_append(&list, &e->park.woken);
 		e->kicked = false;
 		take_incoming(e, &list, now);
@@ -415,6 +468,8 @@ engine_main(void *arg)
 		}
 		engine_park_expire(&e->park, now, stopping);
 		engine_list_append(&list, &e->park.woken);
+		drop_dead_leases(e, &list);
+		engine_binds_due(&e->binds, now, &list);
 		run_batch(e, engine_list_take(&list), now, stopping);
 
 		pthread_mutex_lock(&e->mu);
@@ -457,6 +512,10 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 		e->cfg.max_ops_per_commit = ENGINE_MAX_OPS_PER_COMMIT;
 	}
 	e->park.max = e->cfg.max_parked;
+	e->binds.grace_ms = e->cfg.disconnect_grace_ms > 0
+	    ? e->cfg.disconnect_grace_ms
+	    : d.disconnect_grace_ms;
+	e->binds.next_release = TASK_TIME_NEVER;
 	e->next_wakeup = 0; /* look at the store once at start */
 	e->next_prune = 0;
 	if (e->cfg.read_only) {
@@ -517,6 +576,26 @@ engine_notify_due(struct engine *e, const char *queue)
 }
 
 void
+engine_conn_closed(struct engine *e, uint32_t conn)
+{
+	pthread_mutex_lock(&e->mu);
+	if (e->ncl == e->capcl) {
+		size_t cap = e->capcl == 0 ? 16 : e->capcl * 2;
+		uint32_t *v = realloc(e->closed, cap * sizeof(*v));
+		if (v == NULL) {
+			/* Its leases end at their heartbeat timeout. */
+			pthread_mutex_unlock(&e->mu);
+			return;
+		}
+		e->closed = v;
+		e->capcl = cap;
+	}
+	e->closed[e->ncl++] = conn;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void
 engine_kick(struct engine *e)
 {
 	pthread_mutex_lock(&e->mu);
@@ -545,6 +624,8 @@ engine_free(struct engine *e)
 		return;
 	}
 	engine_stop(e);
+	engine_binds_free(&e->binds);
+	free(e->closed);
 	engine_clock_guard_fini(&e->guard);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->mu);

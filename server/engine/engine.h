@@ -48,6 +48,7 @@ enum engine_op_kind {
 	OP_WF_AWAIT,
 	OP_WF_STATS,
 	OP_FIND_KEY,   /* the dashboard's search (ops/api.c) */
+	OP_RELEASE,    /* a lease given back (engine/bind.c too) */
 	OP_KIND_COUNT_ /* a new kind: its class in engine/op.c */
 };
 
@@ -74,6 +75,12 @@ struct engine_op {
 	/* The client's id of this request (NULL: none). A resent Enqueue
 	 * or Lease with the same id is answered as the first one was. */
 	const char *request_id;
+	/* The connection the request came on (the rpc layer's id for it;
+	 * 0: none), and whether the leases it takes are bound to it: they
+	 * end soon after it closes (engine_conn_closed). A lease from a
+	 * connection that has closed takes nothing. */
+	uint32_t conn;
+	bool bind_conn;
 	union {
 		struct {
 			struct task_spec *specs;
@@ -99,6 +106,7 @@ struct engine_op {
 			size_t n;
 		} batch; /* complete and heartbeat batches */
 		struct fail_request fail;
+		struct release_request release;
 		uint64_t id; /* cancel, retry, get, history */
 		struct {
 			const char *queue;
@@ -169,7 +177,7 @@ struct engine_op {
 		struct {
 			cairn_state state;
 			int64_t run_at;
-		} fail;
+		} fail;            /* fail and release */
 		cairn_state state; /* cancel */
 		struct {
 			struct task *task; /* retry, get, await */
@@ -237,6 +245,10 @@ struct engine_config {
 	/* Parked long-polls (leases and awaits) at most; one more that
 	 * would park is answered RESOURCE_EXHAUSTED. 0: no limit. */
 	uint32_t max_parked;
+	/* How long the leases bound to a connection outlive it, so that a
+	 * worker that reconnects and heartbeats keeps them (--disconnect-
+	 * grace); 0: the default. */
+	int64_t disconnect_grace_ms;
 	/* Called once, on the engine thread, when a storage failure made
 	 * the store unsafe (engine_failed); from then on every op is
 	 * answered UNAVAILABLE without touching storage. The process is
@@ -277,6 +289,12 @@ int engine_submit(struct engine *e, struct engine_op *op);
  * "@name" is a workflow queue whose runs became runnable; "!" means some
  * run finished. Thread-safe. */
 void engine_notify_due(struct engine *e, const char *queue);
+
+/* engine_conn_closed tells the engine that connection conn (as in
+ * engine_op.conn) closed: its parked leases are answered empty, and the
+ * leases bound to it are released after the grace period unless a
+ * heartbeat with their token arrives first. Thread-safe. */
+void engine_conn_closed(struct engine *e, uint32_t conn);
 
 /* engine_kick makes the engine re-check its timers now (tests that move
  * their clock call it). */

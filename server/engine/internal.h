@@ -12,6 +12,8 @@
 
 #define ENGINE_DUE_SLOTS 16
 
+struct engine_binds;
+
 /* Queues in which a transaction made work available, with how much. */
 struct engine_due {
 	bool overflow; /* too many queues to track: wake all */
@@ -105,6 +107,10 @@ struct engine_op_class {
 	 * (engine_config.read_only) serves it; every other kind is
 	 * refused there, a new kind included until it says so. */
 	bool reads_only;
+	/* bind notes in bs, after its commit, what the op did to leases
+	 * bound to connections (engine/bind.c). NULL: nothing. */
+	void (*bind)(
+	    struct engine_binds *bs, const struct engine_op *op, int64_t now);
 };
 
 /* engine_op_class returns the class of kind (NULL for no kind). */
@@ -149,6 +155,23 @@ void engine_apply_history(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_find_key(
     struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_release(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+/* The bind member of the classes that have one (engine/bind.c). */
+void engine_bind_lease(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_heartbeat(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_complete(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_fail(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_release(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_complete_batch(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_heartbeat_batch(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
 void engine_apply_complete_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_heartbeat_batch(
@@ -240,9 +263,54 @@ void engine_park_wake(struct engine_parking *pk, struct engine_batch *b);
 void engine_park_wake_leases(struct engine_parking *pk);
 /* engine_park_expire ends the waits that are over (all when stopping). */
 void engine_park_expire(struct engine_parking *pk, int64_t now, bool stopping);
+/* engine_park_drop_conn answers empty every parked lease that came on
+ * conn (its connection closed: nobody would get what it takes). */
+void engine_park_drop_conn(struct engine_parking *pk, uint32_t conn);
 /* engine_park_next_timer returns the earlier of t and the end of the first
  * wait to end. */
 int64_t engine_park_next_timer(const struct engine_parking *pk, int64_t t);
+
+/*
+ * Leases bound to the connection that took them (engine/bind.c); the
+ * engine thread's only. A hash of the bound leases by task id (open
+ * addressing, linear probing), and a ring of the connections that closed
+ * lately, so that a request that arrives from one after its close takes
+ * nothing.
+ */
+#define ENGINE_CLOSED_RING 1024
+struct engine_bound {
+	uint64_t id;        /* the task's; 0: a free slot */
+	uint32_t conn;      /* the connection it is bound to */
+	int64_t release_at; /* 0: the connection is open */
+	char token[TASK_TOKEN_LEN + 1];
+};
+struct engine_binds {
+	struct engine_bound *slot;
+	size_t cap; /* a power of two, or 0 */
+	size_t n;
+	int64_t grace_ms;
+	int64_t next_release; /* no release is due before; NEVER: none */
+	uint32_t closed[ENGINE_CLOSED_RING];
+	size_t nclosed; /* connections closed so far (ring position) */
+};
+
+void engine_binds_free(struct engine_binds *bs);
+/* engine_binds_closed says whether conn closed lately. */
+bool engine_binds_closed(const struct engine_binds *bs, uint32_t conn);
+/* engine_binds_close notes that conn closed at now: its leases are due
+ * for release at now + grace. */
+void engine_binds_close(struct engine_binds *bs, uint32_t conn, int64_t now);
+/* engine_binds_due makes an OP_RELEASE op (allocated; its done frees it)
+ * for each lease whose release is due at now, takes it out of bs, and
+ * pushes the ops onto l. */
+void engine_binds_due(
+    struct engine_binds *bs, int64_t now, struct engine_list *l);
+/* engine_binds_note records what a committed op did to the bound leases:
+ * binds the leases it took, unbinds the ones it ended, and binds again
+ * those whose connection closed when a heartbeat came through another
+ * (the bind member of the op's class). */
+void engine_binds_note(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
 
 /* engine_prefetch tells the store, right after begin, what the ops of
  * list will read at time now (engine/prefetch.c). */

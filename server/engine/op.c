@@ -136,6 +136,16 @@ reads_fail(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
 }
 
 static void
+reads_release(
+    const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
+{
+	if (ids != NULL) {
+		ids[0] = op->in.release.id;
+	}
+	r->nids = 1;
+}
+
+static void
 reads_id(const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
 {
 	if (ids != NULL) {
@@ -243,19 +253,23 @@ static const struct engine_op_class classes[] = {
 	    .park = ENGINE_PARK_DUE,
 	    .wait_ms = wait_lease,
 	    .found = found_lease,
+	    .bind = engine_bind_lease,
 	},
 	[OP_HEARTBEAT] = {
 	    .apply = engine_apply_heartbeat,
 	    .reads = reads_heartbeat,
+	    .bind = engine_bind_heartbeat,
 	},
 	[OP_COMPLETE] = {
 	    .apply = engine_apply_complete,
 	    .clear = clear_tasks, /* the next task, with lease_next */
 	    .reads = reads_complete,
+	    .bind = engine_bind_complete,
 	},
 	[OP_FAIL] = {
 	    .apply = engine_apply_fail,
 	    .reads = reads_fail,
+	    .bind = engine_bind_fail,
 	},
 	[OP_CANCEL] = {
 	    .apply = engine_apply_cancel,
@@ -297,10 +311,12 @@ static const struct engine_op_class classes[] = {
 	[OP_COMPLETE_BATCH] = {
 	    .apply = engine_apply_complete_batch,
 	    .reads = reads_batch,
+	    .bind = engine_bind_complete_batch,
 	},
 	[OP_HEARTBEAT_BATCH] = {
 	    .apply = engine_apply_heartbeat_batch,
 	    .reads = reads_batch,
+	    .bind = engine_bind_heartbeat_batch,
 	},
 	[OP_WF_START] = {
 	    .apply = engine_apply_wf_start,
@@ -371,6 +387,11 @@ static const struct engine_op_class classes[] = {
 	    .apply = engine_apply_find_key,
 	    .clear = clear_tasks,
 	    .reads_only = true,
+	},
+	[OP_RELEASE] = {
+	    .apply = engine_apply_release,
+	    .reads = reads_release,
+	    .bind = engine_bind_release,
 	},
 };
 

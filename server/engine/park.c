@@ -227,6 +227,32 @@ engine_park_expire(struct engine_parking *pk, int64_t now, bool stopping)
 	}
 }
 
+static bool
+on_conn(struct engine_op *op, void *arg)
+{
+	return (op->conn == *(const uint32_t *) arg);
+}
+
+void
+engine_park_drop_conn(struct engine_parking *pk, uint32_t conn)
+{
+	static const int leases[] = { ENGINE_PARK_DUE, ENGINE_PARK_RUNNABLE };
+	struct engine_list gone = { 0 };
+
+	if (conn == 0) {
+		return;
+	}
+	for (size_t k = 0; k < sizeof(leases) / sizeof(leases[0]); k++) {
+		remove_if(&pk->parked[leases[k]], on_conn, &conn, &gone);
+	}
+	for (struct engine_op *op = engine_list_take(&gone); op != NULL;) {
+		struct engine_op *next = op->next;
+		op->status = CAIRN_OK; /* empty; nobody reads it */
+		engine_answer(op);
+		op = next;
+	}
+}
+
 int64_t
 engine_park_next_timer(const struct engine_parking *pk, int64_t t)
 {

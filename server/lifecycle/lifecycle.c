@@ -316,6 +316,69 @@ out:
 	return (rv);
 }
 
+/* give_back puts a released row back to PENDING, due now, with its
+ * attempt uncounted (a cancellation asked meanwhile ends it instead). */
+static int
+give_back(struct store *s, struct task_row *row, int64_t now)
+{
+	row->t.lease_deadline_ms = 0;
+	if (row->t.cancel_requested) {
+		finish(row, CAIRN_CANCELED, now);
+		return (record(s, row, now, "canceled", NULL));
+	}
+	row->t.state = CAIRN_PENDING;
+	row->t.run_at_ms = now;
+	row->t.attempt -= row->t.attempt > 0;
+	return (CAIRN_OK);
+}
+
+int
+lifecycle_release(struct store *s, const struct release_request *req,
+    int64_t now, cairn_state *state, int64_t *run_at, char *queue, char *msg)
+{
+	enum lease_outcome outcome
+	    = req->disconnected ? LEASE_DISCONNECTED : LEASE_RELEASED;
+	const char *why = req->disconnected ? "worker disconnected"
+	    : req->reason != NULL && req->reason[0] != 0 ? req->reason
+	                                                 : "released";
+	struct task_row row = { 0 };
+	bool repeated;
+	char err[LC_MSG_MAX];
+	int rv;
+
+	rv = load_lease(
+	    s, req->id, req->token, now, outcome, &row, &repeated, msg);
+	if (rv != CAIRN_OK) {
+		goto out;
+	}
+	if (!repeated) {
+		bool counted = req->disconnected || req->count_attempt;
+		row.outcome = outcome;
+		row.t.updated_ms = now;
+		snprintf(err, sizeof(err), "lease released: %s", why);
+		/* A disconnection is told as the expiry it replaces. */
+		rv = record(s, &row, now,
+		    req->disconnected ? "expired" : "released", why);
+		if (rv == CAIRN_OK && counted) {
+			if ((rv = lc_copy_str(&row.t.last_error, err)) == 0) {
+				rv = end_attempt(s, &row, true, 0, now);
+			}
+		} else if (rv == CAIRN_OK) {
+			rv = give_back(s, &row, now);
+		}
+		if (rv != CAIRN_OK || (rv = save(s, &row, now)) != CAIRN_OK) {
+			rv = lc_fault(s, rv, msg);
+			goto out;
+		}
+	}
+	*state = row.t.state;
+	*run_at = row.t.state == CAIRN_PENDING ? row.t.run_at_ms : 0;
+	snprintf(queue, TASK_QUEUE_MAX + 1, "%s", row.t.queue);
+out:
+	task_row_clear(&row);
+	return (rv);
+}
+
 int
 lifecycle_cancel(
     struct store *s, uint64_t id, int64_t now, cairn_state *state, char *msg)

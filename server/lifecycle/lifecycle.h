@@ -34,6 +34,19 @@ struct fail_request {
 	int64_t retry_delay_ms; /* > 0 overrides the backoff */
 };
 
+/* How a lease is given back before it ends (lifecycle_release). */
+struct release_request {
+	uint64_t id;
+	const char *token;
+	const char *reason; /* history; NULL or "": "released" */
+	/* false: PENDING and due now, the attempt not counted; true: a
+	 * retryable failure under the task's retry policy. */
+	bool count_attempt;
+	/* The server ends the lease because the connection that took it
+	 * closed: counted, with the cause "worker disconnected". */
+	bool disconnected;
+};
+
 /* lifecycle_enqueue creates n tasks (defaults applied to specs in place)
  * and writes ids and created flags. */
 int lifecycle_enqueue(struct store *s, struct task_spec *specs, size_t n,
@@ -68,6 +81,13 @@ int lifecycle_cancel(
  * fresh attempt budget; *out (task_free) is the task after it. */
 int lifecycle_retry(
     struct store *s, uint64_t id, int64_t now, struct task **out, char *msg);
+
+/* lifecycle_release ends the lease of task id under token as req says
+ * and writes the task's state after it (and run_at when PENDING), and its
+ * queue into queue (TASK_QUEUE_MAX + 1 bytes). A repeated release with
+ * the same token answers OK. */
+int lifecycle_release(struct store *s, const struct release_request *req,
+    int64_t now, cairn_state *state, int64_t *run_at, char *queue, char *msg);
 
 /* lifecycle_expire ends up to limit leases whose deadline has passed, as
  * if each attempt had failed with "lease expired", and sets *n. */

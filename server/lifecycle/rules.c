@@ -94,6 +94,10 @@ task_outcome_reason(enum lease_outcome outcome)
 		return ("lease lost: the task was canceled");
 	case LEASE_RETRIED:
 		return ("lease lost: the task was retried");
+	case LEASE_RELEASED:
+		return ("lease lost: the lease was released");
+	case LEASE_DISCONNECTED:
+		return ("lease lost: released after the worker disconnected");
 	default:
 		return ("lease lost: the token does not match the task's "
 		        "current lease");

@@ -183,25 +183,15 @@ metrics_wf_task_wait(int64_t wait_ms)
 	observe(&m.wf_wait, latency_bounds, NLATENCY, (double) ns / 1e9, ns);
 }
 
-static void
-pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+void
+metrics_pipe_event(nng_pipe_ev ev)
 {
-	(void) p;
-	(void) arg;
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		ADD(m.connections, 1);
 		ADD(m.connections_opened, 1);
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		ADD(m.connections, -1);
 	}
-}
-
-void
-metrics_watch_pipes(nng_socket sock)
-{
-	/* Failing to watch costs a metric, not the server. */
-	(void) nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, pipe_event, NULL);
-	(void) nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_event, NULL);
 }
 
 void

@@ -51,9 +51,9 @@ void metrics_wf_task_failed(bool nondeterminism);
 void metrics_wf_lease_expired(void);
 void metrics_wf_task_wait(int64_t wait_ms);
 
-/* metrics_watch_pipes counts the connections of sock (nng pipe
- * notifications). Called once per socket, before it listens. */
-void metrics_watch_pipes(nng_socket sock);
+/* metrics_pipe_event counts the connections of the rpc socket: called
+ * from its nng pipe notifications (rpc/rpc.c). */
+void metrics_pipe_event(nng_pipe_ev ev);
 
 /* A growing text buffer for the exposition. */
 struct metrics_buf {

@@ -47,6 +47,11 @@ static const struct opt table[] = {
 	    "keep finished tasks and workflow runs this long\n(default 7d)" },
 	{ "max-wait", OPT_DURATION, OFF(max_wait_ms), "60s", "DUR",
 	    "longest long-poll of Lease and Await (default 60s)" },
+	{ "disconnect-grace", OPT_DURATION, OFF(disconnect_grace_ms), "5s",
+	    "DUR",
+	    "leases taken with release_on_disconnect end this long\n"
+	    "after their connection closes, unless their worker\n"
+	    "heartbeats again first (default 5s)" },
 	{ "max-message", OPT_SIZE, OFF(max_message), "4MiB", "BYTES",
 	    "largest request (default 4MiB)" },
 	{ "max-payload", OPT_SIZE, OFF(max_payload), "1MiB", "BYTES",

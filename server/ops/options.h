@@ -25,6 +25,7 @@ struct options {
 	const char *checkpoints; /* SQLite: "cairnd" or "external" */
 	int64_t retention_ms;
 	int64_t max_wait_ms;
+	int64_t disconnect_grace_ms; /* leases bound to a closed connection */
 	int64_t max_message;
 	int64_t max_payload;
 	int64_t

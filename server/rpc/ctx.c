@@ -116,6 +116,7 @@ rpc_submit(struct rpc_ctx *c, ProtobufCClosure closure,
 	c->closure = closure;
 	c->op.done = done;
 	c->op.arg = c;
+	c->op.conn = c->conn;
 	/* A resent Enqueue or Lease is recognised by it (serve checked
 	 * it). */
 	c->op.request_id = c->req != NULL && c->req->request_id[0] != 0

@@ -28,6 +28,10 @@ void rpc_complete(Cairn__V1__Queue_Service *svc,
 void rpc_fail(Cairn__V1__Queue_Service *svc, const Cairn__V1__FailRequest *in,
     Cairn__V1__FailResponse_Closure closure, void *data);
 
+void rpc_release(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__ReleaseRequest *in,
+    Cairn__V1__ReleaseResponse_Closure closure, void *data);
+
 void rpc_cancel(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__CancelRequest *in,
     Cairn__V1__CancelResponse_Closure closure, void *data);

@@ -38,6 +38,7 @@ struct rpc_ctx {
 	int status;
 	char msg[RPC_MSG_MAX];
 	uint64_t start_ns; /* arrival, for metrics_request */
+	uint32_t conn;     /* the pipe it came on (nng_pipe_id); 0: none */
 
 	/* Tests only (the fuzzer): set, it takes the reply (owned, NULL
 	 * when out of memory) instead of the socket. */

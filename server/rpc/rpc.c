@@ -27,6 +27,10 @@ serve(struct rpc_ctx *c, nng_msg *m)
 
 	c->start_ns = metrics_clock();
 	memset(&c->op, 0, sizeof(c->op));
+	/* Which connection: its leases may be bound to it (and a test's
+	 * message, which came on none, has no pipe). */
+	int pipe_id = nng_pipe_id(nng_msg_get_pipe(m));
+	c->conn = pipe_id > 0 ? (uint32_t) pipe_id : 0;
 	c->status = CAIRN_OK;
 	c->msg[0] = 0;
 	if (len > c->srv->cfg.limits.max_message) {
@@ -133,6 +137,20 @@ with_defaults(struct rpc_config *cfg)
 	}
 }
 
+/* pipe_event counts connections, and tells the engine when one closed:
+ * nng keeps one callback per event, so this one does both. */
+static void
+pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct rpc_server *srv = arg;
+	int id = nng_pipe_id(p);
+
+	metrics_pipe_event(ev);
+	if (ev == NNG_PIPE_EV_REM_POST && id > 0) {
+		engine_conn_closed(srv->engine, (uint32_t) id);
+	}
+}
+
 static int
 open_socket(struct rpc_server *srv, char *err, size_t errlen)
 {
@@ -143,7 +161,12 @@ open_socket(struct rpc_server *srv, char *err, size_t errlen)
 		    err, errlen, "cannot open socket: %s", nng_strerror(rv));
 		return (CAIRN_INTERNAL);
 	}
-	metrics_watch_pipes(srv->sock);
+	/* Failing to watch costs a metric and the release of leases on
+	 * disconnect (their heartbeat timeout ends them), not the server. */
+	(void) nng_pipe_notify(
+	    srv->sock, NNG_PIPE_EV_ADD_POST, pipe_event, srv);
+	(void) nng_pipe_notify(
+	    srv->sock, NNG_PIPE_EV_REM_POST, pipe_event, srv);
 	/* nng's default is no limit: a peer could announce a message of
 	 * any size and make us allocate it. Slightly above our own limit,
 	 * so that a message a little too large still gets a clear reply. */

@@ -1,6 +1,6 @@
 /*
  * rpc/work.c - the rpcs that producers and workers make: Enqueue, Lease,
- * Heartbeat, Complete and Fail. Each handler validates its request,
+ * Heartbeat, Complete, Fail and Release. Each handler validates its request,
  * turns it into an engine op, and replies from the op's done callback
  * once the engine has committed.
  */
@@ -163,6 +163,7 @@ rpc_lease(Cairn__V1__Queue_Service *svc, const Cairn__V1__LeaseRequest *in,
 		.lease_timeout_ms = in->lease_timeout_ms,
 	};
 	c->op.in.lease.wait_ms = in->wait_ms;
+	c->op.bind_conn = in->release_on_disconnect;
 	rpc_submit(c, (ProtobufCClosure) closure, lease_done);
 }
 
@@ -306,4 +307,44 @@ rpc_fail(Cairn__V1__Queue_Service *svc, const Cairn__V1__FailRequest *in,
 		.retry_delay_ms = in->retry_delay_ms,
 	};
 	rpc_submit(c, (ProtobufCClosure) closure, fail_done);
+}
+
+static void
+release_done(struct engine_op *op)
+{
+	struct rpc_ctx *c = op->arg;
+	Cairn__V1__ReleaseResponse resp = CAIRN__V1__RELEASE_RESPONSE__INIT;
+
+	if (rpc_done_error(c)) {
+		return;
+	}
+	resp.state = (Cairn__V1__TaskState) op->out.fail.state;
+	resp.run_at_ms = op->out.fail.run_at;
+	c->closure(&resp.base, c);
+}
+
+void
+rpc_release(Cairn__V1__Queue_Service *svc, const Cairn__V1__ReleaseRequest *in,
+    Cairn__V1__ReleaseResponse_Closure closure, void *data)
+{
+	struct rpc_ctx *c = data;
+	char *m = c->msg;
+	int rv;
+
+	if ((rv = rpc_check_id("id", in->id, m)) != CAIRN_OK
+	    || (rv = rpc_check_token("lease_token", in->lease_token, m))
+	        != CAIRN_OK
+	    || (rv = rpc_check_text("reason", in->reason, RPC_ERROR_MAX, m))
+	        != CAIRN_OK) {
+		rpc_reply_error(c, rv);
+		return;
+	}
+	c->op.kind = OP_RELEASE;
+	c->op.in.release = (struct release_request) {
+		.id = in->id,
+		.token = in->lease_token,
+		.reason = in->reason,
+		.count_attempt = in->count_attempt,
+	};
+	rpc_submit(c, (ProtobufCClosure) closure, release_done);
 }

@@ -25,7 +25,9 @@ enum lease_outcome {
 	LEASE_EXPIRED_HEARTBEAT = 3,
 	LEASE_EXPIRED_START_TO_CLOSE = 4,
 	LEASE_CANCELED = 5,
-	LEASE_RETRIED = 6, /* released by a manual retry */
+	LEASE_RETRIED = 6,      /* released by a manual retry */
+	LEASE_RELEASED = 7,     /* given back by its worker (Release) */
+	LEASE_DISCONNECTED = 8, /* its worker's connection closed */
 };
 
 struct retry_policy {
