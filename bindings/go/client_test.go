@@ -116,6 +116,27 @@ func TestFencingAfterLeaseLoss(t *testing.T) {
 	}
 }
 
+func TestReleaseGivesATaskBack(t *testing.T) {
+	c := dial(t, sharedURL(t), nil)
+	q := queueName(t)
+	id, _, _ := c.Enqueue(bg, q, []byte("x"), nil)
+	lt := lease1(t, c, q, cairn.LeaseOptions{ReleaseOnDisconnect: true})
+	st, err := c.Release(bg, id, lt.LeaseToken, &cairn.ReleaseOptions{Reason: "deploy"})
+	if err != nil || st != cairn.Pending {
+		t.Fatal("release:", st, err)
+	}
+	if _, err := c.Complete(bg, id, lt.LeaseToken, nil, nil); !cairn.IsLeaseLost(err) {
+		t.Fatal("complete after release:", err)
+	}
+	again := lease1(t, c, q, cairn.LeaseOptions{})
+	if again.Task.Id != id || again.Task.Attempt != 1 {
+		t.Fatal(again.Task)
+	}
+	if _, err := c.Complete(bg, id, again.LeaseToken, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestHeartbeatsKeepALease(t *testing.T) {
 	c := dial(t, sharedURL(t), nil)
 	q := queueName(t)

@@ -91,6 +91,9 @@ type LeaseOptions struct {
 	Wait         time.Duration
 	WorkerID     string
 	LeaseTimeout time.Duration
+	// ReleaseOnDisconnect binds the leases to this connection: the server
+	// releases them soon after it closes, unless a heartbeat comes first.
+	ReleaseOnDisconnect bool
 }
 
 // Lease takes due tasks of the queues; with Wait it waits for one that
@@ -98,7 +101,8 @@ type LeaseOptions struct {
 func (c *Client) Lease(ctx context.Context, queues []string, o LeaseOptions) ([]*LeasedTask, error) {
 	var out cairnpb.LeaseResponse
 	in := &cairnpb.LeaseRequest{Queues: queues, MaxTasks: o.Max, WaitMs: ms(o.Wait),
-		WorkerId: o.WorkerID, LeaseTimeoutMs: ms(o.LeaseTimeout)}
+		WorkerId: o.WorkerID, LeaseTimeoutMs: ms(o.LeaseTimeout),
+		ReleaseOnDisconnect: o.ReleaseOnDisconnect}
 	if err := c.Call(ctx, "Lease", in, &out, o.Wait); err != nil {
 		return nil, err
 	}
@@ -152,6 +156,26 @@ func (c *Client) Fail(ctx context.Context, id uint64, token, msg string, o *Fail
 	var out cairnpb.FailResponse
 	err := c.Call(ctx, "Fail", in, &out, 0)
 	return &out, err
+}
+
+// ReleaseOptions: Reason goes into the history; CountAttempt makes the
+// release a retryable failure under the task's retry policy.
+type ReleaseOptions struct {
+	Reason       string
+	CountAttempt bool
+}
+
+// Release gives a lease back without running the task: PENDING and due at
+// once, the attempt not counted unless o.CountAttempt. It returns the
+// task's new state.
+func (c *Client) Release(ctx context.Context, id uint64, token string, o *ReleaseOptions) (TaskState, error) {
+	in := &cairnpb.ReleaseRequest{Id: id, LeaseToken: token}
+	if o != nil {
+		in.Reason, in.CountAttempt = o.Reason, o.CountAttempt
+	}
+	var out cairnpb.ReleaseResponse
+	err := c.Call(ctx, "Release", in, &out, 0)
+	return out.State, err
 }
 
 // Cancel makes a PENDING task CANCELED (and returns CANCELED), or flags

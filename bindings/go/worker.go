@@ -144,8 +144,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		// The poll is not cancelled by Stop: the tasks it may lease are
 		// ours, and are run.
+		// Bound to the connection: a worker that dies gives its tasks
+		// back within the server's grace period.
 		tasks, err := w.c.Lease(context.Background(), w.queues, LeaseOptions{Max: uint32(free),
-			Wait: w.o.Wait, WorkerID: w.o.WorkerID, LeaseTimeout: w.o.LeaseTimeout})
+			Wait: w.o.Wait, WorkerID: w.o.WorkerID, LeaseTimeout: w.o.LeaseTimeout,
+			ReleaseOnDisconnect: true})
 		for i := len(tasks); i < free; i++ {
 			<-slots
 		}

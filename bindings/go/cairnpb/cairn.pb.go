@@ -1025,8 +1025,14 @@ type LeaseRequest struct {
 	WaitMs         int64                  `protobuf:"varint,3,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`       // long-poll; 0: answer at once
 	WorkerId       string                 `protobuf:"bytes,4,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
 	LeaseTimeoutMs int64                  `protobuf:"varint,5,opt,name=lease_timeout_ms,json=leaseTimeoutMs,proto3" json:"lease_timeout_ms,omitempty"` // overrides the tasks' heartbeat timeout
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Bind the leases to this connection: when it closes, they end after
+	// the server's grace period (cairnd --disconnect-grace) unless a
+	// heartbeat with the lease's token arrives first, and the tasks are
+	// retried under their policy ("worker disconnected"). For workers; off
+	// for a person who leases here and completes from another command.
+	ReleaseOnDisconnect bool `protobuf:"varint,6,opt,name=release_on_disconnect,json=releaseOnDisconnect,proto3" json:"release_on_disconnect,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *LeaseRequest) Reset() {
@@ -1092,6 +1098,13 @@ func (x *LeaseRequest) GetLeaseTimeoutMs() int64 {
 		return x.LeaseTimeoutMs
 	}
 	return 0
+}
+
+func (x *LeaseRequest) GetReleaseOnDisconnect() bool {
+	if x != nil {
+		return x.ReleaseOnDisconnect
+	}
+	return false
 }
 
 type LeasedTask struct {
@@ -1568,6 +1581,131 @@ func (x *FailResponse) GetRunAtMs() int64 {
 	return 0
 }
 
+// A worker gives a lease back without running the task (a graceful
+// shutdown): the task is PENDING and due at once, and the attempt does not
+// count, unless count_attempt, which ends it as a retryable failure under
+// the task's retry policy. Fenced by the token like Fail; repeating a
+// Release that took effect answers OK.
+type ReleaseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	LeaseToken    string                 `protobuf:"bytes,2,opt,name=lease_token,json=leaseToken,proto3" json:"lease_token,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"` // in the history; "" : "released"
+	CountAttempt  bool                   `protobuf:"varint,4,opt,name=count_attempt,json=countAttempt,proto3" json:"count_attempt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseRequest) Reset() {
+	*x = ReleaseRequest{}
+	mi := &file_cairn_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseRequest) ProtoMessage() {}
+
+func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ReleaseRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ReleaseRequest) GetLeaseToken() string {
+	if x != nil {
+		return x.LeaseToken
+	}
+	return ""
+}
+
+func (x *ReleaseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReleaseRequest) GetCountAttempt() bool {
+	if x != nil {
+		return x.CountAttempt
+	}
+	return false
+}
+
+type ReleaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         TaskState              `protobuf:"varint,1,opt,name=state,proto3,enum=cairn.v1.TaskState" json:"state,omitempty"` // PENDING, FAILED or CANCELED
+	RunAtMs       int64                  `protobuf:"varint,2,opt,name=run_at_ms,json=runAtMs,proto3" json:"run_at_ms,omitempty"`    // next attempt, when PENDING
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseResponse) Reset() {
+	*x = ReleaseResponse{}
+	mi := &file_cairn_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseResponse) ProtoMessage() {}
+
+func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReleaseResponse) GetState() TaskState {
+	if x != nil {
+		return x.State
+	}
+	return TaskState_TASK_STATE_UNSPECIFIED
+}
+
+func (x *ReleaseResponse) GetRunAtMs() int64 {
+	if x != nil {
+		return x.RunAtMs
+	}
+	return 0
+}
+
 type CancelRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1577,7 +1715,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_cairn_proto_msgTypes[17]
+	mi := &file_cairn_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1727,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[17]
+	mi := &file_cairn_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1740,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{17}
+	return file_cairn_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CancelRequest) GetId() uint64 {
@@ -1621,7 +1759,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_cairn_proto_msgTypes[18]
+	mi := &file_cairn_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1771,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[18]
+	mi := &file_cairn_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1784,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{18}
+	return file_cairn_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CancelResponse) GetState() TaskState {
@@ -1665,7 +1803,7 @@ type RetryRequest struct {
 
 func (x *RetryRequest) Reset() {
 	*x = RetryRequest{}
-	mi := &file_cairn_proto_msgTypes[19]
+	mi := &file_cairn_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1677,7 +1815,7 @@ func (x *RetryRequest) String() string {
 func (*RetryRequest) ProtoMessage() {}
 
 func (x *RetryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[19]
+	mi := &file_cairn_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1690,7 +1828,7 @@ func (x *RetryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryRequest.ProtoReflect.Descriptor instead.
 func (*RetryRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{19}
+	return file_cairn_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RetryRequest) GetId() uint64 {
@@ -1709,7 +1847,7 @@ type RetryResponse struct {
 
 func (x *RetryResponse) Reset() {
 	*x = RetryResponse{}
-	mi := &file_cairn_proto_msgTypes[20]
+	mi := &file_cairn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +1859,7 @@ func (x *RetryResponse) String() string {
 func (*RetryResponse) ProtoMessage() {}
 
 func (x *RetryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[20]
+	mi := &file_cairn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +1872,7 @@ func (x *RetryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryResponse.ProtoReflect.Descriptor instead.
 func (*RetryResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{20}
+	return file_cairn_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RetryResponse) GetTask() *Task {
@@ -1753,7 +1891,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_cairn_proto_msgTypes[21]
+	mi := &file_cairn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1903,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[21]
+	mi := &file_cairn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1916,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{21}
+	return file_cairn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetRequest) GetId() uint64 {
@@ -1797,7 +1935,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_cairn_proto_msgTypes[22]
+	mi := &file_cairn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +1947,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[22]
+	mi := &file_cairn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +1960,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{22}
+	return file_cairn_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetResponse) GetTask() *Task {
@@ -1844,7 +1982,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_cairn_proto_msgTypes[23]
+	mi := &file_cairn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +1994,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[23]
+	mi := &file_cairn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1869,7 +2007,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{23}
+	return file_cairn_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListRequest) GetQueue() string {
@@ -1910,7 +2048,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_cairn_proto_msgTypes[24]
+	mi := &file_cairn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2060,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[24]
+	mi := &file_cairn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2073,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{24}
+	return file_cairn_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListResponse) GetTasks() []*Task {
@@ -1968,7 +2106,7 @@ type QueueStats struct {
 
 func (x *QueueStats) Reset() {
 	*x = QueueStats{}
-	mi := &file_cairn_proto_msgTypes[25]
+	mi := &file_cairn_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +2118,7 @@ func (x *QueueStats) String() string {
 func (*QueueStats) ProtoMessage() {}
 
 func (x *QueueStats) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[25]
+	mi := &file_cairn_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +2131,7 @@ func (x *QueueStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStats.ProtoReflect.Descriptor instead.
 func (*QueueStats) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{25}
+	return file_cairn_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *QueueStats) GetQueue() string {
@@ -2061,7 +2199,7 @@ type StatsRequest struct {
 
 func (x *StatsRequest) Reset() {
 	*x = StatsRequest{}
-	mi := &file_cairn_proto_msgTypes[26]
+	mi := &file_cairn_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2073,7 +2211,7 @@ func (x *StatsRequest) String() string {
 func (*StatsRequest) ProtoMessage() {}
 
 func (x *StatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[26]
+	mi := &file_cairn_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2086,7 +2224,7 @@ func (x *StatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
 func (*StatsRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{26}
+	return file_cairn_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StatsRequest) GetQueue() string {
@@ -2105,7 +2243,7 @@ type StatsResponse struct {
 
 func (x *StatsResponse) Reset() {
 	*x = StatsResponse{}
-	mi := &file_cairn_proto_msgTypes[27]
+	mi := &file_cairn_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +2255,7 @@ func (x *StatsResponse) String() string {
 func (*StatsResponse) ProtoMessage() {}
 
 func (x *StatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[27]
+	mi := &file_cairn_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +2268,7 @@ func (x *StatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsResponse.ProtoReflect.Descriptor instead.
 func (*StatsResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{27}
+	return file_cairn_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StatsResponse) GetQueues() []*QueueStats {
@@ -2150,7 +2288,7 @@ type AwaitRequest struct {
 
 func (x *AwaitRequest) Reset() {
 	*x = AwaitRequest{}
-	mi := &file_cairn_proto_msgTypes[28]
+	mi := &file_cairn_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2162,7 +2300,7 @@ func (x *AwaitRequest) String() string {
 func (*AwaitRequest) ProtoMessage() {}
 
 func (x *AwaitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[28]
+	mi := &file_cairn_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2175,7 +2313,7 @@ func (x *AwaitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitRequest.ProtoReflect.Descriptor instead.
 func (*AwaitRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{28}
+	return file_cairn_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AwaitRequest) GetId() uint64 {
@@ -2202,7 +2340,7 @@ type AwaitResponse struct {
 
 func (x *AwaitResponse) Reset() {
 	*x = AwaitResponse{}
-	mi := &file_cairn_proto_msgTypes[29]
+	mi := &file_cairn_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2352,7 @@ func (x *AwaitResponse) String() string {
 func (*AwaitResponse) ProtoMessage() {}
 
 func (x *AwaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[29]
+	mi := &file_cairn_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2365,7 @@ func (x *AwaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitResponse.ProtoReflect.Descriptor instead.
 func (*AwaitResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{29}
+	return file_cairn_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AwaitResponse) GetTask() *Task {
@@ -2248,7 +2386,7 @@ type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	AtMs  int64                  `protobuf:"varint,1,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
 	Kind  string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"` // enqueued leased heartbeat expired failed retried
-	// completed canceled cancel_requested
+	// completed canceled cancel_requested released
 	Attempt       uint32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	WorkerId      string `protobuf:"bytes,4,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
 	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"` // error text, expiry cause
@@ -2258,7 +2396,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cairn_proto_msgTypes[30]
+	mi := &file_cairn_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +2408,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[30]
+	mi := &file_cairn_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +2421,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{30}
+	return file_cairn_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Event) GetAtMs() int64 {
@@ -2330,7 +2468,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_cairn_proto_msgTypes[31]
+	mi := &file_cairn_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2480,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[31]
+	mi := &file_cairn_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2493,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{31}
+	return file_cairn_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *HistoryRequest) GetId() uint64 {
@@ -2374,7 +2512,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_cairn_proto_msgTypes[32]
+	mi := &file_cairn_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2386,7 +2524,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[32]
+	mi := &file_cairn_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2399,7 +2537,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{32}
+	return file_cairn_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HistoryResponse) GetEvents() []*Event {
@@ -2417,7 +2555,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_cairn_proto_msgTypes[33]
+	mi := &file_cairn_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2429,7 +2567,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[33]
+	mi := &file_cairn_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2442,7 +2580,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{33}
+	return file_cairn_proto_rawDescGZIP(), []int{35}
 }
 
 type PingResponse struct {
@@ -2455,7 +2593,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_cairn_proto_msgTypes[34]
+	mi := &file_cairn_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2467,7 +2605,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[34]
+	mi := &file_cairn_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2480,7 +2618,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{34}
+	return file_cairn_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PingResponse) GetServerTimeMs() int64 {
@@ -2511,7 +2649,7 @@ type BatchResult struct {
 
 func (x *BatchResult) Reset() {
 	*x = BatchResult{}
-	mi := &file_cairn_proto_msgTypes[35]
+	mi := &file_cairn_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2661,7 @@ func (x *BatchResult) String() string {
 func (*BatchResult) ProtoMessage() {}
 
 func (x *BatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[35]
+	mi := &file_cairn_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2674,7 @@ func (x *BatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResult.ProtoReflect.Descriptor instead.
 func (*BatchResult) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{35}
+	return file_cairn_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BatchResult) GetCode() Code {
@@ -2562,7 +2700,7 @@ type CompleteBatchRequest struct {
 
 func (x *CompleteBatchRequest) Reset() {
 	*x = CompleteBatchRequest{}
-	mi := &file_cairn_proto_msgTypes[36]
+	mi := &file_cairn_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2574,7 +2712,7 @@ func (x *CompleteBatchRequest) String() string {
 func (*CompleteBatchRequest) ProtoMessage() {}
 
 func (x *CompleteBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[36]
+	mi := &file_cairn_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2587,7 +2725,7 @@ func (x *CompleteBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteBatchRequest.ProtoReflect.Descriptor instead.
 func (*CompleteBatchRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{36}
+	return file_cairn_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CompleteBatchRequest) GetTasks() []*CompleteRequest {
@@ -2606,7 +2744,7 @@ type CompleteBatchResponse struct {
 
 func (x *CompleteBatchResponse) Reset() {
 	*x = CompleteBatchResponse{}
-	mi := &file_cairn_proto_msgTypes[37]
+	mi := &file_cairn_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +2756,7 @@ func (x *CompleteBatchResponse) String() string {
 func (*CompleteBatchResponse) ProtoMessage() {}
 
 func (x *CompleteBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[37]
+	mi := &file_cairn_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +2769,7 @@ func (x *CompleteBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteBatchResponse.ProtoReflect.Descriptor instead.
 func (*CompleteBatchResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{37}
+	return file_cairn_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CompleteBatchResponse) GetResults() []*BatchResult {
@@ -2650,7 +2788,7 @@ type HeartbeatBatchRequest struct {
 
 func (x *HeartbeatBatchRequest) Reset() {
 	*x = HeartbeatBatchRequest{}
-	mi := &file_cairn_proto_msgTypes[38]
+	mi := &file_cairn_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2662,7 +2800,7 @@ func (x *HeartbeatBatchRequest) String() string {
 func (*HeartbeatBatchRequest) ProtoMessage() {}
 
 func (x *HeartbeatBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[38]
+	mi := &file_cairn_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2675,7 +2813,7 @@ func (x *HeartbeatBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatBatchRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatBatchRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{38}
+	return file_cairn_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *HeartbeatBatchRequest) GetTasks() []*HeartbeatRequest {
@@ -2697,7 +2835,7 @@ type HeartbeatBatchResult struct {
 
 func (x *HeartbeatBatchResult) Reset() {
 	*x = HeartbeatBatchResult{}
-	mi := &file_cairn_proto_msgTypes[39]
+	mi := &file_cairn_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2709,7 +2847,7 @@ func (x *HeartbeatBatchResult) String() string {
 func (*HeartbeatBatchResult) ProtoMessage() {}
 
 func (x *HeartbeatBatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[39]
+	mi := &file_cairn_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2722,7 +2860,7 @@ func (x *HeartbeatBatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatBatchResult.ProtoReflect.Descriptor instead.
 func (*HeartbeatBatchResult) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{39}
+	return file_cairn_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *HeartbeatBatchResult) GetCode() Code {
@@ -2762,7 +2900,7 @@ type HeartbeatBatchResponse struct {
 
 func (x *HeartbeatBatchResponse) Reset() {
 	*x = HeartbeatBatchResponse{}
-	mi := &file_cairn_proto_msgTypes[40]
+	mi := &file_cairn_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2774,7 +2912,7 @@ func (x *HeartbeatBatchResponse) String() string {
 func (*HeartbeatBatchResponse) ProtoMessage() {}
 
 func (x *HeartbeatBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[40]
+	mi := &file_cairn_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2787,7 +2925,7 @@ func (x *HeartbeatBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatBatchResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatBatchResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{40}
+	return file_cairn_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *HeartbeatBatchResponse) GetResults() []*HeartbeatBatchResult {
@@ -2808,7 +2946,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_cairn_proto_msgTypes[41]
+	mi := &file_cairn_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2820,7 +2958,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[41]
+	mi := &file_cairn_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2833,7 +2971,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{41}
+	return file_cairn_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BackupRequest) GetFile() string {
@@ -2854,7 +2992,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_cairn_proto_msgTypes[42]
+	mi := &file_cairn_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2866,7 +3004,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[42]
+	mi := &file_cairn_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2879,7 +3017,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{42}
+	return file_cairn_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *BackupResponse) GetPath() string {
@@ -2935,7 +3073,7 @@ type WorkflowRun struct {
 
 func (x *WorkflowRun) Reset() {
 	*x = WorkflowRun{}
-	mi := &file_cairn_proto_msgTypes[43]
+	mi := &file_cairn_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2947,7 +3085,7 @@ func (x *WorkflowRun) String() string {
 func (*WorkflowRun) ProtoMessage() {}
 
 func (x *WorkflowRun) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[43]
+	mi := &file_cairn_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2960,7 +3098,7 @@ func (x *WorkflowRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowRun.ProtoReflect.Descriptor instead.
 func (*WorkflowRun) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{43}
+	return file_cairn_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *WorkflowRun) GetRunId() uint64 {
@@ -3153,7 +3291,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_cairn_proto_msgTypes[44]
+	mi := &file_cairn_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3165,7 +3303,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[44]
+	mi := &file_cairn_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3178,7 +3316,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{44}
+	return file_cairn_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Entry) GetSeq() uint32 {
@@ -3325,7 +3463,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_cairn_proto_msgTypes[45]
+	mi := &file_cairn_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3337,7 +3475,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[45]
+	mi := &file_cairn_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3350,7 +3488,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{45}
+	return file_cairn_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Command) GetKind() EntryKind {
@@ -3435,7 +3573,7 @@ type StartWorkflowRequest struct {
 
 func (x *StartWorkflowRequest) Reset() {
 	*x = StartWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[46]
+	mi := &file_cairn_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3447,7 +3585,7 @@ func (x *StartWorkflowRequest) String() string {
 func (*StartWorkflowRequest) ProtoMessage() {}
 
 func (x *StartWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[46]
+	mi := &file_cairn_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3460,7 +3598,7 @@ func (x *StartWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*StartWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{46}
+	return file_cairn_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *StartWorkflowRequest) GetWorkflowId() string {
@@ -3502,7 +3640,7 @@ type StartWorkflowResponse struct {
 
 func (x *StartWorkflowResponse) Reset() {
 	*x = StartWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[47]
+	mi := &file_cairn_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3514,7 +3652,7 @@ func (x *StartWorkflowResponse) String() string {
 func (*StartWorkflowResponse) ProtoMessage() {}
 
 func (x *StartWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[47]
+	mi := &file_cairn_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3527,7 +3665,7 @@ func (x *StartWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*StartWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{47}
+	return file_cairn_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *StartWorkflowResponse) GetRunId() uint64 {
@@ -3564,7 +3702,7 @@ type KnownRun struct {
 
 func (x *KnownRun) Reset() {
 	*x = KnownRun{}
-	mi := &file_cairn_proto_msgTypes[48]
+	mi := &file_cairn_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3576,7 +3714,7 @@ func (x *KnownRun) String() string {
 func (*KnownRun) ProtoMessage() {}
 
 func (x *KnownRun) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[48]
+	mi := &file_cairn_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3589,7 +3727,7 @@ func (x *KnownRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnownRun.ProtoReflect.Descriptor instead.
 func (*KnownRun) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{48}
+	return file_cairn_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *KnownRun) GetRunId() uint64 {
@@ -3626,7 +3764,7 @@ type LeaseWorkflowRequest struct {
 
 func (x *LeaseWorkflowRequest) Reset() {
 	*x = LeaseWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[49]
+	mi := &file_cairn_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3638,7 +3776,7 @@ func (x *LeaseWorkflowRequest) String() string {
 func (*LeaseWorkflowRequest) ProtoMessage() {}
 
 func (x *LeaseWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[49]
+	mi := &file_cairn_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3651,7 +3789,7 @@ func (x *LeaseWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*LeaseWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{49}
+	return file_cairn_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *LeaseWorkflowRequest) GetQueues() []string {
@@ -3704,7 +3842,7 @@ type LeasedRun struct {
 
 func (x *LeasedRun) Reset() {
 	*x = LeasedRun{}
-	mi := &file_cairn_proto_msgTypes[50]
+	mi := &file_cairn_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3716,7 +3854,7 @@ func (x *LeasedRun) String() string {
 func (*LeasedRun) ProtoMessage() {}
 
 func (x *LeasedRun) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[50]
+	mi := &file_cairn_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3729,7 +3867,7 @@ func (x *LeasedRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeasedRun.ProtoReflect.Descriptor instead.
 func (*LeasedRun) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{50}
+	return file_cairn_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LeasedRun) GetRun() *WorkflowRun {
@@ -3776,7 +3914,7 @@ type LeaseWorkflowResponse struct {
 
 func (x *LeaseWorkflowResponse) Reset() {
 	*x = LeaseWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[51]
+	mi := &file_cairn_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3788,7 +3926,7 @@ func (x *LeaseWorkflowResponse) String() string {
 func (*LeaseWorkflowResponse) ProtoMessage() {}
 
 func (x *LeaseWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[51]
+	mi := &file_cairn_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3801,7 +3939,7 @@ func (x *LeaseWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*LeaseWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{51}
+	return file_cairn_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LeaseWorkflowResponse) GetLeased() *LeasedRun {
@@ -3821,7 +3959,7 @@ type HeartbeatWorkflowRequest struct {
 
 func (x *HeartbeatWorkflowRequest) Reset() {
 	*x = HeartbeatWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[52]
+	mi := &file_cairn_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3833,7 +3971,7 @@ func (x *HeartbeatWorkflowRequest) String() string {
 func (*HeartbeatWorkflowRequest) ProtoMessage() {}
 
 func (x *HeartbeatWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[52]
+	mi := &file_cairn_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3846,7 +3984,7 @@ func (x *HeartbeatWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{52}
+	return file_cairn_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *HeartbeatWorkflowRequest) GetRunId() uint64 {
@@ -3873,7 +4011,7 @@ type HeartbeatWorkflowResponse struct {
 
 func (x *HeartbeatWorkflowResponse) Reset() {
 	*x = HeartbeatWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[53]
+	mi := &file_cairn_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4023,7 @@ func (x *HeartbeatWorkflowResponse) String() string {
 func (*HeartbeatWorkflowResponse) ProtoMessage() {}
 
 func (x *HeartbeatWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[53]
+	mi := &file_cairn_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4036,7 @@ func (x *HeartbeatWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{53}
+	return file_cairn_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *HeartbeatWorkflowResponse) GetCancelRequested() bool {
@@ -3936,7 +4074,7 @@ type AdvanceWorkflowRequest struct {
 
 func (x *AdvanceWorkflowRequest) Reset() {
 	*x = AdvanceWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[54]
+	mi := &file_cairn_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3948,7 +4086,7 @@ func (x *AdvanceWorkflowRequest) String() string {
 func (*AdvanceWorkflowRequest) ProtoMessage() {}
 
 func (x *AdvanceWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[54]
+	mi := &file_cairn_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3961,7 +4099,7 @@ func (x *AdvanceWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{54}
+	return file_cairn_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AdvanceWorkflowRequest) GetRunId() uint64 {
@@ -4032,7 +4170,7 @@ type AdvanceWorkflowResponse struct {
 
 func (x *AdvanceWorkflowResponse) Reset() {
 	*x = AdvanceWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[55]
+	mi := &file_cairn_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4044,7 +4182,7 @@ func (x *AdvanceWorkflowResponse) String() string {
 func (*AdvanceWorkflowResponse) ProtoMessage() {}
 
 func (x *AdvanceWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[55]
+	mi := &file_cairn_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4057,7 +4195,7 @@ func (x *AdvanceWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{55}
+	return file_cairn_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AdvanceWorkflowResponse) GetEntries() []*Entry {
@@ -4100,7 +4238,7 @@ type FailWorkflowTaskRequest struct {
 
 func (x *FailWorkflowTaskRequest) Reset() {
 	*x = FailWorkflowTaskRequest{}
-	mi := &file_cairn_proto_msgTypes[56]
+	mi := &file_cairn_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4112,7 +4250,7 @@ func (x *FailWorkflowTaskRequest) String() string {
 func (*FailWorkflowTaskRequest) ProtoMessage() {}
 
 func (x *FailWorkflowTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[56]
+	mi := &file_cairn_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4125,7 +4263,7 @@ func (x *FailWorkflowTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailWorkflowTaskRequest.ProtoReflect.Descriptor instead.
 func (*FailWorkflowTaskRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{56}
+	return file_cairn_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *FailWorkflowTaskRequest) GetRunId() uint64 {
@@ -4165,7 +4303,7 @@ type FailWorkflowTaskResponse struct {
 
 func (x *FailWorkflowTaskResponse) Reset() {
 	*x = FailWorkflowTaskResponse{}
-	mi := &file_cairn_proto_msgTypes[57]
+	mi := &file_cairn_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4177,7 +4315,7 @@ func (x *FailWorkflowTaskResponse) String() string {
 func (*FailWorkflowTaskResponse) ProtoMessage() {}
 
 func (x *FailWorkflowTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[57]
+	mi := &file_cairn_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4190,7 +4328,7 @@ func (x *FailWorkflowTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailWorkflowTaskResponse.ProtoReflect.Descriptor instead.
 func (*FailWorkflowTaskResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{57}
+	return file_cairn_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *FailWorkflowTaskResponse) GetRetryAtMs() int64 {
@@ -4213,7 +4351,7 @@ type SignalWorkflowRequest struct {
 
 func (x *SignalWorkflowRequest) Reset() {
 	*x = SignalWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[58]
+	mi := &file_cairn_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4225,7 +4363,7 @@ func (x *SignalWorkflowRequest) String() string {
 func (*SignalWorkflowRequest) ProtoMessage() {}
 
 func (x *SignalWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[58]
+	mi := &file_cairn_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4238,7 +4376,7 @@ func (x *SignalWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*SignalWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{58}
+	return file_cairn_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SignalWorkflowRequest) GetWorkflowId() string {
@@ -4279,7 +4417,7 @@ type SignalWorkflowResponse struct {
 
 func (x *SignalWorkflowResponse) Reset() {
 	*x = SignalWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[59]
+	mi := &file_cairn_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4291,7 +4429,7 @@ func (x *SignalWorkflowResponse) String() string {
 func (*SignalWorkflowResponse) ProtoMessage() {}
 
 func (x *SignalWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[59]
+	mi := &file_cairn_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4304,7 +4442,7 @@ func (x *SignalWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*SignalWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{59}
+	return file_cairn_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SignalWorkflowResponse) GetRunId() uint64 {
@@ -4332,7 +4470,7 @@ type CancelWorkflowRequest struct {
 
 func (x *CancelWorkflowRequest) Reset() {
 	*x = CancelWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[60]
+	mi := &file_cairn_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4344,7 +4482,7 @@ func (x *CancelWorkflowRequest) String() string {
 func (*CancelWorkflowRequest) ProtoMessage() {}
 
 func (x *CancelWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[60]
+	mi := &file_cairn_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4357,7 +4495,7 @@ func (x *CancelWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*CancelWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{60}
+	return file_cairn_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CancelWorkflowRequest) GetWorkflowId() string {
@@ -4390,7 +4528,7 @@ type CancelWorkflowResponse struct {
 
 func (x *CancelWorkflowResponse) Reset() {
 	*x = CancelWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[61]
+	mi := &file_cairn_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4402,7 +4540,7 @@ func (x *CancelWorkflowResponse) String() string {
 func (*CancelWorkflowResponse) ProtoMessage() {}
 
 func (x *CancelWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[61]
+	mi := &file_cairn_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4415,7 +4553,7 @@ func (x *CancelWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*CancelWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{61}
+	return file_cairn_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CancelWorkflowResponse) GetState() WorkflowState {
@@ -4436,7 +4574,7 @@ type TerminateWorkflowRequest struct {
 
 func (x *TerminateWorkflowRequest) Reset() {
 	*x = TerminateWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[62]
+	mi := &file_cairn_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4448,7 +4586,7 @@ func (x *TerminateWorkflowRequest) String() string {
 func (*TerminateWorkflowRequest) ProtoMessage() {}
 
 func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[62]
+	mi := &file_cairn_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4461,7 +4599,7 @@ func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{62}
+	return file_cairn_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TerminateWorkflowRequest) GetWorkflowId() string {
@@ -4494,7 +4632,7 @@ type TerminateWorkflowResponse struct {
 
 func (x *TerminateWorkflowResponse) Reset() {
 	*x = TerminateWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[63]
+	mi := &file_cairn_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4506,7 +4644,7 @@ func (x *TerminateWorkflowResponse) String() string {
 func (*TerminateWorkflowResponse) ProtoMessage() {}
 
 func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[63]
+	mi := &file_cairn_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4519,7 +4657,7 @@ func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{63}
+	return file_cairn_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *TerminateWorkflowResponse) GetState() WorkflowState {
@@ -4539,7 +4677,7 @@ type GetWorkflowRequest struct {
 
 func (x *GetWorkflowRequest) Reset() {
 	*x = GetWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[64]
+	mi := &file_cairn_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4689,7 @@ func (x *GetWorkflowRequest) String() string {
 func (*GetWorkflowRequest) ProtoMessage() {}
 
 func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[64]
+	mi := &file_cairn_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4702,7 @@ func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{64}
+	return file_cairn_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GetWorkflowRequest) GetWorkflowId() string {
@@ -4590,7 +4728,7 @@ type GetWorkflowResponse struct {
 
 func (x *GetWorkflowResponse) Reset() {
 	*x = GetWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[65]
+	mi := &file_cairn_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4602,7 +4740,7 @@ func (x *GetWorkflowResponse) String() string {
 func (*GetWorkflowResponse) ProtoMessage() {}
 
 func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[65]
+	mi := &file_cairn_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4615,7 +4753,7 @@ func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{65}
+	return file_cairn_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetWorkflowResponse) GetRun() *WorkflowRun {
@@ -4639,7 +4777,7 @@ type ListWorkflowsRequest struct {
 
 func (x *ListWorkflowsRequest) Reset() {
 	*x = ListWorkflowsRequest{}
-	mi := &file_cairn_proto_msgTypes[66]
+	mi := &file_cairn_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4651,7 +4789,7 @@ func (x *ListWorkflowsRequest) String() string {
 func (*ListWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[66]
+	mi := &file_cairn_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4664,7 +4802,7 @@ func (x *ListWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{66}
+	return file_cairn_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListWorkflowsRequest) GetType() string {
@@ -4719,7 +4857,7 @@ type ListWorkflowsResponse struct {
 
 func (x *ListWorkflowsResponse) Reset() {
 	*x = ListWorkflowsResponse{}
-	mi := &file_cairn_proto_msgTypes[67]
+	mi := &file_cairn_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4731,7 +4869,7 @@ func (x *ListWorkflowsResponse) String() string {
 func (*ListWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[67]
+	mi := &file_cairn_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4744,7 +4882,7 @@ func (x *ListWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{67}
+	return file_cairn_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListWorkflowsResponse) GetRuns() []*WorkflowRun {
@@ -4773,7 +4911,7 @@ type WorkflowHistoryRequest struct {
 
 func (x *WorkflowHistoryRequest) Reset() {
 	*x = WorkflowHistoryRequest{}
-	mi := &file_cairn_proto_msgTypes[68]
+	mi := &file_cairn_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4923,7 @@ func (x *WorkflowHistoryRequest) String() string {
 func (*WorkflowHistoryRequest) ProtoMessage() {}
 
 func (x *WorkflowHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[68]
+	mi := &file_cairn_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4936,7 @@ func (x *WorkflowHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowHistoryRequest.ProtoReflect.Descriptor instead.
 func (*WorkflowHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{68}
+	return file_cairn_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *WorkflowHistoryRequest) GetWorkflowId() string {
@@ -4840,7 +4978,7 @@ type WorkflowHistoryResponse struct {
 
 func (x *WorkflowHistoryResponse) Reset() {
 	*x = WorkflowHistoryResponse{}
-	mi := &file_cairn_proto_msgTypes[69]
+	mi := &file_cairn_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4852,7 +4990,7 @@ func (x *WorkflowHistoryResponse) String() string {
 func (*WorkflowHistoryResponse) ProtoMessage() {}
 
 func (x *WorkflowHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[69]
+	mi := &file_cairn_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4865,7 +5003,7 @@ func (x *WorkflowHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowHistoryResponse.ProtoReflect.Descriptor instead.
 func (*WorkflowHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{69}
+	return file_cairn_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *WorkflowHistoryResponse) GetRun() *WorkflowRun {
@@ -4900,7 +5038,7 @@ type AwaitWorkflowRequest struct {
 
 func (x *AwaitWorkflowRequest) Reset() {
 	*x = AwaitWorkflowRequest{}
-	mi := &file_cairn_proto_msgTypes[70]
+	mi := &file_cairn_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4912,7 +5050,7 @@ func (x *AwaitWorkflowRequest) String() string {
 func (*AwaitWorkflowRequest) ProtoMessage() {}
 
 func (x *AwaitWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[70]
+	mi := &file_cairn_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4925,7 +5063,7 @@ func (x *AwaitWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*AwaitWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{70}
+	return file_cairn_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AwaitWorkflowRequest) GetWorkflowId() string {
@@ -4959,7 +5097,7 @@ type AwaitWorkflowResponse struct {
 
 func (x *AwaitWorkflowResponse) Reset() {
 	*x = AwaitWorkflowResponse{}
-	mi := &file_cairn_proto_msgTypes[71]
+	mi := &file_cairn_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4971,7 +5109,7 @@ func (x *AwaitWorkflowResponse) String() string {
 func (*AwaitWorkflowResponse) ProtoMessage() {}
 
 func (x *AwaitWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cairn_proto_msgTypes[71]
+	mi := &file_cairn_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4984,7 +5122,7 @@ func (x *AwaitWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwaitWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*AwaitWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_cairn_proto_rawDescGZIP(), []int{71}
+	return file_cairn_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AwaitWorkflowResponse) GetRun() *WorkflowRun {
@@ -5066,13 +5204,14 @@ const file_cairn_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\"D\n" +
 	"\x0fEnqueueResponse\x121\n" +
-	"\aresults\x18\x01 \x03(\v2\x17.cairn.v1.EnqueueResultR\aresults\"\xa3\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x17.cairn.v1.EnqueueResultR\aresults\"\xd7\x01\n" +
 	"\fLeaseRequest\x12\x16\n" +
 	"\x06queues\x18\x01 \x03(\tR\x06queues\x12\x1b\n" +
 	"\tmax_tasks\x18\x02 \x01(\rR\bmaxTasks\x12\x17\n" +
 	"\await_ms\x18\x03 \x01(\x03R\x06waitMs\x12\x1b\n" +
 	"\tworker_id\x18\x04 \x01(\tR\bworkerId\x12(\n" +
-	"\x10lease_timeout_ms\x18\x05 \x01(\x03R\x0eleaseTimeoutMs\"r\n" +
+	"\x10lease_timeout_ms\x18\x05 \x01(\x03R\x0eleaseTimeoutMs\x122\n" +
+	"\x15release_on_disconnect\x18\x06 \x01(\bR\x13releaseOnDisconnect\"r\n" +
 	"\n" +
 	"LeasedTask\x12\"\n" +
 	"\x04task\x18\x01 \x01(\v2\x0e.cairn.v1.TaskR\x04task\x12\x1f\n" +
@@ -5110,6 +5249,15 @@ const file_cairn_proto_rawDesc = "" +
 	"\rnon_retryable\x18\x04 \x01(\bR\fnonRetryable\x12$\n" +
 	"\x0eretry_delay_ms\x18\x05 \x01(\x03R\fretryDelayMs\"U\n" +
 	"\fFailResponse\x12)\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x13.cairn.v1.TaskStateR\x05state\x12\x1a\n" +
+	"\trun_at_ms\x18\x02 \x01(\x03R\arunAtMs\"~\n" +
+	"\x0eReleaseRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1f\n" +
+	"\vlease_token\x18\x02 \x01(\tR\n" +
+	"leaseToken\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
+	"\rcount_attempt\x18\x04 \x01(\bR\fcountAttempt\"X\n" +
+	"\x0fReleaseResponse\x12)\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x13.cairn.v1.TaskStateR\x05state\x12\x1a\n" +
 	"\trun_at_ms\x18\x02 \x01(\x03R\arunAtMs\"\x1f\n" +
 	"\rCancelRequest\x12\x0e\n" +
@@ -5427,7 +5575,7 @@ const file_cairn_proto_rawDesc = "" +
 	"\x16ENTRY_STATUS_COMPLETED\x10\x02\x12\x17\n" +
 	"\x13ENTRY_STATUS_FAILED\x10\x03\x12\x1a\n" +
 	"\x16ENTRY_STATUS_TIMED_OUT\x10\x04\x12\x19\n" +
-	"\x15ENTRY_STATUS_CANCELED\x10\x052\xf7\x0f\n" +
+	"\x15ENTRY_STATUS_CANCELED\x10\x052\xb7\x10\n" +
 	"\x05Queue\x12>\n" +
 	"\aEnqueue\x12\x18.cairn.v1.EnqueueRequest\x1a\x19.cairn.v1.EnqueueResponse\x128\n" +
 	"\x05Lease\x12\x16.cairn.v1.LeaseRequest\x1a\x17.cairn.v1.LeaseResponse\x12D\n" +
@@ -5456,7 +5604,8 @@ const file_cairn_proto_rawDesc = "" +
 	"\vGetWorkflow\x12\x1c.cairn.v1.GetWorkflowRequest\x1a\x1d.cairn.v1.GetWorkflowResponse\x12P\n" +
 	"\rListWorkflows\x12\x1e.cairn.v1.ListWorkflowsRequest\x1a\x1f.cairn.v1.ListWorkflowsResponse\x12V\n" +
 	"\x0fWorkflowHistory\x12 .cairn.v1.WorkflowHistoryRequest\x1a!.cairn.v1.WorkflowHistoryResponse\x12P\n" +
-	"\rAwaitWorkflow\x12\x1e.cairn.v1.AwaitWorkflowRequest\x1a\x1f.cairn.v1.AwaitWorkflowResponseb\x06proto3"
+	"\rAwaitWorkflow\x12\x1e.cairn.v1.AwaitWorkflowRequest\x1a\x1f.cairn.v1.AwaitWorkflowResponse\x12>\n" +
+	"\aRelease\x12\x18.cairn.v1.ReleaseRequest\x1a\x19.cairn.v1.ReleaseResponseb\x06proto3"
 
 var (
 	file_cairn_proto_rawDescOnce sync.Once
@@ -5471,7 +5620,7 @@ func file_cairn_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_cairn_proto_goTypes = []any{
 	(Code)(0),                         // 0: cairn.v1.Code
 	(TaskState)(0),                    // 1: cairn.v1.TaskState
@@ -5495,61 +5644,63 @@ var file_cairn_proto_goTypes = []any{
 	(*CompleteResponse)(nil),          // 19: cairn.v1.CompleteResponse
 	(*FailRequest)(nil),               // 20: cairn.v1.FailRequest
 	(*FailResponse)(nil),              // 21: cairn.v1.FailResponse
-	(*CancelRequest)(nil),             // 22: cairn.v1.CancelRequest
-	(*CancelResponse)(nil),            // 23: cairn.v1.CancelResponse
-	(*RetryRequest)(nil),              // 24: cairn.v1.RetryRequest
-	(*RetryResponse)(nil),             // 25: cairn.v1.RetryResponse
-	(*GetRequest)(nil),                // 26: cairn.v1.GetRequest
-	(*GetResponse)(nil),               // 27: cairn.v1.GetResponse
-	(*ListRequest)(nil),               // 28: cairn.v1.ListRequest
-	(*ListResponse)(nil),              // 29: cairn.v1.ListResponse
-	(*QueueStats)(nil),                // 30: cairn.v1.QueueStats
-	(*StatsRequest)(nil),              // 31: cairn.v1.StatsRequest
-	(*StatsResponse)(nil),             // 32: cairn.v1.StatsResponse
-	(*AwaitRequest)(nil),              // 33: cairn.v1.AwaitRequest
-	(*AwaitResponse)(nil),             // 34: cairn.v1.AwaitResponse
-	(*Event)(nil),                     // 35: cairn.v1.Event
-	(*HistoryRequest)(nil),            // 36: cairn.v1.HistoryRequest
-	(*HistoryResponse)(nil),           // 37: cairn.v1.HistoryResponse
-	(*PingRequest)(nil),               // 38: cairn.v1.PingRequest
-	(*PingResponse)(nil),              // 39: cairn.v1.PingResponse
-	(*BatchResult)(nil),               // 40: cairn.v1.BatchResult
-	(*CompleteBatchRequest)(nil),      // 41: cairn.v1.CompleteBatchRequest
-	(*CompleteBatchResponse)(nil),     // 42: cairn.v1.CompleteBatchResponse
-	(*HeartbeatBatchRequest)(nil),     // 43: cairn.v1.HeartbeatBatchRequest
-	(*HeartbeatBatchResult)(nil),      // 44: cairn.v1.HeartbeatBatchResult
-	(*HeartbeatBatchResponse)(nil),    // 45: cairn.v1.HeartbeatBatchResponse
-	(*BackupRequest)(nil),             // 46: cairn.v1.BackupRequest
-	(*BackupResponse)(nil),            // 47: cairn.v1.BackupResponse
-	(*WorkflowRun)(nil),               // 48: cairn.v1.WorkflowRun
-	(*Entry)(nil),                     // 49: cairn.v1.Entry
-	(*Command)(nil),                   // 50: cairn.v1.Command
-	(*StartWorkflowRequest)(nil),      // 51: cairn.v1.StartWorkflowRequest
-	(*StartWorkflowResponse)(nil),     // 52: cairn.v1.StartWorkflowResponse
-	(*KnownRun)(nil),                  // 53: cairn.v1.KnownRun
-	(*LeaseWorkflowRequest)(nil),      // 54: cairn.v1.LeaseWorkflowRequest
-	(*LeasedRun)(nil),                 // 55: cairn.v1.LeasedRun
-	(*LeaseWorkflowResponse)(nil),     // 56: cairn.v1.LeaseWorkflowResponse
-	(*HeartbeatWorkflowRequest)(nil),  // 57: cairn.v1.HeartbeatWorkflowRequest
-	(*HeartbeatWorkflowResponse)(nil), // 58: cairn.v1.HeartbeatWorkflowResponse
-	(*AdvanceWorkflowRequest)(nil),    // 59: cairn.v1.AdvanceWorkflowRequest
-	(*AdvanceWorkflowResponse)(nil),   // 60: cairn.v1.AdvanceWorkflowResponse
-	(*FailWorkflowTaskRequest)(nil),   // 61: cairn.v1.FailWorkflowTaskRequest
-	(*FailWorkflowTaskResponse)(nil),  // 62: cairn.v1.FailWorkflowTaskResponse
-	(*SignalWorkflowRequest)(nil),     // 63: cairn.v1.SignalWorkflowRequest
-	(*SignalWorkflowResponse)(nil),    // 64: cairn.v1.SignalWorkflowResponse
-	(*CancelWorkflowRequest)(nil),     // 65: cairn.v1.CancelWorkflowRequest
-	(*CancelWorkflowResponse)(nil),    // 66: cairn.v1.CancelWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),  // 67: cairn.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil), // 68: cairn.v1.TerminateWorkflowResponse
-	(*GetWorkflowRequest)(nil),        // 69: cairn.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),       // 70: cairn.v1.GetWorkflowResponse
-	(*ListWorkflowsRequest)(nil),      // 71: cairn.v1.ListWorkflowsRequest
-	(*ListWorkflowsResponse)(nil),     // 72: cairn.v1.ListWorkflowsResponse
-	(*WorkflowHistoryRequest)(nil),    // 73: cairn.v1.WorkflowHistoryRequest
-	(*WorkflowHistoryResponse)(nil),   // 74: cairn.v1.WorkflowHistoryResponse
-	(*AwaitWorkflowRequest)(nil),      // 75: cairn.v1.AwaitWorkflowRequest
-	(*AwaitWorkflowResponse)(nil),     // 76: cairn.v1.AwaitWorkflowResponse
+	(*ReleaseRequest)(nil),            // 22: cairn.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 23: cairn.v1.ReleaseResponse
+	(*CancelRequest)(nil),             // 24: cairn.v1.CancelRequest
+	(*CancelResponse)(nil),            // 25: cairn.v1.CancelResponse
+	(*RetryRequest)(nil),              // 26: cairn.v1.RetryRequest
+	(*RetryResponse)(nil),             // 27: cairn.v1.RetryResponse
+	(*GetRequest)(nil),                // 28: cairn.v1.GetRequest
+	(*GetResponse)(nil),               // 29: cairn.v1.GetResponse
+	(*ListRequest)(nil),               // 30: cairn.v1.ListRequest
+	(*ListResponse)(nil),              // 31: cairn.v1.ListResponse
+	(*QueueStats)(nil),                // 32: cairn.v1.QueueStats
+	(*StatsRequest)(nil),              // 33: cairn.v1.StatsRequest
+	(*StatsResponse)(nil),             // 34: cairn.v1.StatsResponse
+	(*AwaitRequest)(nil),              // 35: cairn.v1.AwaitRequest
+	(*AwaitResponse)(nil),             // 36: cairn.v1.AwaitResponse
+	(*Event)(nil),                     // 37: cairn.v1.Event
+	(*HistoryRequest)(nil),            // 38: cairn.v1.HistoryRequest
+	(*HistoryResponse)(nil),           // 39: cairn.v1.HistoryResponse
+	(*PingRequest)(nil),               // 40: cairn.v1.PingRequest
+	(*PingResponse)(nil),              // 41: cairn.v1.PingResponse
+	(*BatchResult)(nil),               // 42: cairn.v1.BatchResult
+	(*CompleteBatchRequest)(nil),      // 43: cairn.v1.CompleteBatchRequest
+	(*CompleteBatchResponse)(nil),     // 44: cairn.v1.CompleteBatchResponse
+	(*HeartbeatBatchRequest)(nil),     // 45: cairn.v1.HeartbeatBatchRequest
+	(*HeartbeatBatchResult)(nil),      // 46: cairn.v1.HeartbeatBatchResult
+	(*HeartbeatBatchResponse)(nil),    // 47: cairn.v1.HeartbeatBatchResponse
+	(*BackupRequest)(nil),             // 48: cairn.v1.BackupRequest
+	(*BackupResponse)(nil),            // 49: cairn.v1.BackupResponse
+	(*WorkflowRun)(nil),               // 50: cairn.v1.WorkflowRun
+	(*Entry)(nil),                     // 51: cairn.v1.Entry
+	(*Command)(nil),                   // 52: cairn.v1.Command
+	(*StartWorkflowRequest)(nil),      // 53: cairn.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),     // 54: cairn.v1.StartWorkflowResponse
+	(*KnownRun)(nil),                  // 55: cairn.v1.KnownRun
+	(*LeaseWorkflowRequest)(nil),      // 56: cairn.v1.LeaseWorkflowRequest
+	(*LeasedRun)(nil),                 // 57: cairn.v1.LeasedRun
+	(*LeaseWorkflowResponse)(nil),     // 58: cairn.v1.LeaseWorkflowResponse
+	(*HeartbeatWorkflowRequest)(nil),  // 59: cairn.v1.HeartbeatWorkflowRequest
+	(*HeartbeatWorkflowResponse)(nil), // 60: cairn.v1.HeartbeatWorkflowResponse
+	(*AdvanceWorkflowRequest)(nil),    // 61: cairn.v1.AdvanceWorkflowRequest
+	(*AdvanceWorkflowResponse)(nil),   // 62: cairn.v1.AdvanceWorkflowResponse
+	(*FailWorkflowTaskRequest)(nil),   // 63: cairn.v1.FailWorkflowTaskRequest
+	(*FailWorkflowTaskResponse)(nil),  // 64: cairn.v1.FailWorkflowTaskResponse
+	(*SignalWorkflowRequest)(nil),     // 65: cairn.v1.SignalWorkflowRequest
+	(*SignalWorkflowResponse)(nil),    // 66: cairn.v1.SignalWorkflowResponse
+	(*CancelWorkflowRequest)(nil),     // 67: cairn.v1.CancelWorkflowRequest
+	(*CancelWorkflowResponse)(nil),    // 68: cairn.v1.CancelWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),  // 69: cairn.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil), // 70: cairn.v1.TerminateWorkflowResponse
+	(*GetWorkflowRequest)(nil),        // 71: cairn.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),       // 72: cairn.v1.GetWorkflowResponse
+	(*ListWorkflowsRequest)(nil),      // 73: cairn.v1.ListWorkflowsRequest
+	(*ListWorkflowsResponse)(nil),     // 74: cairn.v1.ListWorkflowsResponse
+	(*WorkflowHistoryRequest)(nil),    // 75: cairn.v1.WorkflowHistoryRequest
+	(*WorkflowHistoryResponse)(nil),   // 76: cairn.v1.WorkflowHistoryResponse
+	(*AwaitWorkflowRequest)(nil),      // 77: cairn.v1.AwaitWorkflowRequest
+	(*AwaitWorkflowResponse)(nil),     // 78: cairn.v1.AwaitWorkflowResponse
 }
 var file_cairn_proto_depIdxs = []int32{
 	0,  // 0: cairn.v1.Response.code:type_name -> cairn.v1.Code
@@ -5562,102 +5713,105 @@ var file_cairn_proto_depIdxs = []int32{
 	14, // 7: cairn.v1.LeaseResponse.tasks:type_name -> cairn.v1.LeasedTask
 	14, // 8: cairn.v1.CompleteResponse.next:type_name -> cairn.v1.LeasedTask
 	1,  // 9: cairn.v1.FailResponse.state:type_name -> cairn.v1.TaskState
-	1,  // 10: cairn.v1.CancelResponse.state:type_name -> cairn.v1.TaskState
-	9,  // 11: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
-	9,  // 12: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
-	1,  // 13: cairn.v1.ListRequest.state:type_name -> cairn.v1.TaskState
-	9,  // 14: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
-	30, // 15: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
-	9,  // 16: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
-	35, // 17: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
-	0,  // 18: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
-	18, // 19: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
-	40, // 20: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
-	16, // 21: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
-	0,  // 22: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
-	44, // 23: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
-	2,  // 24: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
-	3,  // 25: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
-	4,  // 26: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
-	3,  // 27: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
-	4,  // 28: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
-	8,  // 29: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
-	53, // 30: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
-	48, // 31: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
-	49, // 32: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
-	55, // 33: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
-	50, // 34: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
-	2,  // 35: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
-	49, // 36: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
-	2,  // 37: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
-	2,  // 38: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
-	48, // 39: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
-	2,  // 40: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
-	48, // 41: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
-	48, // 42: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
-	49, // 43: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
-	48, // 44: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
-	10, // 45: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
-	13, // 46: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
-	16, // 47: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
-	18, // 48: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
-	20, // 49: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
-	22, // 50: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
-	24, // 51: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
-	26, // 52: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
-	28, // 53: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
-	31, // 54: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
-	33, // 55: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
-	36, // 56: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
-	38, // 57: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
-	41, // 58: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
-	43, // 59: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
-	46, // 60: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
-	51, // 61: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
-	54, // 62: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
-	57, // 63: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
-	59, // 64: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
-	61, // 65: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
-	63, // 66: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
-	65, // 67: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
-	67, // 68: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
-	69, // 69: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
-	71, // 70: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
-	73, // 71: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
-	75, // 72: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
-	12, // 73: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
-	15, // 74: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
-	17, // 75: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
-	19, // 76: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
-	21, // 77: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
-	23, // 78: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
-	25, // 79: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
-	27, // 80: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
-	29, // 81: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
-	32, // 82: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
-	34, // 83: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
-	37, // 84: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
-	39, // 85: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
-	42, // 86: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
-	45, // 87: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
-	47, // 88: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
-	52, // 89: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
-	56, // 90: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
-	58, // 91: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
-	60, // 92: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
-	62, // 93: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
-	64, // 94: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
-	66, // 95: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
-	68, // 96: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
-	70, // 97: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
-	72, // 98: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
-	74, // 99: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
-	76, // 100: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
-	73, // [73:101] is the sub-list for method output_type
-	45, // [45:73] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	1,  // 10: cairn.v1.ReleaseResponse.state:type_name -> cairn.v1.TaskState
+	1,  // 11: cairn.v1.CancelResponse.state:type_name -> cairn.v1.TaskState
+	9,  // 12: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
+	9,  // 13: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
+	1,  // 14: cairn.v1.ListRequest.state:type_name -> cairn.v1.TaskState
+	9,  // 15: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
+	32, // 16: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
+	9,  // 17: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
+	37, // 18: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
+	0,  // 19: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
+	18, // 20: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
+	42, // 21: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
+	16, // 22: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
+	0,  // 23: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
+	46, // 24: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
+	2,  // 25: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
+	3,  // 26: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
+	4,  // 27: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
+	3,  // 28: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
+	4,  // 29: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
+	8,  // 30: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
+	55, // 31: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
+	50, // 32: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
+	51, // 33: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
+	57, // 34: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
+	52, // 35: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
+	2,  // 36: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
+	51, // 37: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
+	2,  // 38: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	2,  // 39: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	50, // 40: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	2,  // 41: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
+	50, // 42: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
+	50, // 43: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
+	51, // 44: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
+	50, // 45: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	10, // 46: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
+	13, // 47: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
+	16, // 48: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
+	18, // 49: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
+	20, // 50: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
+	24, // 51: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
+	26, // 52: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
+	28, // 53: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
+	30, // 54: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
+	33, // 55: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
+	35, // 56: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
+	38, // 57: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
+	40, // 58: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
+	43, // 59: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
+	45, // 60: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
+	48, // 61: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
+	53, // 62: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
+	56, // 63: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
+	59, // 64: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
+	61, // 65: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
+	63, // 66: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
+	65, // 67: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
+	67, // 68: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
+	69, // 69: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
+	71, // 70: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
+	73, // 71: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
+	75, // 72: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
+	77, // 73: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
+	22, // 74: cairn.v1.Queue.Release:input_type -> cairn.v1.ReleaseRequest
+	12, // 75: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
+	15, // 76: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
+	17, // 77: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
+	19, // 78: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
+	21, // 79: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
+	25, // 80: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
+	27, // 81: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
+	29, // 82: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
+	31, // 83: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
+	34, // 84: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
+	36, // 85: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
+	39, // 86: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
+	41, // 87: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
+	44, // 88: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
+	47, // 89: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
+	49, // 90: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
+	54, // 91: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
+	58, // 92: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
+	60, // 93: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
+	62, // 94: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
+	64, // 95: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
+	66, // 96: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
+	68, // 97: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
+	70, // 98: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
+	72, // 99: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
+	74, // 100: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
+	76, // 101: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
+	78, // 102: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
+	23, // 103: cairn.v1.Queue.Release:output_type -> cairn.v1.ReleaseResponse
+	75, // [75:104] is the sub-list for method output_type
+	46, // [46:75] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_cairn_proto_init() }
@@ -5671,7 +5825,7 @@ func file_cairn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_proto_rawDesc), len(file_cairn_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   72,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -137,6 +137,7 @@ class LeaseOptions(Structure):
         ("wait_ms", c_int64),
         ("worker_id", c_char_p),
         ("lease_timeout_ms", c_int64),
+        ("release_on_disconnect", c_bool),
     ]
 
 
@@ -252,6 +253,10 @@ _PROTOTYPES = {
             POINTER(c_state),
             POINTER(c_int64),
         ],
+    ),
+    "cairn_release": (
+        c_int,
+        [c_void_p, c_uint64, c_char_p, c_char_p, c_bool, POINTER(c_state)],
     ),
     "cairn_cancel": (c_int, [c_void_p, c_uint64, POINTER(c_state)]),
     "cairn_retry": (c_int, [c_void_p, c_uint64, POINTER(TaskP)]),

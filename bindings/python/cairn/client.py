@@ -284,6 +284,7 @@ class Client:
         wait: float = 0.0,
         worker_id: Optional[str] = None,
         lease_timeout: Optional[float] = None,
+        release_on_disconnect: bool = False,
     ) -> list[Task]:
         """Leases up to ``max`` due tasks from one queue or several.
 
@@ -291,7 +292,10 @@ class Client:
         task is due or the wait ends (the server caps it, 60 s by default),
         then returns an empty list. ``worker_id`` appears in the tasks'
         history (default host:pid). ``lease_timeout`` (seconds) overrides
-        the tasks' heartbeat timeout for this lease.
+        the tasks' heartbeat timeout for this lease. With
+        ``release_on_disconnect`` the leases are bound to this client's
+        connection: when it closes, the server releases them after its
+        grace period unless a heartbeat comes first (workers set it).
 
         Each returned task must be heartbeated before its
         ``lease_deadline``, then completed or failed.
@@ -303,6 +307,7 @@ class Client:
             wait_ms=duration_ms(wait, "wait"),
             worker_id=worker_id.encode("utf-8") if worker_id is not None else None,
             lease_timeout_ms=duration_ms(lease_timeout, "lease_timeout"),
+            release_on_disconnect=release_on_disconnect,
         )
         v = _lib.TaskPP()
         n = c_size_t()
@@ -434,6 +439,26 @@ class Client:
         task.last_error = str(error)
         if run_at.value:
             task.run_at = instant(run_at.value)
+        return task.state
+
+    def release(
+        self, task: Task, reason: Optional[str] = None, count_attempt: bool = False
+    ) -> State:
+        """Gives the lease of ``task`` back without running it: PENDING and
+        due at once, the attempt not counted (with ``count_attempt``, a
+        retryable failure under the retry policy). Returns the new state."""
+        new_state = ctypes.c_int()
+        with self._using() as h:
+            rv = self._lib.cairn_release(
+                h,
+                task.id,
+                task.lease_token.encode("utf-8"),
+                reason.encode("utf-8", "replace") if reason is not None else None,
+                count_attempt,
+                byref(new_state),
+            )
+            self._check(rv, h)
+        task.state = conv.state(new_state.value)
         return task.state
 
     # -- inspection and control ------------------------------------------

@@ -373,6 +373,7 @@ class Worker:
                     wait=self.poll_wait,
                     worker_id=self.worker_id,
                     lease_timeout=self.lease_timeout,
+                    release_on_disconnect=True,
                 )
             except _FATAL as e:
                 log.error("lease failed, stopping: %s", e)

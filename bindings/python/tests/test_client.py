@@ -169,6 +169,18 @@ def test_fail_uses_up_attempts(client: cairn.Client, queue: str) -> None:
     assert client.await_result(rid, 1).state == "failed"
 
 
+def test_release(client: cairn.Client, queue: str) -> None:
+    tid = client.enqueue(queue, "x").id
+    [t] = client.lease(queue, release_on_disconnect=True)
+    assert client.release(t, reason="deploy") == "pending"
+    [again] = client.lease(queue)
+    assert again.id == tid and again.attempt == 1
+    released = [e for e in client.history(tid) if e.kind == "released"]
+    assert [e.message for e in released] == ["deploy"]
+    assert client.release(again, count_attempt=True) == "pending"
+    assert client.get(tid).attempt == 1
+
+
 def test_cancel(client: cairn.Client, queue: str) -> None:
     pending = client.enqueue(queue, b"", delay=60).id
     assert client.cancel(pending) == "canceled"

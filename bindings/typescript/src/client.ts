@@ -127,6 +127,9 @@ export interface LeaseOptions {
   waitMs?: number;
   workerId?: string;
   leaseTimeoutMs?: number;
+  /** Bind the leases to this connection: the server releases them soon
+   * after it closes, unless a heartbeat comes first. Workers set it. */
+  releaseOnDisconnect?: boolean;
 }
 
 export type Id = bigint | number | string;
@@ -318,6 +321,7 @@ export class Client {
       waitMs: big(opts.waitMs, "waitMs"),
       workerId: opts.workerId ?? "",
       leaseTimeoutMs: big(opts.leaseTimeoutMs, "leaseTimeoutMs"),
+      releaseOnDisconnect: opts.releaseOnDisconnect ?? false,
     }, { extraWaitMs: opts.waitMs });
     return r.tasks;
   }
@@ -350,6 +354,17 @@ export class Client {
       nonRetryable: opts.nonRetryable ?? false,
       retryDelayMs: big(opts.retryDelayMs, "retryDelayMs"),
     });
+  }
+
+  /** release gives a lease back without running the task: PENDING and
+   * due at once, the attempt not counted (with countAttempt, a retryable
+   * failure under the retry policy). Returns the task's new state. */
+  async release(task: Id, leaseToken: string,
+    opts: { reason?: string; countAttempt?: boolean } = {}): Promise<TaskState> {
+    return (await this.call("release", {
+      id: id(task), leaseToken, reason: opts.reason ?? "",
+      countAttempt: opts.countAttempt ?? false,
+    })).state;
   }
 
   /** cancel: CANCELED at once when pending; ACTIVE (flagged) when leased. */

@@ -182,6 +182,9 @@ export class Worker extends EventEmitter {
             waitMs: this.opts.waitMs,
             workerId: this.opts.workerId,
             leaseTimeoutMs: this.opts.leaseTimeoutMs,
+            // A worker that dies gives its tasks back within the
+            // server's grace period, not their heartbeat timeout.
+            releaseOnDisconnect: true,
           });
           backoff = 100;
         } catch (e) {

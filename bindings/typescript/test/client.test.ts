@@ -97,6 +97,20 @@ describe("against cairnd", () => {
     assert.equal(got.attempt, 1);
   });
 
+  test("release gives a task back at once, its attempt not counted", async () => {
+    const q = queue("release");
+    const { id } = await c.enqueue(q, "x");
+    const [t] = await c.lease(q, { releaseOnDisconnect: true });
+    assert.equal(await c.release(id, t.leaseToken, { reason: "deploy" }), TaskState.PENDING);
+    await assert.rejects(c.complete(id, t.leaseToken, "late"), LeaseLostError);
+    const [again] = await c.lease(q);
+    assert.equal(again.task!.id, id);
+    assert.equal(again.task!.attempt, 1);
+    const released = (await c.history(id)).filter((e) => e.kind === "released");
+    assert.deepEqual(released.map((e) => e.message), ["deploy"]);
+    await c.complete(id, again.leaseToken, "done");
+  });
+
   test("idempotent enqueue: one task per key", async () => {
     const q = queue("idem");
     const a = await c.enqueue(q, "one", { key: "invoice-42" });
