@@ -26,6 +26,9 @@ packages=(
 	python3-venv
 	# tests of the dashboard: a browser for playwright-core to drive
 	chromium
+	# scripts/bench-peers.sh: the queues Cairn is measured beside (BullMQ
+	# and graphile-worker come from npm, tests/bench/peers/)
+	beanstalkd redis-server redis-tools
 )
 # ... and node with npm to install playwright-core from its lockfile
 # (tests/browser/). A machine whose node came with its own npm keeps it.

@@ -48,6 +48,17 @@ if(TARGET cairnd AND COMMAND cairn_pg_test)
 		$<TARGET_FILE:cairn-bench> $<TARGET_FILE:cairnd> on-test-store)
 endif()
 
+# Cairn beside beanstalkd, Redis, BullMQ, graphile-worker and a pgbench
+# queue (scripts/bench-peers.sh), a second per run: the script, its
+# servers and its npm packages (installed from the lockfile into the
+# build) work, and the table has every row.
+if(TARGET cairnd)
+	add_test(NAME bench_peers_quick
+		COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/peers_test.sh
+			${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+	set_tests_properties(bench_peers_quick PROPERTIES TIMEOUT 300)
+endif()
+
 # store-bench: the storage work of a lifecycle in one process (no network),
 # what bounds the engine thread; a smoke test checks that it runs.
 add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c
