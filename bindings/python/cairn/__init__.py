@@ -41,9 +41,42 @@ from .errors import (
     Unknown,
 )
 from .models import EnqueueResult, Event, Page, PingResult, QueueStats, State, Task, TaskSpec
-from .worker import NonRetryable, Worker
+from .registry import RetryPolicy, activities, activity, workflow, workflows
+from .wf_client import HistoryEntry, WorkflowHandle, WorkflowRun
+from .wf_context import Handle, WorkflowContext
+from .wf_errors import (
+    ActivityError,
+    ChildWorkflowError,
+    NondeterminismError,
+    StepError,
+    WaitTimeout,
+    WorkflowCancelled,
+    WorkflowError,
+    WorkflowFailed,
+)
+from .wf_worker import Worker, current_task
+from .worker import NonRetryable
 
 __all__ = [
+    "ActivityError",
+    "ChildWorkflowError",
+    "Handle",
+    "HistoryEntry",
+    "NondeterminismError",
+    "RetryPolicy",
+    "StepError",
+    "WaitTimeout",
+    "WorkflowCancelled",
+    "WorkflowContext",
+    "WorkflowError",
+    "WorkflowFailed",
+    "WorkflowHandle",
+    "WorkflowRun",
+    "activities",
+    "activity",
+    "current_task",
+    "workflow",
+    "workflows",
     "DEFAULT_URL",
     "Aborted",
     "AlreadyExists",

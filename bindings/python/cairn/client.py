@@ -20,6 +20,7 @@ from .errors import (
     Unimplemented,
     error_for,
 )
+from .wf_client import WorkflowCalls
 from .models import (
     EnqueueResult,
     Event,
@@ -44,7 +45,7 @@ DEFAULT_URL = "tcp://127.0.0.1:7420"
 _AWAIT_SLICE = 30.0
 
 
-class Client:
+class Client(WorkflowCalls):
     """A connection to a Cairn server.
 
     ``url`` is ``tcp://host:port``, ``ipc:///path`` or ``tls+tcp://...``;
