@@ -121,6 +121,7 @@ class Worker(TaskWorker):
         super().__init__(client_or_url, concurrency, **options)
         self._workflows: dict[str, Callable[..., Any]] = {}
         self._wf_queues = list(workflow_queues) if workflow_queues else []
+        self._wf_queues_given = bool(workflow_queues)
         self.workflow_concurrency = workflow_concurrency
         self._wf_lock = threading.Lock()
         self._wf: Optional[c_void_p] = None  # the C worker while it runs
@@ -136,12 +137,13 @@ class Worker(TaskWorker):
 
     def register_workflow(self, fn: Callable[..., Any], name: Optional[str] = None) -> None:
         """Runs fn for the runs of its type (``name``, default its
-        ``@workflow`` name) on its queue."""
+        ``@workflow`` name); its queue is leased too unless the worker
+        was given ``workflow_queues``."""
         d = workflow_def(fn)
         if self._started:
             raise RuntimeError("register workflows before run()")
         self._workflows[name or d.name] = fn
-        if d.queue not in self._wf_queues:
+        if not self._wf_queues_given and d.queue not in self._wf_queues:
             self._wf_queues.append(d.queue)
 
     def register_activity(self, fn: Callable[..., Any], queue: Optional[str] = None) -> None:

@@ -145,7 +145,7 @@ def _wait_log(client: cairn.Client, run_id: int, n: int, timeout: float = 30) ->
         time.sleep(0.05)
 
 
-def test_nondeterminism_marks_the_run_stuck(server, client, queue, run_worker) -> None:
+def test_nondeterminism_marks_the_run_stuck(server, client, queue, run_worker, caplog) -> None:
     name = f"nd.{os.getpid()}.{queue[-6:]}"
 
     def old(ctx):
@@ -188,6 +188,10 @@ def test_nondeterminism_marks_the_run_stuck(server, client, queue, run_worker) -
         w.stop()
         t.join(15)
         assert w.workflow_stats()["nondeterminism"] >= 1
+    # The worker's log also names the line of the code that diverged.
+    said = [r.getMessage() for r in caplog.records if r.name == "cairn.workflow"]
+    assert any("non-determinism at seq 1" in m and "test_workflows.py:" in m and " in new" in m
+               for m in said), said
     # The right code takes it again and finishes it; nothing was rewritten.
     fixed = worker(server, queue)
     fixed.register_workflow(old, name=name)
