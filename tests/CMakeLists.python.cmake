@@ -13,6 +13,7 @@ set(CAIRN_PYTHON "/usr/bin/python3" CACHE FILEPATH
 set(cairn_py_env
 	"CAIRND=$<TARGET_FILE:cairnd>"
 	"CAIRN_LIBRARY=$<TARGET_FILE:cairn_shared>"
+	"CAIRN_CLI=$<TARGET_FILE:cairn>"
 	"PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python"
 	"PYTHONDONTWRITEBYTECODE=1")
 set(cairn_py_ok TRUE)
