@@ -59,6 +59,16 @@ if(TARGET cairnd)
 	set_tests_properties(bench_peers_quick PROPERTIES TIMEOUT 300)
 endif()
 
+# What a task costs as its payload grows (scripts/bench-payloads.sh), half
+# a second per run: every run works and the table of targets is whole.
+if(TARGET cairnd)
+	add_test(NAME bench_payloads_quick
+		COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/bench-payloads.sh
+			${CMAKE_BINARY_DIR} --quick)
+	set_tests_properties(bench_payloads_quick PROPERTIES TIMEOUT 300
+		PASS_REGULAR_EXPRESSION "batch lifecycles/s \\(64 clients")
+endif()
+
 # store-bench: the storage work of a lifecycle in one process (no network),
 # what bounds the engine thread; a smoke test checks that it runs.
 add_executable(store-bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c
