@@ -234,6 +234,59 @@ CAIRN_API int cairn_stats(
     cairn_client *c, const char *queue, cairn_queue_stats **stats, size_t *n);
 CAIRN_API void cairn_stats_free(cairn_queue_stats *stats, size_t n);
 
+/*
+ * Per-queue settings: limits that the queue's leases obey and defaults of
+ * the tasks enqueued into it without their own values. Zero means "no
+ * limit" or "the server's default". Free with cairn_queue_settings_free.
+ */
+typedef struct cairn_queue_settings {
+	char *queue;
+	bool paused;         /* leases take nothing; enqueues go on */
+	uint32_t max_active; /* ACTIVE tasks at most */
+	uint32_t rate_count; /* tasks leased per rate_interval_ms */
+	int64_t rate_interval_ms;
+	uint32_t rate_burst;   /* tokens of the bucket; 0: rate_count */
+	uint32_t max_attempts; /* the defaults of the queue's tasks */
+	int64_t retry_initial_backoff_ms;
+	double retry_multiplier;
+	int64_t retry_max_backoff_ms;
+	int64_t heartbeat_timeout_ms;
+	int64_t start_to_close_timeout_ms;
+	int64_t updated_at_ms; /* set by the server */
+} cairn_queue_settings;
+
+/* The fields that cairn_queue_set changes (the others keep their values),
+ * and CAIRN_QUEUE_CREATE to configure a queue that has no tasks yet. */
+enum cairn_queue_field {
+	CAIRN_QUEUE_PAUSED = 1 << 0,
+	CAIRN_QUEUE_MAX_ACTIVE = 1 << 1,
+	CAIRN_QUEUE_RATE = 1 << 2, /* count, interval and burst */
+	CAIRN_QUEUE_MAX_ATTEMPTS = 1 << 3,
+	CAIRN_QUEUE_RETRY = 1 << 4,
+	CAIRN_QUEUE_HEARTBEAT_TIMEOUT = 1 << 5,
+	CAIRN_QUEUE_START_TO_CLOSE_TIMEOUT = 1 << 6,
+	CAIRN_QUEUE_ALL = (1 << 7) - 1,
+	CAIRN_QUEUE_CREATE = 1 << 16,
+};
+
+/* cairn_queue_set changes the fields of s->queue's settings that fields
+ * names (CAIRN_QUEUE_ bits, at least one) and returns all of them after
+ * the change in *out (may be NULL). A queue with no tasks and no settings
+ * is CAIRN_NOT_FOUND unless fields has CAIRN_QUEUE_CREATE. */
+CAIRN_API int cairn_queue_set(cairn_client *c, const cairn_queue_settings *s,
+    unsigned fields, cairn_queue_settings **out);
+/* cairn_queue_get returns the settings of queue in *out (all zero for a
+ * queue with tasks and no settings; CAIRN_NOT_FOUND with neither). */
+CAIRN_API int cairn_queue_get(
+    cairn_client *c, const char *queue, cairn_queue_settings **out);
+/* cairn_queue_list returns every configured queue's settings, by name, as
+ * an array of *n. */
+CAIRN_API int cairn_queue_list(
+    cairn_client *c, cairn_queue_settings **out, size_t *n);
+/* cairn_queue_settings_free frees an array of n settings (1 for one);
+ * NULL is a no-op. */
+CAIRN_API void cairn_queue_settings_free(cairn_queue_settings *s, size_t n);
+
 /* cairn_await waits up to wait_ms for task id to be terminal and returns
  * it in *task; *done says whether it is terminal. */
 CAIRN_API int cairn_await(cairn_client *c, uint64_t id, int64_t wait_ms,

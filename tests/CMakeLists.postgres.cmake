@@ -52,6 +52,11 @@ if(TARGET wf_e2e_test)
 		"WF_TEST_WORKER=$<TARGET_FILE:wf_test_worker>")
 endif()
 
+# Queue limits end to end with two cairnd on one database: the workers
+# split between them, so that max_active, pause and the rate limit are
+# shown to hold across servers.
+cairn_pg_test(queue_limits_test_postgres $<TARGET_FILE:queue_limits_test>)
+
 # Tests of this backend alone, on the storage contract's fixture
 # (store_fixture.c), each in NAME.c:
 #   pg_store_test     what only this backend has (migration race, SKIP

@@ -341,6 +341,55 @@ expect_ok stats --json
 pyjson "names = {q['queue'] for q in d['queues']}
 assert {'emails', 'work', 'pages', 'flaky'} <= names" "stats --json"
 
+# ---- queue settings ---------------------------------------------------------------
+
+expect_ok queue --help
+contains "$OUT" "Usage: cairn queue" "queue --help"
+expect_ok queue set --help
+contains "$OUT" "--max-active" "queue set --help"
+expect_ok queue set pages --max-active 2 --rate 100/1m --burst 10 \
+	--max-attempts 4 --heartbeat-timeout 20s --retry-initial 2s
+contains "$OUT" "max_active         2" "queue set"
+contains "$OUT" "100/1m, burst 10" "queue set"
+expect_ok queue set pages --pause --retry-max 10m --json
+pyjson "assert d['paused'] and d['max_active'] == 2
+assert d['rate'] == {'count': 100, 'interval_ms': 60000, 'burst': 10}
+assert d['max_attempts'] == 4 and d['heartbeat_timeout_ms'] == 20000
+assert d['retry']['initial_backoff_ms'] == 2000, d['retry']
+assert d['retry']['max_backoff_ms'] == 600000" "queue set --json keeps the others"
+expect_ok lease pages --json
+pyjson "assert d == []" "a paused queue leases nothing"
+expect_ok stats pages
+contains "$OUT" "paused max_active=2 rate=100/1m burst=10" "stats shows the limits"
+expect_ok stats pages --json
+pyjson "assert d['queues'][0]['settings']['paused']" "stats --json shows the settings"
+expect_ok queue set pages --resume --rate none --max-active 0
+expect_ok queue show pages --json
+pyjson "assert not d['paused'] and d['max_active'] == 0 and d['rate']['count'] == 0" "queue show --json"
+expect_ok queue set future --pause --create
+expect_ok queue list
+contains "$OUT" "future" "queue list"
+contains "$OUT" "paused" "queue list"
+expect_ok queue list --json
+pyjson "assert [q['queue'] for q in d['queues']] == ['future', 'pages']" "queue list --json"
+expect_rc 1 queue set typo --pause
+contains "$ERR" "NOT_FOUND" "queue set of a queue never seen"
+expect_rc 1 queue show typo
+expect_rc 2 queue set pages --max-active -1
+expect_rc 2 queue set pages --rate 5
+expect_rc 2 queue set pages --rate 0/s
+expect_rc 2 queue set pages --rate 5/fortnight
+expect_rc 2 queue set pages --burst 3
+expect_rc 2 queue set pages --pause --resume
+expect_rc 2 queue set pages
+expect_rc 1 queue set pages --max-active 99999999
+contains "$ERR" "INVALID_ARGUMENT: settings.max_active" "an absurd max_active"
+expect_rc 1 queue set 'no spaces' --pause
+contains "$ERR" "INVALID_ARGUMENT" "an invalid queue name"
+expect_rc 2 queue frob
+expect_ok queue show pages --json
+pyjson "assert not d['paused'] and d['max_active'] == 0" "refused settings changed nothing"
+
 # ---- failures: one line on stderr, exit 1 ------------------------------------------
 
 expect_rc 1 get 999999

@@ -127,7 +127,8 @@ concurrent_open_migrates_once(void **state)
 
 /* A database of the version before workflows, with tasks in it, is
  * brought to the current one by the next server that opens it: its
- * tasks are kept and belong to no run. */
+ * tasks are kept and belong to no run, and its queues have no settings
+ * until they are given some. */
 static void
 schema_2_migrates_to_workflows(void **state)
 {
@@ -137,8 +138,11 @@ schema_2_migrates_to_workflows(void **state)
 	struct task_row row;
 
 	store_close(f->s);
-	/* Back to version 2: what migration 2 -> 3 made, undone. */
+	/* Back to version 2: what migrations 2 -> 3 and 3 -> 4 made,
+	 * undone. */
 	sql1(c,
+	    "DROP TRIGGER tasks_freed ON tasks; DROP TABLE queues; DROP "
+	    "FUNCTION notify_queue(), notify_freed(); "
 	    "DROP TABLE wf_runs, wf_entries, wf_inbox; DROP FUNCTION "
 	    "notify_runnable(), notify_finished(); ALTER TABLE tasks DROP "
 	    "COLUMN wf_run, DROP COLUMN wf_seq; UPDATE schema_version SET "
@@ -156,6 +160,13 @@ schema_2_migrates_to_workflows(void **state)
 	fx_commit(f);
 	uint64_t run = fx_wf_start(f, "t", "wf", T0);
 	assert_true(run != 0);
+	struct queue_settings q = { .queue = "old", .max_active = 1 }, got;
+	fx_begin(f);
+	assert_int_equal(
+	    store_queue_get(f->s, "old", false, &got), CAIRN_NOT_FOUND);
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	assert_int_equal(store_queue_get(f->s, "old", true, &got), CAIRN_OK);
+	fx_commit(f);
 }
 
 /* Two servers picking from one queue never see the same row. */

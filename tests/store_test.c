@@ -430,6 +430,127 @@ prune_deletes_old_terminal_tasks_only(void **state)
 	assert_int_not_equal(again, done);
 }
 
+/* Per-queue settings: a row per configured queue, read, listed and
+ * replaced; the ACTIVE count that max_active compares with; the bucket
+ * saved alone; and get with lock sees only a row that limits leases. */
+static void
+queue_settings_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct queue_settings q = { .queue = "mail",
+		.max_active = 3,
+		.rate_count = 5,
+		.rate_interval_ms = 1000,
+		.max_attempts = 7,
+		.retry = { 10, 1.5, 900 },
+		.heartbeat_timeout_ms = 2000,
+		.updated_ms = T0 },
+	                      got, *all;
+	uint32_t active;
+	size_t n;
+
+	assert_true(store_has_queues(f->s));
+	fx_begin(f);
+	assert_int_equal(
+	    store_queue_get(f->s, "mail", false, &got), CAIRN_NOT_FOUND);
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	q.queue[0] = 'n'; /* "nail": no limit, only a default */
+	q.max_active = 0;
+	q.rate_count = 0;
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	fx_commit(f);
+
+	fx_begin(f);
+	assert_int_equal(store_queue_get(f->s, "mail", true, &got), CAIRN_OK);
+	assert_string_equal(got.queue, "mail");
+	assert_int_equal(got.max_active, 3);
+	assert_int_equal(got.rate_count, 5);
+	assert_int_equal(got.rate_interval_ms, 1000);
+	assert_int_equal(got.max_attempts, 7);
+	assert_int_equal(got.retry.initial_ms, 10);
+	assert_true(got.retry.multiplier == 1.5);
+	assert_int_equal(got.retry.max_ms, 900);
+	assert_int_equal(got.heartbeat_timeout_ms, 2000);
+	assert_int_equal(got.updated_ms, T0);
+	assert_int_equal(
+	    store_queue_get(f->s, "nail", true, &got), CAIRN_NOT_FOUND);
+	assert_int_equal(store_queue_get(f->s, "nail", false, &got), CAIRN_OK);
+	assert_int_equal(got.max_attempts, 7);
+	assert_int_equal(store_queue_bucket(f->s, "mail", 1234, T0 + 5), 0);
+	assert_int_equal(store_queue_list(f->s, &all, &n), CAIRN_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].queue, "mail");
+	assert_int_equal(all[0].bucket_credit, 1234);
+	assert_int_equal(all[0].bucket_at_ms, T0 + 5);
+	assert_string_equal(all[1].queue, "nail");
+	free(all);
+	fx_commit(f);
+
+	fx_enqueue(f, "mail", T0);
+	fx_enqueue(f, "mail", T0);
+	fx_enqueue(f, "mail", T0);
+	struct task **t;
+	/* Past the bucket's last draw (T0 + 5) by long enough to refill. */
+	assert_int_equal(fx_lease_n(f, "mail", 2, T0 + 60000, &t), 2);
+	task_array_free(t, 2);
+	fx_begin(f);
+	assert_int_equal(store_queue_active(f->s, "mail", &active), CAIRN_OK);
+	assert_int_equal(active, 2);
+	assert_int_equal(store_queue_active(f->s, "nail", &active), CAIRN_OK);
+	assert_int_equal(active, 0);
+	fx_commit(f);
+}
+
+/* Leases obey the queue's limits: paused takes nothing, max_active counts
+ * the ACTIVE tasks, and the bucket lets rate_count through per interval
+ * (the time is the test's). */
+static void
+leases_obey_queue_limits(void **state)
+{
+	struct fx *f = *state;
+	struct queue_settings q = { .queue = "lim", .paused = true };
+	struct task **t;
+
+	assert_true(store_has_queues(f->s));
+	for (int i = 0; i < 10; i++) {
+		fx_enqueue(f, "lim", T0);
+	}
+	fx_begin(f);
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	fx_commit(f);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0, &t), 0);
+	task_array_free(t, 0);
+
+	q.paused = false;
+	q.max_active = 2;
+	fx_begin(f);
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	fx_commit(f);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0, &t), 2);
+	assert_int_equal(
+	    fx_complete(f, t[0]->id, t[0]->lease_token, "", T0), CAIRN_OK);
+	task_array_free(t, 2);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0, &t), 1);
+	task_array_free(t, 1);
+
+	/* 2 per second, no max_active: the full bucket gives 2, then one
+	 * token per 500 ms of the test's time. */
+	q.max_active = 0;
+	q.rate_count = 2;
+	q.rate_interval_ms = 1000;
+	fx_begin(f);
+	assert_int_equal(store_queue_put(f->s, &q), CAIRN_OK);
+	fx_commit(f);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0, &t), 2);
+	task_array_free(t, 2);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0 + 499, &t), 0);
+	task_array_free(t, 0);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0 + 500, &t), 1);
+	task_array_free(t, 1);
+	assert_int_equal(fx_lease_n(f, "lim", 5, T0 + 5000, &t), 2);
+	task_array_free(t, 2);
+}
+
 int
 main(void)
 {
@@ -447,6 +568,8 @@ main(void)
 		T(history_records_each_step),
 		T(next_wakeup_sees_delays_and_deadlines),
 		T(prune_deletes_old_terminal_tasks_only),
+		T(queue_settings_round_trip),
+		T(leases_obey_queue_limits),
 #undef T
 	};
 	return (cmocka_run_group_tests_name("store", tests, NULL, NULL));

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "rpc/validate.h"
+#include "store/store_queue.h"
 
 static char msg[RPC_MSG_MAX];
 
@@ -187,6 +188,56 @@ batch_items(void **state)
 	    "tasks[2].details: 4 bytes exceeds the limit of 3 bytes");
 }
 
+static void
+queue_settings(void **state)
+{
+	Cairn__V1__SetQueueRequest in = CAIRN__V1__SET_QUEUE_REQUEST__INIT;
+	Cairn__V1__QueueSettings s = CAIRN__V1__QUEUE_SETTINGS__INIT;
+	Cairn__V1__RateLimit r = CAIRN__V1__RATE_LIMIT__INIT;
+	char *fields[] = { "paused", "rate", "speed" };
+	unsigned bits;
+
+	(void) state;
+	refused(rpc_check_queue_set(&in, &bits, msg), "settings: required");
+	in.settings = &s;
+	s.queue = "emails";
+	ok(rpc_check_queue_set(&in, &bits, msg));
+	assert_int_equal(bits, QUEUE_F_ALL_);
+	in.fields = fields;
+	in.n_fields = 2;
+	ok(rpc_check_queue_set(&in, &bits, msg));
+	assert_int_equal(bits, QUEUE_F_PAUSED | QUEUE_F_RATE);
+	in.n_fields = 3;
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "fields[2]: unknown field 'speed' (paused, max_active, rate, "
+	    "max_attempts, retry, heartbeat_timeout_ms, "
+	    "start_to_close_timeout_ms)");
+	in.n_fields = 0;
+	s.max_active = 1000001;
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "settings.max_active: at most 1000000 (0: no limit)");
+	s.max_active = 3;
+	s.rate = &r;
+	r.burst = 2;
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "settings.rate: count 0 (no rate limit) takes no interval_ms or "
+	    "burst");
+	r.count = 10;
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "settings.rate.interval_ms: from 1 ms to a day (86400000), not 0");
+	r.interval_ms = 1000;
+	ok(rpc_check_queue_set(&in, &bits, msg));
+	s.heartbeat_timeout_ms = -5;
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "settings.heartbeat_timeout_ms: -5 ms is not a valid duration (0 "
+	    "to 10 years)");
+	s.heartbeat_timeout_ms = 0;
+	s.queue = "no spaces";
+	refused(rpc_check_queue_set(&in, &bits, msg),
+	    "settings.queue: invalid queue name (allowed: A-Z a-z 0-9 _ . : "
+	    "-)");
+}
+
 int
 main(void)
 {
@@ -197,6 +248,7 @@ main(void)
 		cmocka_unit_test(ids_and_tokens),
 		cmocka_unit_test(task_specs),
 		cmocka_unit_test(batch_items),
+		cmocka_unit_test(queue_settings),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

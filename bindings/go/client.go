@@ -55,6 +55,7 @@ var readOnly = map[string]bool{
 	"Get": true, "List": true, "Stats": true, "Await": true,
 	"History": true, "Ping": true, "GetWorkflow": true,
 	"ListWorkflows": true, "WorkflowHistory": true, "AwaitWorkflow": true,
+	"GetQueue": true, "ListQueues": true,
 }
 
 var service = cairnpb.File_cairn_proto.Services().ByName("Queue")

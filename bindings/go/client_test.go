@@ -410,3 +410,33 @@ func TestServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestQueueSettings(t *testing.T) {
+	c := dial(t, sharedURL(t), nil)
+	q := queueName(t)
+	if _, err := c.SetQueue(bg, &cairn.QueueSettings{Queue: q, Paused: true}, []string{"paused"}, false); !errors.Is(err, cairn.ErrNotFound) {
+		t.Fatal("a queue never seen:", err)
+	}
+	s, err := c.SetQueue(bg, &cairn.QueueSettings{Queue: q, MaxActive: 2, Rate: &cairn.RateLimit{Count: 5, IntervalMs: 1000}}, []string{"max_active", "rate"}, true)
+	if err != nil || s.MaxActive != 2 || s.Rate.GetCount() != 5 {
+		t.Fatal(s, err)
+	}
+	if _, err := c.SetQueue(bg, &cairn.QueueSettings{Queue: q, Paused: true}, []string{"paused"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Enqueue(bg, q, []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := c.Lease(bg, []string{q}, cairn.LeaseOptions{}); err != nil || len(ts) != 0 {
+		t.Fatal("a paused queue leased", ts, err)
+	}
+	if got, err := c.GetQueue(bg, q); err != nil || !got.Paused || got.MaxActive != 2 {
+		t.Fatal(got, err)
+	}
+	if all, err := c.ListQueues(bg); err != nil || len(all) == 0 {
+		t.Fatal(all, err)
+	}
+	if _, err := c.SetQueue(bg, &cairn.QueueSettings{Queue: q, MaxActive: 5000000}, []string{"max_active"}, false); !errors.Is(err, cairn.ErrInvalidArgument) {
+		t.Fatal("an absurd max_active:", err)
+	}
+}

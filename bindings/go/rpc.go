@@ -15,7 +15,10 @@ type (
 	LeasedTask  = cairnpb.LeasedTask
 	RetryPolicy = cairnpb.RetryPolicy
 	QueueStats  = cairnpb.QueueStats
-	Event       = cairnpb.Event
+	// QueueSettings are a queue's limits and task defaults (SetQueue).
+	QueueSettings = cairnpb.QueueSettings
+	RateLimit     = cairnpb.RateLimit
+	Event         = cairnpb.Event
 )
 
 // Task states.
@@ -212,6 +215,30 @@ func (c *Client) List(ctx context.Context, queue string, state TaskState, limit 
 func (c *Client) Stats(ctx context.Context, queue string) ([]*QueueStats, error) {
 	var out cairnpb.StatsResponse
 	err := c.Call(ctx, "Stats", &cairnpb.StatsRequest{Queue: queue}, &out, 0)
+	return out.Queues, err
+}
+
+// SetQueue changes a queue's settings: the fields named (paused,
+// max_active, rate, max_attempts, retry, heartbeat_timeout_ms,
+// start_to_close_timeout_ms), or all when none is; create configures a
+// queue that has no tasks yet. It returns all of them after the change.
+func (c *Client) SetQueue(ctx context.Context, s *QueueSettings, fields []string, create bool) (*QueueSettings, error) {
+	var out cairnpb.SetQueueResponse
+	err := c.Call(ctx, "SetQueue", &cairnpb.SetQueueRequest{Settings: s, Fields: fields, Create: create}, &out, 0)
+	return out.Settings, err
+}
+
+// GetQueue returns a queue's settings (zero: none).
+func (c *Client) GetQueue(ctx context.Context, queue string) (*QueueSettings, error) {
+	var out cairnpb.GetQueueResponse
+	err := c.Call(ctx, "GetQueue", &cairnpb.GetQueueRequest{Queue: queue}, &out, 0)
+	return out.Settings, err
+}
+
+// ListQueues returns the settings of every configured queue.
+func (c *Client) ListQueues(ctx context.Context) ([]*QueueSettings, error) {
+	var out cairnpb.ListQueuesResponse
+	err := c.Call(ctx, "ListQueues", &cairnpb.ListQueuesRequest{}, &out, 0)
 	return out.Queues, err
 }
 

@@ -15,6 +15,8 @@
 
 #include "cairn.h"
 
+struct json;
+
 /* Exit statuses, documented in `cairn --help`. */
 enum {
 	EXIT_OK = 0,
@@ -137,11 +139,14 @@ void line_time(const char *key, int64_t ms);
 void line_bytes(const char *key, const uint8_t *p, size_t n);
 void print_task(const cairn_task *t);
 void print_task_table(cairn_task *const *tasks, size_t n, bool header);
-void print_stats_table(const cairn_queue_stats *s, size_t n);
+/* print_stats_table shows the limits of each queue among the nq of q. */
+void print_stats_table(const cairn_queue_stats *s, size_t n,
+    const cairn_queue_settings *q, size_t nq);
 void print_events_table(const cairn_event *e, size_t n);
-struct json;
 void json_task(struct json *j, const cairn_task *t);
-void json_stats(struct json *j, const cairn_queue_stats *s);
+/* json_stats adds "settings" when the queue has some among the nq of q. */
+void json_stats(struct json *j, const cairn_queue_stats *s,
+    const cairn_queue_settings *q, size_t nq);
 void json_event(struct json *j, const cairn_event *e);
 
 /* The commands, each defined next to its code. */
@@ -149,6 +154,13 @@ extern const struct cli_cmd cli_cmd_enqueue, cli_cmd_lease, cli_cmd_heartbeat,
     cli_cmd_complete, cli_cmd_fail, cli_cmd_release, cli_cmd_cancel,
     cli_cmd_retry, cli_cmd_get, cli_cmd_list, cli_cmd_stats, cli_cmd_await,
     cli_cmd_history, cli_cmd_ping;
+
+/* cmd_queue.c: the command, and the settings' output that stats shows
+ * too (fmt_limits: "paused max_active=3 rate=5/1s burst=5", "-" for
+ * none or NULL). */
+extern const struct cli_cmd cli_cmd_queue;
+void fmt_limits(const cairn_queue_settings *q, char *buf, size_t len);
+void json_queue_settings(struct json *j, const cairn_queue_settings *q);
 
 /* cmd_ops.c */
 extern const struct cli_cmd cli_cmd_shellwork, cli_cmd_backup;

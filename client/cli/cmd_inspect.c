@@ -96,8 +96,8 @@ static const char stats_help[]
     = "Usage: cairn stats [QUEUE]\n"
       "\n"
       "Prints the number of tasks per state for QUEUE, or for every queue,\n"
-      "with how many pending tasks are due and the age of the oldest due "
-      "one.\n"
+      "with how many pending tasks are due, the age of the oldest due one,\n"
+      "and the queue's limits (cairn queue set).\n"
       "\n"
       "  --json  print {\"queues\": [{\"queue\": ..., \"pending\": ..., "
       "...}]}\n";
@@ -106,7 +106,8 @@ static int
 stats_run(struct cli_state *cli, int argc, char **argv)
 {
 	cairn_queue_stats *s;
-	size_t n;
+	cairn_queue_settings *q = NULL;
+	size_t n, nq = 0;
 	int rv;
 
 	if (!cli_parse(cli, argc, argv, NULL)
@@ -118,20 +119,28 @@ stats_run(struct cli_state *cli, int argc, char **argv)
 	if (rv != CAIRN_OK) {
 		return (cli_call_failed(cli, rv));
 	}
+	/* The limits beside the counts; a server without per-queue settings
+	 * shows none. */
+	rv = cairn_queue_list(cli->client, &q, &nq);
+	if (rv != CAIRN_OK && rv != CAIRN_UNIMPLEMENTED) {
+		cairn_stats_free(s, n);
+		return (cli_call_failed(cli, rv));
+	}
 	if (cli->json) {
 		struct json j;
 		json_begin_doc(&j, stdout);
 		json_key(&j, "queues");
 		json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
-			json_stats(&j, &s[i]);
+			json_stats(&j, &s[i], q, nq);
 		}
 		json_end_array(&j);
 		json_end_doc(&j);
 	} else {
-		print_stats_table(s, n);
+		print_stats_table(s, n, q, nq);
 	}
 	cairn_stats_free(s, n);
+	cairn_queue_settings_free(q, nq);
 	return (EXIT_OK);
 }
 

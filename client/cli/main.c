@@ -25,6 +25,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_get,
 	&cli_cmd_list,
 	&cli_cmd_stats,
+	&cli_cmd_queue,
 	&cli_cmd_await,
 	&cli_cmd_history,
 	&cli_cmd_ping,

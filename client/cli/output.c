@@ -252,11 +252,23 @@ stats_count(const cairn_queue_stats *s, size_t i)
 	return (*(const uint64_t *) (const void *) p);
 }
 
+static const cairn_queue_settings *
+settings_of(const cairn_queue_settings *q, size_t nq, const char *queue)
+{
+	for (size_t i = 0; i < nq; i++) {
+		if (strcmp(q[i].queue, queue) == 0) {
+			return (&q[i]);
+		}
+	}
+	return (NULL);
+}
+
 void
-print_stats_table(const cairn_queue_stats *s, size_t n)
+print_stats_table(const cairn_queue_stats *s, size_t n,
+    const cairn_queue_settings *q, size_t nq)
 {
 	int w = 5;
-	char age[32];
+	char age[32], limits[160];
 
 	for (size_t i = 0; i < n; i++) {
 		int len = (int) strlen(s[i].queue);
@@ -266,14 +278,16 @@ print_stats_table(const cairn_queue_stats *s, size_t n)
 	for (size_t c = 0; c < NSTATS_COUNTS; c++) {
 		printf("  %9s", stats_counts[c].column);
 	}
-	puts("  OLDEST_DUE");
+	printf("  %-10s  %s\n", "OLDEST_DUE", "LIMITS");
 	for (size_t i = 0; i < n; i++) {
 		fmt_duration(s[i].oldest_due_age_ms, age, sizeof(age));
+		fmt_limits(
+		    settings_of(q, nq, s[i].queue), limits, sizeof(limits));
 		printf("%-*s", w, s[i].queue);
 		for (size_t c = 0; c < NSTATS_COUNTS; c++) {
 			printf("  %9" PRIu64, stats_count(&s[i], c));
 		}
-		printf("  %s\n", s[i].due > 0 ? age : "-");
+		printf("  %-10s  %s\n", s[i].due > 0 ? age : "-", limits);
 	}
 }
 
@@ -329,14 +343,21 @@ json_task(struct json *j, const cairn_task *t)
 }
 
 void
-json_stats(struct json *j, const cairn_queue_stats *s)
+json_stats(struct json *j, const cairn_queue_stats *s,
+    const cairn_queue_settings *q, size_t nq)
 {
+	const cairn_queue_settings *set = settings_of(q, nq, s->queue);
+
 	json_begin_object(j);
 	json_kv_string(j, "queue", s->queue);
 	for (size_t c = 0; c < NSTATS_COUNTS; c++) {
 		json_kv_uint(j, stats_counts[c].name, stats_count(s, c));
 	}
 	json_kv_int(j, "oldest_due_age_ms", s->oldest_due_age_ms);
+	if (set != NULL) {
+		json_key(j, "settings");
+		json_queue_settings(j, set);
+	}
 	json_end_object(j);
 }
 

@@ -66,6 +66,8 @@ engine_batch_listen(struct engine_batch *b)
 		.due = note_due,
 		.runnable = note_runnable,
 		.finished = note_finished,
+		.freed = engine_note_freed,
+		.held = engine_note_held,
 		.arg = b,
 	};
 	b->store->notes = &b->notes;
@@ -232,6 +234,10 @@ engine_apply_stats(struct engine_batch *b, struct engine_op *op, int64_t now)
 {
 	op->status = store_stats(b->store, op->in.stats_queue, now,
 	    &op->out.stats.st, &op->out.stats.n);
+	if (op->status == CAIRN_OK && store_has_queues(b->store)) {
+		op->status = store_queue_list(
+		    b->store, &op->out.stats.qs, &op->out.stats.nqs);
+	}
 	store_failed(b->store, op);
 }
 

@@ -39,6 +39,7 @@ struct engine {
 	struct engine_parking park;
 	struct engine_binds binds; /* leases bound to connections */
 	int64_t next_wakeup;       /* a task comes due or a lease ends */
+	struct engine_due held; /* queues whose limits hold leases back */
 	int64_t next_prune;
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */
@@ -154,6 +155,9 @@ transact(struct engine *e, struct engine_op **list, struct engine_batch *b,
 again:
 	memset(b, 0, sizeof(*b));
 	b->store = e->cfg.store;
+	b->now = now;
+	b->held = &e->held;
+	b->held_until = TASK_TIME_NEVER;
 	engine_batch_listen(b);
 	if ((rv = store_begin(b->store)) != CAIRN_OK
 	    || (rv = engine_prefetch(b->store, *list, now)) != CAIRN_OK
@@ -330,11 +334,20 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 		    text);
 		return;
 	}
+	/* A lease that its queue's limits held back tries again when they
+	 * may let it (the rate limit's next token), if nothing else wakes it
+	 * first. */
+	if (b.held_until < e->next_wakeup) {
+		e->next_wakeup = b.held_until;
+	}
 	for (struct engine_op *o = list; o != NULL; o = o->next) {
 		engine_binds_note(&e->binds, o, now);
 	}
 	engine_park_settle(&e->park, list, now, stopping);
 	engine_park_wake(&e->park, &b);
+	if (e->park.parked[ENGINE_PARK_DUE].n == 0) {
+		memset(&e->held, 0, sizeof(e->held)); /* nobody is held */
+	}
 	count_parked(e);
 }
 

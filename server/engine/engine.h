@@ -49,6 +49,9 @@ enum engine_op_kind {
 	OP_WF_STATS,
 	OP_FIND_KEY,   /* the dashboard's search (ops/api.c) */
 	OP_RELEASE,    /* a lease given back (engine/bind.c too) */
+	OP_QUEUE_SET, /* per-queue settings: engine/queue_apply.c */
+	OP_QUEUE_GET,
+	OP_QUEUE_LIST,
 	OP_KIND_COUNT_ /* a new kind: its class in engine/op.c */
 };
 
@@ -155,6 +158,14 @@ struct engine_op {
 			size_t n;
 			const char *key;
 		} find_key;
+		/* Set: the fields of settings that QUEUE_F_ bits name, in
+		 * settings->queue (create: also a queue never seen); get:
+		 * settings->queue only. */
+		struct {
+			const struct queue_settings *settings;
+			unsigned fields;
+			bool create;
+		} queue;
 	} in;
 
 	int status;           /* cairn_status, set before done */
@@ -186,7 +197,15 @@ struct engine_op {
 		struct {
 			struct queue_stats *st;
 			size_t n;
+			/* Every configured queue's settings, by name. */
+			struct queue_settings *qs;
+			size_t nqs;
 		} stats;
+		/* Set and get: one; list: every configured queue. */
+		struct {
+			struct queue_settings *qs;
+			size_t n;
+		} queues;
 		struct {
 			struct task_event *ev;
 			size_t n;

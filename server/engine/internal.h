@@ -36,7 +36,17 @@ struct engine_batch {
 	struct engine_due due;    /* tasks made due, by queue */
 	struct engine_due ready;  /* runs made runnable, by workflow queue */
 	struct store_notes notes; /* how the rules tell this batch */
+	int64_t now;              /* the transaction's time */
+	/* Queues whose leases their limits held back (the engine's, across
+	 * transactions), and when the first of those may try again. */
+	struct engine_due *held;
+	int64_t held_until;
 };
+
+/* The notes of queue limits (engine/queue_apply.c): a lease of queue was
+ * held back until an instant, or a lease of queue ended. */
+void engine_note_held(void *arg, const char *queue, int64_t until);
+void engine_note_freed(void *arg, const char *queue);
 
 /* engine_batch_made_due notes that n tasks of queue became due, and
  * engine_batch_made_ready that n runs of workflow queue became runnable
@@ -172,6 +182,12 @@ void engine_bind_complete_batch(
     struct engine_binds *bs, const struct engine_op *op, int64_t now);
 void engine_bind_heartbeat_batch(
     struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_apply_queue_set(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_queue_get(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_queue_list(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_complete_batch(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_heartbeat_batch(

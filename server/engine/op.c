@@ -5,6 +5,8 @@
  * never switch on the kind, so a new kind of op is one entry here and its
  * apply function.
  */
+#include <stdlib.h>
+
 #include "engine/internal.h"
 #include "lifecycle/replay.h"
 
@@ -32,6 +34,17 @@ clear_stats(struct engine_op *op)
 	queue_stats_free(op->out.stats.st, op->out.stats.n);
 	op->out.stats.st = NULL;
 	op->out.stats.n = 0;
+	free(op->out.stats.qs);
+	op->out.stats.qs = NULL;
+	op->out.stats.nqs = 0;
+}
+
+static void
+clear_queues(struct engine_op *op)
+{
+	free(op->out.queues.qs);
+	op->out.queues.qs = NULL;
+	op->out.queues.n = 0;
 }
 
 static void
@@ -392,6 +405,18 @@ static const struct engine_op_class classes[] = {
 	    .apply = engine_apply_release,
 	    .reads = reads_release,
 	    .bind = engine_bind_release,
+	},
+	[OP_QUEUE_SET] = {
+	    .apply = engine_apply_queue_set,
+	    .clear = clear_queues,
+	},
+	[OP_QUEUE_GET] = {
+	    .apply = engine_apply_queue_get,
+	    .clear = clear_queues,
+	},
+	[OP_QUEUE_LIST] = {
+	    .apply = engine_apply_queue_list,
+	    .clear = clear_queues,
 	},
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/limits.h"
 #include "lifecycle/util.h"
 #include "lifecycle/workflow.h"
 #include "ops/activity.h"
@@ -66,6 +67,7 @@ end_attempt(struct store *s, struct task_row *row, bool retryable,
 	char note[64];
 
 	row->t.lease_deadline_ms = 0;
+	store_note_freed(s, row->t.queue);
 	if (row->t.cancel_requested) {
 		finish(row, CAIRN_CANCELED, now);
 		return (record(s, row, now, "canceled", NULL));
@@ -145,10 +147,17 @@ int
 lifecycle_enqueue(struct store *s, struct task_spec *specs, size_t n,
     int64_t now, uint64_t *ids, bool *created, char *msg)
 {
+	struct queue_defaults qd = { 0 };
+
 	for (size_t i = 0; i < n; i++) {
 		struct task_event ev = { .at_ms = now, .kind = "enqueued" };
 		int rv;
 
+		/* The queue's defaults first, the server's for what is left.
+		 */
+		if ((rv = lc_queue_defaults(s, &qd, &specs[i])) != CAIRN_OK) {
+			return (lc_fault(s, rv, msg));
+		}
 		task_spec_apply_defaults(&specs[i]);
 		if (specs[i].run_at_ms == 0) {
 			specs[i].run_at_ms = now + specs[i].delay_ms;
@@ -270,6 +279,7 @@ lifecycle_complete_q(struct store *s, uint64_t id, const char *token,
 		goto out;
 	}
 	finish(&row, CAIRN_SUCCEEDED, now);
+	store_note_freed(s, row.t.queue);
 	row.outcome = LEASE_COMPLETED;
 	row.t.updated_ms = now;
 	if ((rv = record(s, &row, now, "completed", NULL)) != CAIRN_OK
@@ -322,6 +332,7 @@ static int
 give_back(struct store *s, struct task_row *row, int64_t now)
 {
 	row->t.lease_deadline_ms = 0;
+	store_note_freed(s, row->t.queue);
 	if (row->t.cancel_requested) {
 		finish(row, CAIRN_CANCELED, now);
 		return (record(s, row, now, "canceled", NULL));

@@ -129,6 +129,44 @@ render_engine(struct http_server *h, struct metrics_buf *b)
 	    (unsigned long long) c.parked);
 }
 
+/* render_queue_limits writes the limits of every configured queue
+ * (cairn queue set): 0 is no limit. */
+static void
+render_queue_limits(struct http_server *h, struct metrics_buf *b)
+{
+	const struct queue_settings *q = h->snap->qs;
+	size_t n = h->snap->nqs;
+
+	metrics_printf(b,
+	    "# HELP cairn_queue_paused Whether the queue is paused (leases "
+	    "take nothing), by configured queue.\n"
+	    "# TYPE cairn_queue_paused gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		metrics_printf(b, "cairn_queue_paused{queue=\"%s\"} %d\n",
+		    q[i].queue, q[i].paused ? 1 : 0);
+	}
+	metrics_printf(b,
+	    "# HELP cairn_queue_max_active The most ACTIVE tasks the queue "
+	    "allows (0: no limit).\n"
+	    "# TYPE cairn_queue_max_active gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		metrics_printf(b, "cairn_queue_max_active{queue=\"%s\"} %u\n",
+		    q[i].queue, (unsigned) q[i].max_active);
+	}
+	metrics_printf(b,
+	    "# HELP cairn_queue_rate_limit_per_second Tasks the queue's rate "
+	    "limit lets be leased per second (0: no limit).\n"
+	    "# TYPE cairn_queue_rate_limit_per_second gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		double per_s = q[i].rate_count > 0 ? (double) q[i].rate_count
+		        * 1000.0 / (double) q[i].rate_interval_ms
+		                                   : 0;
+		metrics_printf(b,
+		    "cairn_queue_rate_limit_per_second{queue=\"%s\"} %g\n",
+		    q[i].queue, per_s);
+	}
+}
+
 static void
 render_tasks(struct http_server *h, struct metrics_buf *b)
 {
@@ -168,6 +206,7 @@ render_tasks(struct http_server *h, struct metrics_buf *b)
 		    "cairn_oldest_due_task_age_seconds{queue=\"%s\"} %.3f\n",
 		    h->st[i].queue, (double) h->st[i].oldest_due_age_ms / 1e3);
 	}
+	render_queue_limits(h, b);
 }
 
 static void

@@ -24,6 +24,7 @@ snap_free(struct stats_snap *s)
 {
 	if (s != NULL) {
 		queue_stats_free(s->st, s->nst);
+		free(s->qs);
 		wf_type_stats_free(s->wst, s->nwst);
 		free(s);
 	}
@@ -79,6 +80,10 @@ reread(struct stats_cache *c)
 		s->nst = p->op.out.stats.n;
 		p->op.out.stats.st = NULL;
 		p->op.out.stats.n = 0;
+		s->qs = p->op.out.stats.qs;
+		s->nqs = p->op.out.stats.nqs;
+		p->op.out.stats.qs = NULL;
+		p->op.out.stats.nqs = 0;
 	}
 	probe_free(p);
 	if ((p = probe_new(OP_WF_STATS)) != NULL

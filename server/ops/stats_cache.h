@@ -21,6 +21,8 @@ struct stats_snap {
 	struct queue_stats *st; /* by queue name */
 	size_t nst;
 	bool ok; /* the read of tasks succeeded (else st is empty) */
+	struct queue_settings *qs; /* every configured queue, by name */
+	size_t nqs;
 	struct wf_type_stats *wst; /* by type; none: a store without */
 	size_t nwst;
 	int64_t at_ms;    /* the engine's clock when it was read */

@@ -5,6 +5,7 @@
  * are in work.c, the batches in batch.c, Backup in backup.c.)
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "rpc/convert.h"
@@ -177,40 +178,100 @@ rpc_list(Cairn__V1__Queue_Service *svc, const Cairn__V1__ListRequest *in,
 	rpc_submit(c, (ProtobufCClosure) closure, list_done);
 }
 
+/* settings_of returns the settings of queue among the n of qs, or NULL. */
+static const struct queue_settings *
+settings_of(const struct queue_settings *qs, size_t n, const char *queue)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(qs[i].queue, queue) == 0) {
+			return (&qs[i]);
+		}
+	}
+	return (NULL);
+}
+
+/* extra_queues counts the configured queues that hold no task, which
+ * Stats shows too (with zero counts), as asked for. */
+static size_t
+extra_queues(const struct engine_op *op)
+{
+	const char *only = op->in.stats_queue;
+	size_t extra = 0;
+
+	for (size_t i = 0; i < op->out.stats.nqs; i++) {
+		const char *q = op->out.stats.qs[i].queue;
+		bool counted = false;
+		for (size_t k = 0; k < op->out.stats.n && !counted; k++) {
+			counted = strcmp(op->out.stats.st[k].queue, q) == 0;
+		}
+		extra += !counted && (only == NULL || strcmp(only, q) == 0);
+	}
+	return (extra);
+}
+
 static void
 stats_done(struct engine_op *op)
 {
 	struct rpc_ctx *c = op->arg;
 	Cairn__V1__StatsResponse resp = CAIRN__V1__STATS_RESPONSE__INIT;
-	size_t n = op->out.stats.n;
+	size_t n = op->out.stats.n, total, next;
+	const struct queue_settings *qs = op->out.stats.qs, *set;
+	size_t nqs = op->out.stats.nqs;
 
 	if (rpc_done_error(c)) {
 		return;
 	}
+	total = n + extra_queues(op);
 	Cairn__V1__QueueStats **ptrs = NULL;
-	Cairn__V1__QueueStats *qs
-	    = cairn__pb_array(n, sizeof(*qs), (void ***) &ptrs);
-	if (qs == NULL) {
+	Cairn__V1__QueueStats *out
+	    = cairn__pb_array(total, sizeof(*out), (void ***) &ptrs);
+	struct pb_queue *pb = calloc(total + 1, sizeof(*pb));
+	if (out == NULL || pb == NULL) {
 		free(ptrs);
+		free(pb);
 		rpc_refuse(c, CAIRN_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_stats *s = &op->out.stats.st[i];
-		cairn__v1__queue_stats__init(&qs[i]);
-		qs[i].queue = s->queue;
-		qs[i].pending = s->count[CAIRN_PENDING];
-		qs[i].active = s->count[CAIRN_ACTIVE];
-		qs[i].succeeded = s->count[CAIRN_SUCCEEDED];
-		qs[i].failed = s->count[CAIRN_FAILED];
-		qs[i].canceled = s->count[CAIRN_CANCELED];
-		qs[i].due = s->due;
-		qs[i].oldest_due_age_ms = s->oldest_due_age_ms;
+		cairn__v1__queue_stats__init(&out[i]);
+		out[i].queue = s->queue;
+		out[i].pending = s->count[CAIRN_PENDING];
+		out[i].active = s->count[CAIRN_ACTIVE];
+		out[i].succeeded = s->count[CAIRN_SUCCEEDED];
+		out[i].failed = s->count[CAIRN_FAILED];
+		out[i].canceled = s->count[CAIRN_CANCELED];
+		out[i].due = s->due;
+		out[i].oldest_due_age_ms = s->oldest_due_age_ms;
+		if ((set = settings_of(qs, nqs, s->queue)) != NULL) {
+			rpc_queue_to_pb(set, &pb[i]);
+			out[i].settings = &pb[i].s;
+		}
 	}
-	resp.n_queues = n;
+	next = n;
+	for (size_t i = 0; i < nqs && next < total; i++) {
+		bool counted = false;
+		for (size_t k = 0; k < n && !counted; k++) {
+			counted
+			    = strcmp(op->out.stats.st[k].queue, qs[i].queue)
+			    == 0;
+		}
+		if (counted
+		    || (op->in.stats_queue != NULL
+		        && strcmp(op->in.stats_queue, qs[i].queue) != 0)) {
+			continue;
+		}
+		cairn__v1__queue_stats__init(&out[next]);
+		out[next].queue = (char *) qs[i].queue;
+		rpc_queue_to_pb(&qs[i], &pb[next]);
+		out[next].settings = &pb[next].s;
+		next++;
+	}
+	resp.n_queues = total;
 	resp.queues = ptrs;
 	c->closure(&resp.base, c);
 	free(ptrs);
+	free(pb);
 }
 
 void

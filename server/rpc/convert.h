@@ -8,6 +8,7 @@
 #include "cairn_wire.h"
 
 #include "cairn.pb-c.h"
+#include "store/store_queue.h"
 #include "store/task.h"
 
 /* A Task message with the storage its sub-message needs. */
@@ -45,5 +46,16 @@ Cairn__V1__Task **rpc_tasks_to_pb(struct task *const *tasks, size_t n);
  * task; lt points into t and pb. */
 void rpc_leased_to_pb(
     const struct task *t, Cairn__V1__LeasedTask *lt, struct pb_task *pb);
+
+/* A QueueSettings with the storage of its members. */
+struct pb_queue {
+	Cairn__V1__QueueSettings s;
+	Cairn__V1__RateLimit rate;
+	Cairn__V1__RetryPolicy retry;
+};
+
+/* rpc_queue_to_pb fills pb from q; pb->s points into q and pb
+ * (rpc/queues.c). */
+void rpc_queue_to_pb(const struct queue_settings *q, struct pb_queue *pb);
 
 #endif /* CAIRN_RPC_CONVERT_H */

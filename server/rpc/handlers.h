@@ -75,6 +75,17 @@ void rpc_backup(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__BackupRequest *in,
     Cairn__V1__BackupResponse_Closure closure, void *data);
 
+/* rpc/queues.c */
+void rpc_set_queue(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__SetQueueRequest *in,
+    Cairn__V1__SetQueueResponse_Closure closure, void *data);
+void rpc_get_queue(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__GetQueueRequest *in,
+    Cairn__V1__GetQueueResponse_Closure closure, void *data);
+void rpc_list_queues(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__ListQueuesRequest *in,
+    Cairn__V1__ListQueuesResponse_Closure closure, void *data);
+
 /* The workflow rpcs. */
 void rpc_start_workflow(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__StartWorkflowRequest *in,

@@ -61,4 +61,11 @@ int rpc_check_spec(
 int rpc_check_item(size_t i, uint64_t id, const char *token, size_t len,
     const char *data_field, size_t max_payload, char *msg);
 
+/* rpc_check_queue_set: a SetQueue's settings are in range (limits
+ * within store/store_queue.h's bounds, durations as a task's) and its
+ * fields are known; sets *bits to the QUEUE_F_ bits they name (all when
+ * none is named) (rpc/queue_validate.c). */
+int rpc_check_queue_set(
+    const Cairn__V1__SetQueueRequest *in, unsigned *bits, char *msg);
+
 #endif /* CAIRN_RPC_VALIDATE_H */

@@ -55,6 +55,18 @@ wf_fault(const struct store_wf_ops *w)
 	return (NULL);
 }
 
+/* queues_fault is wf_fault for the table of per-queue settings. */
+static const char *
+queues_fault(const struct store_queue_ops *q)
+{
+	if (q != NULL
+	    && (q->get == NULL || q->put == NULL || q->list == NULL
+	        || q->active == NULL || q->bucket == NULL)) {
+		return ("store_queue_ops lacks a required member");
+	}
+	return (NULL);
+}
+
 /* backend_fault names what is wrong with b's tables, or returns NULL. */
 static const char *
 backend_fault(const struct store_backend *b)
@@ -83,7 +95,8 @@ backend_fault(const struct store_backend *b)
 	    || (o->request_get == NULL) != (o->request_prune == NULL)) {
 		return ("store_ops has part of the request log");
 	}
-	return (wf_fault(o->wf));
+	return (wf_fault(o->wf) != NULL ? wf_fault(o->wf)
+	                                : queues_fault(o->queues));
 }
 
 int

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store_queue.h"
 #include "store/store_wf.h"
 #include "store/task.h"
 
@@ -215,6 +216,11 @@ struct store_ops {
 	 * include their instants: a run ready after its retry delay, a
 	 * run's lease deadline, a timer or signal timeout. */
 	const struct store_wf_ops *wf;
+
+	/* Per-queue settings (store/store_queue.h). NULL: a backend
+	 * without them (leases obey no limits; their rpcs answer
+	 * UNIMPLEMENTED). */
+	const struct store_queue_ops *queues;
 };
 
 /* A watch of the database for changes that other processes make
@@ -621,6 +627,42 @@ store_wf_prune(struct store *s, int64_t before, uint32_t limit, size_t *n)
 	                           : s->ops->wf->prune(s, before, limit, n));
 }
 
+/* Per-queue settings wrappers (store/store_queue.h). */
+static inline bool
+store_has_queues(const struct store *s)
+{
+	return (s->ops->queues != NULL);
+}
+static inline int
+store_queue_get(
+    struct store *s, const char *queue, bool lock, struct queue_settings *out)
+{
+	return (s->ops->queues == NULL
+	        ? CAIRN_NOT_FOUND
+	        : s->ops->queues->get(s, queue, lock, out));
+}
+static inline int
+store_queue_put(struct store *s, const struct queue_settings *q)
+{
+	return (s->ops->queues->put(s, q));
+}
+static inline int
+store_queue_list(struct store *s, struct queue_settings **out, size_t *n)
+{
+	return (s->ops->queues->list(s, out, n));
+}
+static inline int
+store_queue_active(struct store *s, const char *queue, uint32_t *n)
+{
+	return (s->ops->queues->active(s, queue, n));
+}
+static inline int
+store_queue_bucket(
+    struct store *s, const char *queue, int64_t credit, int64_t at)
+{
+	return (s->ops->queues->bucket(s, queue, credit, at));
+}
+
 /* Notes for the engine (struct store_notes); no-ops when none is set. */
 static inline void
 store_note_due(struct store *s, const char *queue)
@@ -634,6 +676,20 @@ store_note_runnable(struct store *s, const char *queue)
 {
 	if (s->notes != NULL && s->notes->runnable != NULL) {
 		s->notes->runnable(s->notes->arg, queue);
+	}
+}
+static inline void
+store_note_freed(struct store *s, const char *queue)
+{
+	if (s->notes != NULL && s->notes->freed != NULL) {
+		s->notes->freed(s->notes->arg, queue);
+	}
+}
+static inline void
+store_note_held(struct store *s, const char *queue, int64_t until)
+{
+	if (s->notes != NULL && s->notes->held != NULL) {
+		s->notes->held(s->notes->arg, queue, until);
 	}
 }
 static inline void

@@ -98,6 +98,13 @@ struct store_notes {
 	void (*due)(void *arg, const char *queue);      /* task queue */
 	void (*runnable)(void *arg, const char *queue); /* workflow queue */
 	void (*finished)(void *arg);                    /* some run ended */
+	/* A lease of a task of queue ended (its slot under max_active is
+	 * free again). */
+	void (*freed)(void *arg, const char *queue);
+	/* A lease of queue was held back by its limits: until the instant
+	 * at which its rate limit has a token again, or TASK_TIME_NEVER
+	 * when it waits for a lease of the queue to end (max_active). */
+	void (*held)(void *arg, const char *queue, int64_t until);
 	void *arg;
 };
 

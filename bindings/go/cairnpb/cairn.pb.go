@@ -2100,6 +2100,7 @@ type QueueStats struct {
 	Canceled       uint64                 `protobuf:"varint,6,opt,name=canceled,proto3" json:"canceled,omitempty"`
 	Due            uint64                 `protobuf:"varint,7,opt,name=due,proto3" json:"due,omitempty"`                                                 // pending and due now
 	OldestDueAgeMs int64                  `protobuf:"varint,8,opt,name=oldest_due_age_ms,json=oldestDueAgeMs,proto3" json:"oldest_due_age_ms,omitempty"` // age of the oldest due task
+	Settings       *QueueSettings         `protobuf:"bytes,9,opt,name=settings,proto3" json:"settings,omitempty"`                                        // absent: the queue has none
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -2188,6 +2189,13 @@ func (x *QueueStats) GetOldestDueAgeMs() int64 {
 		return x.OldestDueAgeMs
 	}
 	return 0
+}
+
+func (x *QueueStats) GetSettings() *QueueSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
 }
 
 type StatsRequest struct {
@@ -5139,6 +5147,455 @@ func (x *AwaitWorkflowResponse) GetDone() bool {
 	return false
 }
 
+// Per-queue settings: limits that leases of the queue obey, and defaults
+// of the tasks enqueued into it. A queue without settings has no limits
+// and the server's defaults. Zero means "none" or "the server's default".
+type RateLimit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         uint32                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`                             // tasks leased per interval; 0: no limit
+	IntervalMs    int64                  `protobuf:"varint,2,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"` // 1 ms to 1 day when count is set
+	Burst         uint32                 `protobuf:"varint,3,opt,name=burst,proto3" json:"burst,omitempty"`                             // tokens the bucket holds; 0: count
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimit) Reset() {
+	*x = RateLimit{}
+	mi := &file_cairn_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimit) ProtoMessage() {}
+
+func (x *RateLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimit.ProtoReflect.Descriptor instead.
+func (*RateLimit) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *RateLimit) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *RateLimit) GetIntervalMs() int64 {
+	if x != nil {
+		return x.IntervalMs
+	}
+	return 0
+}
+
+func (x *RateLimit) GetBurst() uint32 {
+	if x != nil {
+		return x.Burst
+	}
+	return 0
+}
+
+type QueueSettings struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Queue     string                 `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	Paused    bool                   `protobuf:"varint,2,opt,name=paused,proto3" json:"paused,omitempty"`                        // leases take nothing; enqueues go on
+	MaxActive uint32                 `protobuf:"varint,3,opt,name=max_active,json=maxActive,proto3" json:"max_active,omitempty"` // ACTIVE tasks at most; 0: no limit
+	Rate      *RateLimit             `protobuf:"bytes,4,opt,name=rate,proto3" json:"rate,omitempty"`                             // absent or count 0: no rate limit
+	// Defaults of tasks enqueued without their own value (0 in TaskSpec).
+	MaxAttempts           uint32       `protobuf:"varint,5,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	Retry                 *RetryPolicy `protobuf:"bytes,6,opt,name=retry,proto3" json:"retry,omitempty"`
+	HeartbeatTimeoutMs    int64        `protobuf:"varint,7,opt,name=heartbeat_timeout_ms,json=heartbeatTimeoutMs,proto3" json:"heartbeat_timeout_ms,omitempty"`
+	StartToCloseTimeoutMs int64        `protobuf:"varint,8,opt,name=start_to_close_timeout_ms,json=startToCloseTimeoutMs,proto3" json:"start_to_close_timeout_ms,omitempty"`
+	UpdatedAtMs           int64        `protobuf:"varint,9,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"` // set by the server
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *QueueSettings) Reset() {
+	*x = QueueSettings{}
+	mi := &file_cairn_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueSettings) ProtoMessage() {}
+
+func (x *QueueSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueSettings.ProtoReflect.Descriptor instead.
+func (*QueueSettings) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *QueueSettings) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *QueueSettings) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *QueueSettings) GetMaxActive() uint32 {
+	if x != nil {
+		return x.MaxActive
+	}
+	return 0
+}
+
+func (x *QueueSettings) GetRate() *RateLimit {
+	if x != nil {
+		return x.Rate
+	}
+	return nil
+}
+
+func (x *QueueSettings) GetMaxAttempts() uint32 {
+	if x != nil {
+		return x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *QueueSettings) GetRetry() *RetryPolicy {
+	if x != nil {
+		return x.Retry
+	}
+	return nil
+}
+
+func (x *QueueSettings) GetHeartbeatTimeoutMs() int64 {
+	if x != nil {
+		return x.HeartbeatTimeoutMs
+	}
+	return 0
+}
+
+func (x *QueueSettings) GetStartToCloseTimeoutMs() int64 {
+	if x != nil {
+		return x.StartToCloseTimeoutMs
+	}
+	return 0
+}
+
+func (x *QueueSettings) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+type SetQueueRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Settings *QueueSettings         `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// The fields of settings to change, by name: paused, max_active, rate,
+	// max_attempts, retry, heartbeat_timeout_ms, start_to_close_timeout_ms.
+	// Empty: all of them. The others keep their values.
+	Fields []string `protobuf:"bytes,2,rep,name=fields,proto3" json:"fields,omitempty"`
+	// Configure a queue that has no tasks and no settings yet; without it
+	// such a queue (a typing error?) is refused with NOT_FOUND.
+	Create        bool `protobuf:"varint,3,opt,name=create,proto3" json:"create,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetQueueRequest) Reset() {
+	*x = SetQueueRequest{}
+	mi := &file_cairn_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetQueueRequest) ProtoMessage() {}
+
+func (x *SetQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetQueueRequest.ProtoReflect.Descriptor instead.
+func (*SetQueueRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *SetQueueRequest) GetSettings() *QueueSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *SetQueueRequest) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *SetQueueRequest) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+type SetQueueResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *QueueSettings         `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"` // all of them, after the change
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetQueueResponse) Reset() {
+	*x = SetQueueResponse{}
+	mi := &file_cairn_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetQueueResponse) ProtoMessage() {}
+
+func (x *SetQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetQueueResponse.ProtoReflect.Descriptor instead.
+func (*SetQueueResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *SetQueueResponse) GetSettings() *QueueSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type GetQueueRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Queue         string                 `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetQueueRequest) Reset() {
+	*x = GetQueueRequest{}
+	mi := &file_cairn_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetQueueRequest) ProtoMessage() {}
+
+func (x *GetQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetQueueRequest.ProtoReflect.Descriptor instead.
+func (*GetQueueRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *GetQueueRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+type GetQueueResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *QueueSettings         `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetQueueResponse) Reset() {
+	*x = GetQueueResponse{}
+	mi := &file_cairn_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetQueueResponse) ProtoMessage() {}
+
+func (x *GetQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetQueueResponse.ProtoReflect.Descriptor instead.
+func (*GetQueueResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *GetQueueResponse) GetSettings() *QueueSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type ListQueuesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueuesRequest) Reset() {
+	*x = ListQueuesRequest{}
+	mi := &file_cairn_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueuesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueuesRequest) ProtoMessage() {}
+
+func (x *ListQueuesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueuesRequest.ProtoReflect.Descriptor instead.
+func (*ListQueuesRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{80}
+}
+
+type ListQueuesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Queues        []*QueueSettings       `protobuf:"bytes,1,rep,name=queues,proto3" json:"queues,omitempty"` // every configured queue, by name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueuesResponse) Reset() {
+	*x = ListQueuesResponse{}
+	mi := &file_cairn_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueuesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueuesResponse) ProtoMessage() {}
+
+func (x *ListQueuesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueuesResponse.ProtoReflect.Descriptor instead.
+func (*ListQueuesResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *ListQueuesResponse) GetQueues() []*QueueSettings {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
 var File_cairn_proto protoreflect.FileDescriptor
 
 const file_cairn_proto_rawDesc = "" +
@@ -5280,7 +5737,7 @@ const file_cairn_proto_rawDesc = "" +
 	"\bafter_id\x18\x04 \x01(\x04R\aafterId\"X\n" +
 	"\fListResponse\x12$\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x0e.cairn.v1.TaskR\x05tasks\x12\"\n" +
-	"\rnext_after_id\x18\x02 \x01(\x04R\vnextAfterId\"\xe3\x01\n" +
+	"\rnext_after_id\x18\x02 \x01(\x04R\vnextAfterId\"\x98\x02\n" +
 	"\n" +
 	"QueueStats\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x18\n" +
@@ -5290,7 +5747,8 @@ const file_cairn_proto_rawDesc = "" +
 	"\x06failed\x18\x05 \x01(\x04R\x06failed\x12\x1a\n" +
 	"\bcanceled\x18\x06 \x01(\x04R\bcanceled\x12\x10\n" +
 	"\x03due\x18\a \x01(\x04R\x03due\x12)\n" +
-	"\x11oldest_due_age_ms\x18\b \x01(\x03R\x0eoldestDueAgeMs\"$\n" +
+	"\x11oldest_due_age_ms\x18\b \x01(\x03R\x0eoldestDueAgeMs\x123\n" +
+	"\bsettings\x18\t \x01(\v2\x17.cairn.v1.QueueSettingsR\bsettings\"$\n" +
 	"\fStatsRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\"=\n" +
 	"\rStatsResponse\x12,\n" +
@@ -5525,7 +5983,36 @@ const file_cairn_proto_rawDesc = "" +
 	"\await_ms\x18\x03 \x01(\x03R\x06waitMs\"T\n" +
 	"\x15AwaitWorkflowResponse\x12'\n" +
 	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\x12\x12\n" +
-	"\x04done\x18\x02 \x01(\bR\x04done*\xb7\x02\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\"X\n" +
+	"\tRateLimit\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\rR\x05count\x12\x1f\n" +
+	"\vinterval_ms\x18\x02 \x01(\x03R\n" +
+	"intervalMs\x12\x14\n" +
+	"\x05burst\x18\x03 \x01(\rR\x05burst\"\xe5\x02\n" +
+	"\rQueueSettings\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x16\n" +
+	"\x06paused\x18\x02 \x01(\bR\x06paused\x12\x1d\n" +
+	"\n" +
+	"max_active\x18\x03 \x01(\rR\tmaxActive\x12'\n" +
+	"\x04rate\x18\x04 \x01(\v2\x13.cairn.v1.RateLimitR\x04rate\x12!\n" +
+	"\fmax_attempts\x18\x05 \x01(\rR\vmaxAttempts\x12+\n" +
+	"\x05retry\x18\x06 \x01(\v2\x15.cairn.v1.RetryPolicyR\x05retry\x120\n" +
+	"\x14heartbeat_timeout_ms\x18\a \x01(\x03R\x12heartbeatTimeoutMs\x128\n" +
+	"\x19start_to_close_timeout_ms\x18\b \x01(\x03R\x15startToCloseTimeoutMs\x12\"\n" +
+	"\rupdated_at_ms\x18\t \x01(\x03R\vupdatedAtMs\"v\n" +
+	"\x0fSetQueueRequest\x123\n" +
+	"\bsettings\x18\x01 \x01(\v2\x17.cairn.v1.QueueSettingsR\bsettings\x12\x16\n" +
+	"\x06fields\x18\x02 \x03(\tR\x06fields\x12\x16\n" +
+	"\x06create\x18\x03 \x01(\bR\x06create\"G\n" +
+	"\x10SetQueueResponse\x123\n" +
+	"\bsettings\x18\x01 \x01(\v2\x17.cairn.v1.QueueSettingsR\bsettings\"'\n" +
+	"\x0fGetQueueRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\"G\n" +
+	"\x10GetQueueResponse\x123\n" +
+	"\bsettings\x18\x01 \x01(\v2\x17.cairn.v1.QueueSettingsR\bsettings\"\x13\n" +
+	"\x11ListQueuesRequest\"E\n" +
+	"\x12ListQueuesResponse\x12/\n" +
+	"\x06queues\x18\x01 \x03(\v2\x17.cairn.v1.QueueSettingsR\x06queues*\xb7\x02\n" +
 	"\x04Code\x12\x06\n" +
 	"\x02OK\x10\x00\x12\r\n" +
 	"\tCANCELLED\x10\x01\x12\v\n" +
@@ -5575,7 +6062,7 @@ const file_cairn_proto_rawDesc = "" +
 	"\x16ENTRY_STATUS_COMPLETED\x10\x02\x12\x17\n" +
 	"\x13ENTRY_STATUS_FAILED\x10\x03\x12\x1a\n" +
 	"\x16ENTRY_STATUS_TIMED_OUT\x10\x04\x12\x19\n" +
-	"\x15ENTRY_STATUS_CANCELED\x10\x052\xb7\x10\n" +
+	"\x15ENTRY_STATUS_CANCELED\x10\x052\x86\x12\n" +
 	"\x05Queue\x12>\n" +
 	"\aEnqueue\x12\x18.cairn.v1.EnqueueRequest\x1a\x19.cairn.v1.EnqueueResponse\x128\n" +
 	"\x05Lease\x12\x16.cairn.v1.LeaseRequest\x1a\x17.cairn.v1.LeaseResponse\x12D\n" +
@@ -5605,7 +6092,11 @@ const file_cairn_proto_rawDesc = "" +
 	"\rListWorkflows\x12\x1e.cairn.v1.ListWorkflowsRequest\x1a\x1f.cairn.v1.ListWorkflowsResponse\x12V\n" +
 	"\x0fWorkflowHistory\x12 .cairn.v1.WorkflowHistoryRequest\x1a!.cairn.v1.WorkflowHistoryResponse\x12P\n" +
 	"\rAwaitWorkflow\x12\x1e.cairn.v1.AwaitWorkflowRequest\x1a\x1f.cairn.v1.AwaitWorkflowResponse\x12>\n" +
-	"\aRelease\x12\x18.cairn.v1.ReleaseRequest\x1a\x19.cairn.v1.ReleaseResponseb\x06proto3"
+	"\aRelease\x12\x18.cairn.v1.ReleaseRequest\x1a\x19.cairn.v1.ReleaseResponse\x12A\n" +
+	"\bSetQueue\x12\x19.cairn.v1.SetQueueRequest\x1a\x1a.cairn.v1.SetQueueResponse\x12A\n" +
+	"\bGetQueue\x12\x19.cairn.v1.GetQueueRequest\x1a\x1a.cairn.v1.GetQueueResponse\x12G\n" +
+	"\n" +
+	"ListQueues\x12\x1b.cairn.v1.ListQueuesRequest\x1a\x1c.cairn.v1.ListQueuesResponseb\x06proto3"
 
 var (
 	file_cairn_proto_rawDescOnce sync.Once
@@ -5620,7 +6111,7 @@ func file_cairn_proto_rawDescGZIP() []byte {
 }
 
 var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
+var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_cairn_proto_goTypes = []any{
 	(Code)(0),                         // 0: cairn.v1.Code
 	(TaskState)(0),                    // 1: cairn.v1.TaskState
@@ -5701,6 +6192,14 @@ var file_cairn_proto_goTypes = []any{
 	(*WorkflowHistoryResponse)(nil),   // 76: cairn.v1.WorkflowHistoryResponse
 	(*AwaitWorkflowRequest)(nil),      // 77: cairn.v1.AwaitWorkflowRequest
 	(*AwaitWorkflowResponse)(nil),     // 78: cairn.v1.AwaitWorkflowResponse
+	(*RateLimit)(nil),                 // 79: cairn.v1.RateLimit
+	(*QueueSettings)(nil),             // 80: cairn.v1.QueueSettings
+	(*SetQueueRequest)(nil),           // 81: cairn.v1.SetQueueRequest
+	(*SetQueueResponse)(nil),          // 82: cairn.v1.SetQueueResponse
+	(*GetQueueRequest)(nil),           // 83: cairn.v1.GetQueueRequest
+	(*GetQueueResponse)(nil),          // 84: cairn.v1.GetQueueResponse
+	(*ListQueuesRequest)(nil),         // 85: cairn.v1.ListQueuesRequest
+	(*ListQueuesResponse)(nil),        // 86: cairn.v1.ListQueuesResponse
 }
 var file_cairn_proto_depIdxs = []int32{
 	0,  // 0: cairn.v1.Response.code:type_name -> cairn.v1.Code
@@ -5719,99 +6218,112 @@ var file_cairn_proto_depIdxs = []int32{
 	9,  // 13: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
 	1,  // 14: cairn.v1.ListRequest.state:type_name -> cairn.v1.TaskState
 	9,  // 15: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
-	32, // 16: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
-	9,  // 17: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
-	37, // 18: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
-	0,  // 19: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
-	18, // 20: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
-	42, // 21: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
-	16, // 22: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
-	0,  // 23: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
-	46, // 24: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
-	2,  // 25: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
-	3,  // 26: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
-	4,  // 27: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
-	3,  // 28: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
-	4,  // 29: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
-	8,  // 30: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
-	55, // 31: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
-	50, // 32: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
-	51, // 33: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
-	57, // 34: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
-	52, // 35: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
-	2,  // 36: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
-	51, // 37: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
-	2,  // 38: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
-	2,  // 39: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
-	50, // 40: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
-	2,  // 41: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
-	50, // 42: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
-	50, // 43: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
-	51, // 44: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
-	50, // 45: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
-	10, // 46: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
-	13, // 47: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
-	16, // 48: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
-	18, // 49: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
-	20, // 50: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
-	24, // 51: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
-	26, // 52: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
-	28, // 53: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
-	30, // 54: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
-	33, // 55: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
-	35, // 56: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
-	38, // 57: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
-	40, // 58: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
-	43, // 59: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
-	45, // 60: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
-	48, // 61: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
-	53, // 62: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
-	56, // 63: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
-	59, // 64: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
-	61, // 65: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
-	63, // 66: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
-	65, // 67: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
-	67, // 68: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
-	69, // 69: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
-	71, // 70: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
-	73, // 71: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
-	75, // 72: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
-	77, // 73: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
-	22, // 74: cairn.v1.Queue.Release:input_type -> cairn.v1.ReleaseRequest
-	12, // 75: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
-	15, // 76: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
-	17, // 77: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
-	19, // 78: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
-	21, // 79: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
-	25, // 80: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
-	27, // 81: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
-	29, // 82: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
-	31, // 83: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
-	34, // 84: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
-	36, // 85: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
-	39, // 86: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
-	41, // 87: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
-	44, // 88: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
-	47, // 89: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
-	49, // 90: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
-	54, // 91: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
-	58, // 92: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
-	60, // 93: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
-	62, // 94: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
-	64, // 95: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
-	66, // 96: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
-	68, // 97: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
-	70, // 98: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
-	72, // 99: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
-	74, // 100: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
-	76, // 101: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
-	78, // 102: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
-	23, // 103: cairn.v1.Queue.Release:output_type -> cairn.v1.ReleaseResponse
-	75, // [75:104] is the sub-list for method output_type
-	46, // [46:75] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	80, // 16: cairn.v1.QueueStats.settings:type_name -> cairn.v1.QueueSettings
+	32, // 17: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
+	9,  // 18: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
+	37, // 19: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
+	0,  // 20: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
+	18, // 21: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
+	42, // 22: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
+	16, // 23: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
+	0,  // 24: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
+	46, // 25: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
+	2,  // 26: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
+	3,  // 27: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
+	4,  // 28: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
+	3,  // 29: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
+	4,  // 30: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
+	8,  // 31: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
+	55, // 32: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
+	50, // 33: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
+	51, // 34: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
+	57, // 35: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
+	52, // 36: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
+	2,  // 37: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
+	51, // 38: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
+	2,  // 39: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	2,  // 40: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
+	50, // 41: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	2,  // 42: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
+	50, // 43: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
+	50, // 44: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
+	51, // 45: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
+	50, // 46: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	79, // 47: cairn.v1.QueueSettings.rate:type_name -> cairn.v1.RateLimit
+	7,  // 48: cairn.v1.QueueSettings.retry:type_name -> cairn.v1.RetryPolicy
+	80, // 49: cairn.v1.SetQueueRequest.settings:type_name -> cairn.v1.QueueSettings
+	80, // 50: cairn.v1.SetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
+	80, // 51: cairn.v1.GetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
+	80, // 52: cairn.v1.ListQueuesResponse.queues:type_name -> cairn.v1.QueueSettings
+	10, // 53: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
+	13, // 54: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
+	16, // 55: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
+	18, // 56: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
+	20, // 57: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
+	24, // 58: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
+	26, // 59: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
+	28, // 60: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
+	30, // 61: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
+	33, // 62: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
+	35, // 63: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
+	38, // 64: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
+	40, // 65: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
+	43, // 66: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
+	45, // 67: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
+	48, // 68: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
+	53, // 69: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
+	56, // 70: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
+	59, // 71: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
+	61, // 72: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
+	63, // 73: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
+	65, // 74: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
+	67, // 75: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
+	69, // 76: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
+	71, // 77: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
+	73, // 78: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
+	75, // 79: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
+	77, // 80: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
+	22, // 81: cairn.v1.Queue.Release:input_type -> cairn.v1.ReleaseRequest
+	81, // 82: cairn.v1.Queue.SetQueue:input_type -> cairn.v1.SetQueueRequest
+	83, // 83: cairn.v1.Queue.GetQueue:input_type -> cairn.v1.GetQueueRequest
+	85, // 84: cairn.v1.Queue.ListQueues:input_type -> cairn.v1.ListQueuesRequest
+	12, // 85: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
+	15, // 86: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
+	17, // 87: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
+	19, // 88: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
+	21, // 89: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
+	25, // 90: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
+	27, // 91: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
+	29, // 92: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
+	31, // 93: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
+	34, // 94: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
+	36, // 95: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
+	39, // 96: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
+	41, // 97: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
+	44, // 98: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
+	47, // 99: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
+	49, // 100: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
+	54, // 101: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
+	58, // 102: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
+	60, // 103: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
+	62, // 104: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
+	64, // 105: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
+	66, // 106: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
+	68, // 107: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
+	70, // 108: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
+	72, // 109: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
+	74, // 110: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
+	76, // 111: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
+	78, // 112: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
+	23, // 113: cairn.v1.Queue.Release:output_type -> cairn.v1.ReleaseResponse
+	82, // 114: cairn.v1.Queue.SetQueue:output_type -> cairn.v1.SetQueueResponse
+	84, // 115: cairn.v1.Queue.GetQueue:output_type -> cairn.v1.GetQueueResponse
+	86, // 116: cairn.v1.Queue.ListQueues:output_type -> cairn.v1.ListQueuesResponse
+	85, // [85:117] is the sub-list for method output_type
+	53, // [53:85] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_cairn_proto_init() }
@@ -5825,7 +6337,7 @@ func file_cairn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_proto_rawDesc), len(file_cairn_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   74,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

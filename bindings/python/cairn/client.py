@@ -40,6 +40,67 @@ from .models import (
 
 DEFAULT_URL = "tcp://127.0.0.1:7420"
 
+
+class _QueueSettings(ctypes.Structure):
+    """``cairn_queue_settings`` of client/cairn.h, field for field."""
+
+    _fields_ = [
+        ("queue", ctypes.c_char_p),
+        ("paused", c_bool),
+        ("max_active", ctypes.c_uint32),
+        ("rate_count", ctypes.c_uint32),
+        ("rate_interval_ms", c_int64),
+        ("rate_burst", ctypes.c_uint32),
+        ("max_attempts", ctypes.c_uint32),
+        ("retry_initial_backoff_ms", c_int64),
+        ("retry_multiplier", ctypes.c_double),
+        ("retry_max_backoff_ms", c_int64),
+        ("heartbeat_timeout_ms", c_int64),
+        ("start_to_close_timeout_ms", c_int64),
+        ("updated_at_ms", c_int64),
+    ]
+
+
+# The CAIRN_QUEUE_ bits of cairn_queue_set, by keyword of queue_set.
+_QUEUE_FIELDS = {
+    "paused": 1 << 0,
+    "max_active": 1 << 1,
+    "rate": 1 << 2,
+    "max_attempts": 1 << 3,
+    "heartbeat_timeout": 1 << 5,
+    "start_to_close_timeout": 1 << 6,
+}
+_QUEUE_CREATE = 1 << 16
+
+
+def _queue_prototypes(lib: Any) -> None:
+    """Declares the per-queue calls (once; ctypes keeps them)."""
+    if getattr(lib.cairn_queue_get, "argtypes", None):
+        return
+    sp = ctypes.POINTER(_QueueSettings)
+    lib.cairn_queue_set.restype = ctypes.c_int
+    lib.cairn_queue_set.argtypes = [c_void_p, sp, ctypes.c_uint, ctypes.POINTER(sp)]
+    lib.cairn_queue_get.restype = ctypes.c_int
+    lib.cairn_queue_get.argtypes = [c_void_p, ctypes.c_char_p, ctypes.POINTER(sp)]
+    lib.cairn_queue_settings_free.restype = None
+    lib.cairn_queue_settings_free.argtypes = [sp, c_size_t]
+
+
+def _queue_dict(p: Any) -> dict[str, Any]:
+    """The settings at p as a dict (durations in seconds, 0: none)."""
+    s = p.contents
+    return {
+        "queue": conv.text(s.queue),
+        "paused": bool(s.paused),
+        "max_active": s.max_active,
+        "rate": (s.rate_count, s.rate_interval_ms / 1000.0, s.rate_burst or s.rate_count)
+        if s.rate_count
+        else None,
+        "max_attempts": s.max_attempts,
+        "heartbeat_timeout": s.heartbeat_timeout_ms / 1000.0,
+        "start_to_close_timeout": s.start_to_close_timeout_ms / 1000.0,
+    }
+
 # Await is a long-poll that the server bounds (--max-wait, 60 s by
 # default); longer waits are made of several calls of at most this long.
 _AWAIT_SLICE = 30.0
@@ -531,6 +592,49 @@ class Client(WorkflowCalls):
             ]
         finally:
             self._lib.cairn_stats_free(v, n.value)
+
+    def queue_set(self, queue: str, *, create: bool = False, **settings: Any) -> dict[str, Any]:
+        """Changes the settings of ``queue`` named as keywords, the others
+        keeping theirs: ``paused`` (bool), ``max_active`` (0: no limit),
+        ``rate`` (``(count, interval_seconds)`` or ``(count, interval,
+        burst)``; ``None``: no rate limit), ``max_attempts``,
+        ``heartbeat_timeout`` and ``start_to_close_timeout`` (seconds; 0:
+        the server's default). ``create`` configures a queue that has no
+        tasks yet. Returns all of them after the change, as a dict."""
+        s = _QueueSettings(queue=queue.encode("utf-8"))
+        fields = _QUEUE_CREATE if create else 0
+        for key, value in settings.items():
+            if key not in _QUEUE_FIELDS:
+                raise TypeError(f"queue_set() got an unknown setting {key!r}")
+            fields |= _QUEUE_FIELDS[key]
+            if key == "rate":
+                if value:
+                    s.rate_count = int(value[0])
+                    s.rate_interval_ms = duration_ms(value[1], "rate interval")
+                    s.rate_burst = int(value[2]) if len(value) > 2 else 0
+            elif key in ("heartbeat_timeout", "start_to_close_timeout"):
+                setattr(s, key + "_ms", duration_ms(value, key))
+            else:
+                setattr(s, key, value)
+        out = ctypes.POINTER(_QueueSettings)()
+        _queue_prototypes(self._lib)
+        with self._using() as h:
+            self._check(self._lib.cairn_queue_set(h, byref(s), fields, byref(out)), h)
+        try:
+            return _queue_dict(out)
+        finally:
+            self._lib.cairn_queue_settings_free(out, 1)
+
+    def queue_get(self, queue: str) -> dict[str, Any]:
+        """Returns the settings of ``queue`` as :meth:`queue_set` does."""
+        out = ctypes.POINTER(_QueueSettings)()
+        _queue_prototypes(self._lib)
+        with self._using() as h:
+            self._check(self._lib.cairn_queue_get(h, queue.encode("utf-8"), byref(out)), h)
+        try:
+            return _queue_dict(out)
+        finally:
+            self._lib.cairn_queue_settings_free(out, 1)
 
     def cancel(self, id: int) -> State:
         """Cancels task ``id``: a PENDING one becomes CANCELED at once, an

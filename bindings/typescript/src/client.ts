@@ -26,6 +26,7 @@ import type {
   LeasedTask,
   ListResponse,
   PingResponse,
+  QueueSettings,
   QueueStats,
   RetryPolicy,
   Task,
@@ -64,7 +65,7 @@ type Out<K extends Rpc> = (typeof Queue.method)[K]["output"];
 // that the server can tell a resent copy from a new request: an rpc added
 // later is treated as mutating until it is listed here.
 const READ_ONLY = new Set([
-  "Get", "List", "Stats", "Await", "History", "Ping",
+  "Get", "List", "Stats", "Await", "History", "Ping", "GetQueue", "ListQueues",
   "GetWorkflow", "ListWorkflows", "WorkflowHistory", "AwaitWorkflow",
 ]);
 
@@ -392,6 +393,31 @@ export class Client {
   /** stats counts tasks per state of one queue, or of every queue. */
   async stats(queue = ""): Promise<QueueStats[]> {
     return (await this.call("stats", { queue })).queues;
+  }
+
+  /**
+   * setQueue changes a queue's settings (limits and task defaults): the
+   * fields named (paused, max_active, rate, max_attempts, retry,
+   * heartbeat_timeout_ms, start_to_close_timeout_ms), or all when none
+   * is; create configures a queue that has no tasks yet. Returns all of
+   * them after the change.
+   */
+  async setQueue(
+    settings: MessageInitShape<typeof import("./gen/cairn_pb.js").QueueSettingsSchema>,
+    opts: { fields?: string[]; create?: boolean } = {},
+  ): Promise<QueueSettings> {
+    const r = await this.call("setQueue", { settings, fields: opts.fields ?? [], create: opts.create ?? false });
+    return must(r.settings, "SetQueue");
+  }
+
+  /** getQueue returns a queue's settings (zero: none). */
+  async getQueue(queue: string): Promise<QueueSettings> {
+    return must((await this.call("getQueue", { queue })).settings, "GetQueue");
+  }
+
+  /** listQueues returns the settings of every configured queue. */
+  async listQueues(): Promise<QueueSettings[]> {
+    return (await this.call("listQueues", {})).queues;
   }
 
   /**

@@ -33,6 +33,23 @@ describe("against cairnd", () => {
     await srv.cleanup();
   });
 
+  test("a queue's settings: set, paused, read back, bad ones refused", async () => {
+    const q = queue("limits");
+    await assert.rejects(c.setQueue({ queue: q, paused: true }, { fields: ["paused"] }), NotFoundError);
+    const s = await c.setQueue({ queue: q, maxActive: 2, rate: { count: 5, intervalMs: 1000n } },
+      { fields: ["max_active", "rate"], create: true });
+    assert.equal(s.maxActive, 2);
+    assert.equal(s.rate!.count, 5);
+    await c.setQueue({ queue: q, paused: true }, { fields: ["paused"] });
+    await c.enqueue(q, "x");
+    assert.deepEqual(await c.lease(q), []);
+    const got = await c.getQueue(q);
+    assert.ok(got.paused && got.maxActive === 2);
+    assert.ok((await c.listQueues()).some((x) => x.queue === q));
+    await assert.rejects(c.setQueue({ queue: q, maxActive: 5_000_000 }, { fields: ["max_active"] }), InvalidArgumentError);
+    await assert.rejects(c.setQueue({ queue: q }, { fields: ["speed"] }), InvalidArgumentError);
+  });
+
   test("a task's whole life, through every read rpc", async () => {
     const q = queue("life");
     const { id, created } = await c.enqueue(q, { to: "ana" }, { priority: 3 });

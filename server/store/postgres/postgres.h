@@ -78,7 +78,19 @@ enum pgw_stmt {
 	PGW_END_
 };
 
-#define PG_SCHEMA_VERSION  3   /* store/postgres/schema.c */
+/* The statements of per-queue settings (store/postgres/queues.c),
+ * numbered after those of workflows. */
+enum pgq_stmt {
+	PGQ_GET = PGW_END_,
+	PGQ_LIMITS,
+	PGQ_PUT,
+	PGQ_LIST,
+	PGQ_ACTIVE,
+	PGQ_BUCKET,
+	PGQ_END_
+};
+
+#define PG_SCHEMA_VERSION  4   /* store/postgres/schema.c */
 #define PG_MAX_PARAMS      22  /* PGW_SAVE */
 #define PG_ID_BLOCK        64  /* task ids taken from the sequence at once */
 #define PG_MAX_SENT        256 /* commands in the pipeline before a sync */
@@ -231,12 +243,18 @@ extern const char *const pg_sql[PG_COUNT_];
 extern const char *const pgw_sql[PGW_END_ - PG_COUNT_];
 extern const char pgw_schema[];
 extern const struct store_wf_ops pg_wf_ops;
+extern const char *const pgq_sql[PGQ_END_ - PGW_END_];
+extern const char pgq_schema[];
+extern const struct store_queue_ops pg_queue_ops;
 
-/* pg_stmt_sql returns the SQL of statement i (a pg_stmt or pgw_stmt). */
+/* pg_stmt_sql returns the SQL of statement i (a pg_stmt, pgw_stmt or
+ * pgq_stmt). */
 static inline const char *
 pg_stmt_sql(int i)
 {
-	return (i < PG_COUNT_ ? pg_sql[i] : pgw_sql[i - PG_COUNT_]);
+	return (i < PG_COUNT_  ? pg_sql[i]
+	        : i < PGW_END_ ? pgw_sql[i - PG_COUNT_]
+	                       : pgq_sql[i - PGW_END_]);
 }
 
 /* pg_migrate creates or migrates the schema on q's connection, under an

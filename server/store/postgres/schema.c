@@ -202,6 +202,8 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"CREATE INDEX requests_at ON requests (at);",
 	/* 2 -> 3: durable workflows (store/postgres/wf_sql.c). */
 	pgw_schema,
+	/* 3 -> 4: per-queue settings (store/postgres/queues.c). */
+	pgq_schema,
 };
 
 /* query1 runs a parameterised query that returns at most one row with one

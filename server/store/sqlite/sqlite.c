@@ -13,7 +13,7 @@
 
 #include "store/sqlite/sqlite.h"
 
-#define SQ_SCHEMA_VERSION 3
+#define SQ_SCHEMA_VERSION 4
 
 /* Migration i brings the schema from version i to i + 1. */
 static const char *const migrations[SQ_SCHEMA_VERSION] = {
@@ -83,6 +83,8 @@ static const char *const migrations[SQ_SCHEMA_VERSION] = {
 	"CREATE INDEX requests_at ON requests (at);",
 	/* 2 -> 3: durable workflows (store/sqlite/wf_sql.c). */
 	sqw_schema,
+	/* 3 -> 4: per-queue settings (store/sqlite/queues.c). */
+	sqq_schema,
 };
 
 static int
@@ -246,6 +248,7 @@ sq_close(struct store *s)
 		sqlite3_finalize(q->stmt[i]);
 	}
 	sqw_finalize(q);
+	sqq_finalize(q);
 	sqlite3_close(q->db);
 	free(q->path);
 	free(q);
@@ -305,7 +308,8 @@ sq_open(const char *uri, const struct store_options *opts, struct store **out,
 		rv = migrate(q);
 	}
 	if (rv != CAIRN_OK || (rv = prepare_all(q)) != CAIRN_OK
-	    || (rv = sqw_prepare(q)) != CAIRN_OK) {
+	    || (rv = sqw_prepare(q)) != CAIRN_OK
+	    || (rv = sqq_prepare(q)) != CAIRN_OK) {
 		goto fail;
 	}
 	*out = &q->base;
@@ -390,6 +394,7 @@ static const struct store_ops sq_ops = {
 	.request_put = sq_request_put,
 	.request_prune = sq_request_prune,
 	.wf = &sq_wf_ops,
+	.queues = &sq_queue_ops,
 };
 
 static const char *const schemes[] = { "sqlite:", NULL };

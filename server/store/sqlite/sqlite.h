@@ -71,12 +71,23 @@ enum sqw_stmt {
 	SQW_COUNT_
 };
 
+/* The statements of per-queue settings (store/sqlite/queues.c). */
+enum sqq_stmt {
+	SQQ_GET,
+	SQQ_PUT,
+	SQQ_LIST,
+	SQQ_ACTIVE,
+	SQQ_BUCKET,
+	SQQ_COUNT_
+};
+
 struct store_sqlite {
 	struct store base; /* first: the engine sees a struct store */
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[SQ_COUNT_];
 	sqlite3_stmt *wf[SQW_COUNT_];
+	sqlite3_stmt *qs[SQQ_COUNT_];
 	bool has_runs;  /* some run exists: next_wakeup reads runs too */
 	bool read_only; /* store_options.read_only */
 };
@@ -210,5 +221,13 @@ int sqw_list(struct store *s, const struct wf_filter *f, uint32_t limit,
     uint64_t after_id, struct wf_run ***out, size_t *n);
 int sqw_stats(struct store *s, struct wf_type_stats **out, size_t *n);
 int sqw_prune(struct store *s, int64_t before, uint32_t limit, size_t *n);
+
+/* Per-queue settings (store/sqlite/queues.c): the table's schema, the
+ * statements prepared at open and finalized at close, and the table of
+ * calls. */
+extern const char sqq_schema[];
+extern const struct store_queue_ops sq_queue_ops;
+int sqq_prepare(struct store_sqlite *q);
+void sqq_finalize(struct store_sqlite *q);
 
 #endif /* CAIRN_STORE_SQLITE_H */
