@@ -39,7 +39,7 @@ struct engine {
 	struct engine_parking park;
 	struct engine_binds binds; /* leases bound to connections */
 	int64_t next_wakeup;       /* a task comes due or a lease ends */
-	struct engine_due held; /* queues whose limits hold leases back */
+	struct engine_due held;    /* queues whose limits hold leases back */
 	int64_t next_prune;
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */

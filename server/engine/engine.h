@@ -47,8 +47,8 @@ enum engine_op_kind {
 	OP_WF_HISTORY,
 	OP_WF_AWAIT,
 	OP_WF_STATS,
-	OP_FIND_KEY,   /* the dashboard's search (ops/api.c) */
-	OP_RELEASE,    /* a lease given back (engine/bind.c too) */
+	OP_FIND_KEY,  /* the dashboard's search (ops/api.c) */
+	OP_RELEASE,   /* a lease given back (engine/bind.c too) */
 	OP_QUEUE_SET, /* per-queue settings: engine/queue_apply.c */
 	OP_QUEUE_GET,
 	OP_QUEUE_LIST,
