@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 
@@ -190,6 +191,53 @@ schemes_choose_the_backend(void **state)
 #endif
 }
 
+/* A SQLite file of schema 3 (before per-queue settings), with a task in
+ * it, is brought to the current schema by the next open: the task stays,
+ * and its queue has no settings until it is given some. */
+static void
+sqlite_schema_3_migrates_to_queue_settings(void **state)
+{
+	struct task_spec spec = { .queue = "old",
+		.payload = (const uint8_t *) "x",
+		.payload_len = 1,
+		.max_attempts = 1,
+		.run_at_ms = 1 };
+	struct queue_settings q = { .queue = "old", .paused = true }, got;
+	struct store *s;
+	char err[256];
+	sqlite3 *db;
+	uint64_t id;
+	bool created;
+
+	(void) state;
+	assert_int_equal(store_open(uri, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(store_begin(s), CAIRN_OK);
+	assert_int_equal(store_insert(s, &spec, 1, &id, &created), CAIRN_OK);
+	assert_int_equal(store_commit(s), CAIRN_OK);
+	store_close(s);
+	assert_int_equal(
+	    sqlite3_open(uri + strlen("sqlite:"), &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "DROP TABLE queues; PRAGMA user_version = 3",
+	        NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(uri, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(store_begin(s), CAIRN_OK);
+	assert_int_equal(
+	    store_queue_get(s, "old", false, &got), CAIRN_NOT_FOUND);
+	assert_int_equal(store_queue_put(s, &q), CAIRN_OK);
+	assert_int_equal(store_queue_get(s, "old", true, &got), CAIRN_OK);
+	assert_true(got.paused);
+	struct task *t;
+	assert_int_equal(store_get(s, id, &t), CAIRN_OK);
+	assert_string_equal(t->queue, "old");
+	task_free(t);
+	assert_int_equal(store_commit(s), CAIRN_OK);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -202,6 +250,9 @@ main(void)
 		    a_missing_member_is_refused_unopened, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    schemes_choose_the_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    sqlite_schema_3_migrates_to_queue_settings, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
