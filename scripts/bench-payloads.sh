@@ -45,6 +45,8 @@ run() { # name, cairn-bench arguments...
 	local name=$1
 	shift
 	echo "== $name: cairn-bench $*" >&2
+	# The last run's dirty pages are written back now, not in this run.
+	sync
 	"$bench" "$@" --duration "$dur" --json --quiet >"$out/$name.json"
 }
 
@@ -60,6 +62,7 @@ run lifecycle64 lifecycle --clients 64
 run batch64 batch --clients 64 --batch 100
 for p in $payloads; do
 	echo "== store-bench --batch 1 --payload $p" >&2
+	sync
 	TMPDIR=$tmp "$sbench" --batch 1 --rounds "$rounds" --payload "$p" \
 		>"$out/store.$p.txt"
 done

@@ -145,6 +145,9 @@ new_db() {
 run() {
 	local name=$1 c=$2 f=$out/$1.$2.json
 	echo "== $name, $c clients" >&2
+	# What the last run left dirty in the page cache is written back
+	# now, not during this run's fsyncs.
+	sync
 	case $name in
 	cairn-single)
 		"$bench" lifecycle --clients "$c" --duration "$dur" --json \
