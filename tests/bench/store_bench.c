@@ -195,6 +195,23 @@ round_of(struct store *s, int b, const uint8_t *payload, size_t payload_len,
 	return (0);
 }
 
+/* noise returns n bytes that do not compress (PostgreSQL compresses large
+ * values: a payload of zeros would cost it almost nothing to write). */
+static uint8_t *
+noise(size_t n)
+{
+	uint8_t *p = malloc(n + 1);
+	uint64_t x = 0x9e3779b97f4a7c15u;
+
+	for (size_t i = 0; p != NULL && i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t) x;
+	}
+	return (p);
+}
+
 /* pg_settled reads pg_stat_wal after the store's connection closed, until
  * the statistics of its server process have arrived (two equal readings,
  * past pg0's when there is one), for three seconds at most. */
@@ -306,7 +323,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "store-bench: cannot count the pages\n");
 		return (1);
 	}
-	if ((payload = calloc(1, (size_t) o.payload + 1)) == NULL) {
+	if ((payload = noise((size_t) o.payload)) == NULL) {
 		fprintf(stderr, "store-bench: out of memory\n");
 		return (1);
 	}
