@@ -295,6 +295,44 @@ late_queues_share_one_pick(void **state)
 	task_array_free(t2, 1);
 }
 
+/* The settings of the batch's queues come with the read-ahead: the picks'
+ * queues locked (only rows that limit leases), the enqueues' queues
+ * without lock; a write of a row makes what was read of it stale. */
+static void
+queue_settings_come_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct queue_settings lim = { .queue = "q", .max_active = 5 };
+	struct queue_settings def = { .queue = "d", .max_attempts = 3 }, got;
+	struct store_pick_hint hint = { .queue = "q", .max = 1 };
+	const char *settings[] = { "d", "none" };
+	struct store_prefetch pf = { .now = T0,
+		.picks = &hint,
+		.npicks = 1,
+		.settings = settings,
+		.nsettings = 2 };
+
+	fx_begin(f);
+	assert_int_equal(store_queue_put(f->s, &lim), CAIRN_OK);
+	assert_int_equal(store_queue_put(f->s, &def), CAIRN_OK);
+	fx_commit(f);
+	begin_ahead(f, &pf);
+	uint64_t before = round_trips(f);
+	assert_int_equal(store_queue_get(f->s, "q", true, &got), CAIRN_OK);
+	assert_int_equal(got.max_active, 5);
+	assert_int_equal(store_queue_get(f->s, "d", false, &got), CAIRN_OK);
+	assert_int_equal(got.max_attempts, 3);
+	assert_int_equal(
+	    store_queue_get(f->s, "none", false, &got), CAIRN_NOT_FOUND);
+	assert_int_equal(round_trips(f), before);
+	/* Written by this transaction: read again, as it is now. */
+	assert_int_equal(store_queue_bucket(f->s, "q", 77, T0), CAIRN_OK);
+	assert_int_equal(store_queue_get(f->s, "q", true, &got), CAIRN_OK);
+	assert_int_equal(got.bucket_credit, 77);
+	assert_int_equal(round_trips(f), before + 1);
+	fx_commit(f);
+}
+
 static void
 commit_brings_the_next_wakeup(void **state)
 {
@@ -495,6 +533,8 @@ main(void)
 		    a_key_asked_twice_is_recorded_once, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    pool_answers_leases, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    queue_settings_come_ahead, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    commit_brings_the_next_wakeup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(

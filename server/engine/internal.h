@@ -74,6 +74,9 @@ struct engine_reads {
 	/* A workflow lease: the workflow queues it picks from. */
 	const struct wf_lease_request *wf_lease;
 	uint32_t unknown_picks; /* picks from queues not known yet */
+	/* An enqueue: its tasks, whose queues' settings it reads. */
+	const struct task_spec *specs;
+	size_t nspecs;
 };
 
 /* Where an op that found nothing waits, and what wakes it. */

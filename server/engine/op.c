@@ -102,9 +102,10 @@ static void
 reads_enqueue(
     const struct engine_op *op, uint64_t *ids, struct engine_reads *r)
 {
-	(void) op;
 	(void) ids;
 	r->record = ENGINE_RECORD_OWN;
+	r->specs = op->in.enqueue.specs;
+	r->nspecs = op->in.enqueue.n;
 }
 
 static void

@@ -50,6 +50,22 @@ add_picks(
 	}
 }
 
+/* add_settings adds the queues of specs, once each, to the *n of qs. */
+static void
+add_settings(
+    const struct task_spec *specs, size_t nspecs, const char **qs, size_t *n)
+{
+	for (size_t k = 0; k < nspecs; k++) {
+		size_t i = 0;
+		while (i < *n && strcmp(qs[i], specs[k].queue) != 0) {
+			i++;
+		}
+		if (i == *n) {
+			qs[(*n)++] = specs[k].queue;
+		}
+	}
+}
+
 int
 engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 {
@@ -59,6 +75,8 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	char(*keys)[LC_REQUEST_KEY_MAX];
 	const char **keyp;
 	struct store_pick_hint *picks;
+	const char **settings;
+	size_t nspecs = 0;
 	int rv;
 
 	if (!store_wants_prefetch(s)) {
@@ -72,6 +90,7 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 		pf.nkeys += has_record(op, &r) ? 1 : 0;
 		nqueues += r.lease != NULL ? r.lease->nqueues : 0;
 		pf.unknown_picks += r.unknown_picks;
+		nspecs += r.nspecs;
 	}
 	if (pf.unknown_picks > LC_LEASE_MAX) {
 		pf.unknown_picks = LC_LEASE_MAX;
@@ -81,14 +100,16 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 	keys = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keys));
 	keyp = malloc((pf.nkeys > 0 ? pf.nkeys : 1) * sizeof(*keyp));
 	picks = calloc(nqueues > 0 ? nqueues : 1, sizeof(*picks));
+	settings = calloc(nspecs > 0 ? nspecs : 1, sizeof(*settings));
 	if (ids == NULL || runs == NULL || keys == NULL || keyp == NULL
-	    || picks == NULL) {
+	    || picks == NULL || settings == NULL) {
 		/* Only a hint: every call still works without it. */
 		free(ids);
 		free(runs);
 		free(keys);
 		free(keyp);
 		free(picks);
+		free(settings);
 		return (CAIRN_OK);
 	}
 	pf.nids = pf.nruns = pf.nkeys = 0;
@@ -107,16 +128,19 @@ engine_prefetch(struct store *s, const struct engine_op *list, int64_t now)
 		if (r.lease != NULL) {
 			add_picks(r.lease, picks, &pf.npicks);
 		}
+		add_settings(r.specs, r.nspecs, settings, &pf.nsettings);
 	}
 	pf.ids = ids;
 	pf.runs = runs;
 	pf.keys = keyp;
 	pf.picks = picks;
+	pf.settings = settings;
 	rv = store_prefetch(s, &pf);
 	free(ids);
 	free(runs);
 	free(keys);
 	free(keyp);
 	free(picks);
+	free(settings);
 	return (rv);
 }

@@ -94,6 +94,11 @@ struct store_prefetch {
 	/* Tasks that picks of queues not known yet may take (a Complete
 	 * that leases the next task of its task's queue). */
 	uint32_t unknown_picks;
+	/* Queues whose settings (store_queue_ops.get without lock) the
+	 * transaction reads: those its enqueues put tasks in. The picks'
+	 * queues are read with lock. */
+	const char *const *settings;
+	size_t nsettings;
 };
 
 /* The version of struct store_ops and struct store_backend that this
@@ -512,7 +517,7 @@ store_prefetch(struct store *s, const struct store_prefetch *pf)
 {
 	return (s->ops->prefetch == NULL
 	            || (pf->nids == 0 && pf->nkeys == 0 && pf->npicks == 0
-	                && pf->unknown_picks == 0)
+	                && pf->unknown_picks == 0 && pf->nsettings == 0)
 	        ? CAIRN_OK
 	        : s->ops->prefetch(s, pf));
 }

@@ -350,6 +350,8 @@ pg_forget_kept(struct store_pg *q)
 	for (size_t i = 0; i < q->ahead.npools; i++) {
 		pg_unkeep(q, &q->ahead.pools[i].kept.r);
 	}
+	pg_ahead_pool_stale(q, NULL);
+	pgq_forget(q);
 	pg_kept_clear(&q->ahead.rows);
 	PQclear(q->ahead.records);
 	for (size_t i = 0; i < q->ahead.nkeys; i++) {

@@ -87,6 +87,8 @@ enum pgq_stmt {
 	PGQ_LIST,
 	PGQ_ACTIVE,
 	PGQ_BUCKET,
+	PGQ_LIMITS_MANY,
+	PGQ_GET_MANY,
 	PGQ_END_
 };
 
@@ -110,6 +112,18 @@ struct pg_pool {
 	char *queue;
 	uint32_t asked;
 	struct pg_kept kept;
+	/* The queue's limits, read (locked) with the pool when it was
+	 * opened late; NULL: not read, or stale (see struct pg_qread). */
+	PGresult *limits;
+};
+
+/* Per-queue settings read ahead for a transaction
+ * (store/postgres/queues.c): the queues asked for, each NULL once this
+ * transaction wrote its row (the answer is stale), and the answer. */
+struct pg_qread {
+	char **names;
+	size_t n;
+	PGresult *r;
 };
 
 /* Writes that need no answer, gathered per kind until they are sent as
@@ -185,6 +199,9 @@ struct store_pg {
 		struct pg_pool *pools;
 		size_t npools;
 		uint32_t spare; /* more to pick for queues named late */
+		/* Settings: of the picks' queues with lock (rows that limit
+		 * leases only), and of the enqueues' queues without. */
+		struct pg_qread limits, settings;
 	} ahead;
 	/* Writes gathered, not sent yet; flushing while they are sent. */
 	struct pg_gather gather[PG_GATHER_COUNT_];
@@ -354,6 +371,27 @@ int pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now,
  * now, as the queue's pool (*opened true). */
 int pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
     uint32_t max, bool *opened);
+
+/* pg_ahead_ready reads the prefetch's answers if they are still on their
+ * way (store/postgres/prefetch.c). */
+int pg_ahead_ready(struct store_pg *q);
+/* pg_ahead_pool_limits sets *r to the limits read with queue's pool
+ * (NULL: none). When picks of queues not named are expected and queue has
+ * no pool yet, it opens one first (at the prefetch's time, for one task
+ * and the spare), reading the limits in the same round trip. */
+int pg_ahead_pool_limits(
+    struct store_pg *q, const char *queue, const PGresult **r);
+/* pg_ahead_pool_stale drops the limits read with queue's pool (NULL: every
+ * pool's): this transaction wrote them. */
+void pg_ahead_pool_stale(struct store_pg *q, const char *queue);
+/* pg_text_array writes n strings as an array literal, with '"' and '\'
+ * escaped; NULL when out of memory. */
+char *pg_text_array(const char *const *s, size_t n);
+
+/* Per-queue settings ahead (store/postgres/queues.c): pgq_prefetch sends
+ * the reads of pf's picks' and enqueues' queues; pgq_forget drops them. */
+int pgq_prefetch(struct store_pg *q, const struct store_prefetch *pf);
+void pgq_forget(struct store_pg *q);
 
 /* Parameter builders (store/postgres/codec.c). */
 void pg_p_i64(struct pg_params *p, int64_t v);

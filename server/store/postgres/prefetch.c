@@ -89,10 +89,10 @@ pg_ids_literal(const uint64_t *ids, size_t n)
 	return (out);
 }
 
-/* keys_literal writes keys as an array literal of quoted elements, with
+/* pg_text_array writes keys as an array literal of quoted elements, with
  * '"' and '\' escaped; NULL when out of memory. */
-static char *
-keys_literal(const char *const *keys, size_t n)
+char *
+pg_text_array(const char *const *keys, size_t n)
 {
 	size_t len = 3;
 	char *out, *p;
@@ -190,7 +190,7 @@ pg_prefetch(struct store *s, const struct store_prefetch *pf)
 	}
 	if (rv == CAIRN_OK && pf->nkeys > 0) {
 		if (remember_keys(q, pf->keys, pf->nkeys) != CAIRN_OK
-		    || (lit = keys_literal(pf->keys, pf->nkeys)) == NULL) {
+		    || (lit = pg_text_array(pf->keys, pf->nkeys)) == NULL) {
 			pg_forget_kept(q);
 			return (CAIRN_OK);
 		}
@@ -200,6 +200,10 @@ pg_prefetch(struct store *s, const struct store_prefetch *pf)
 		    "prefetch request records", &q->ahead.records);
 		free(lit);
 	}
+	/* The limits before the pools: their lock comes first. */
+	if (rv == CAIRN_OK) {
+		rv = pgq_prefetch(q, pf);
+	}
 	if (rv == CAIRN_OK && pf->npicks > 0) {
 		rv = send_pools(q, pf);
 	}
@@ -208,8 +212,8 @@ pg_prefetch(struct store *s, const struct store_prefetch *pf)
 
 /* ready reads the prefetch's answers if they are still on their way, and
  * indexes the rows by id. */
-static int
-ready(struct store_pg *q)
+int
+pg_ahead_ready(struct store_pg *q)
 {
 	bool waiting = false;
 
@@ -234,7 +238,7 @@ pg_ahead_row(struct store_pg *q, uint64_t id, const PGresult **r, int *status)
 {
 	int i;
 
-	if ((*status = ready(q)) != CAIRN_OK) {
+	if ((*status = pg_ahead_ready(q)) != CAIRN_OK) {
 		return (-1);
 	}
 	if ((i = kept_find(&q->ahead.rows, id)) >= 0) {
@@ -288,7 +292,7 @@ pg_ahead_pick(struct store_pg *q, const char *queue, int64_t now, uint32_t max,
 	if (pool == NULL || now != q->ahead.now) {
 		return (CAIRN_OK);
 	}
-	if ((rv = ready(q)) != CAIRN_OK || pool->kept.r == NULL) {
+	if ((rv = pg_ahead_ready(q)) != CAIRN_OK || pool->kept.r == NULL) {
 		return (rv); /* not answered: the caller asks itself */
 	}
 	for (int i = 0; i < pool->kept.n && got < max; i++) {
@@ -329,7 +333,7 @@ pg_ahead_record(struct store_pg *q, const char *key, bool *known, bool *found,
 	if (asked(q, key) < 0) {
 		return (CAIRN_OK);
 	}
-	if ((rv = ready(q)) != CAIRN_OK || q->ahead.records == NULL) {
+	if ((rv = pg_ahead_ready(q)) != CAIRN_OK || q->ahead.records == NULL) {
 		return (rv); /* not answered: the caller asks itself */
 	}
 	*known = true;
@@ -385,7 +389,7 @@ pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
 	}
 	/* Answers still on their way are written into the pools: let them
 	 * arrive before the array moves. */
-	if ((rv = ready(q)) != CAIRN_OK) {
+	if ((rv = pg_ahead_ready(q)) != CAIRN_OK) {
 		return (rv);
 	}
 	pools
@@ -401,7 +405,13 @@ pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
 	}
 	pool->asked = max + q->ahead.spare;
 	q->ahead.npools++;
+	/* Its limits in the same round trip, locked first. */
 	pg_p_text(&p, queue);
+	rv = pg_send_kept(
+	    q, (enum pg_stmt) PGQ_LIMITS, &p, "queue limits", &pool->limits);
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
 	pg_p_i64(&p, now);
 	pg_p_i64(&p, pool->asked);
 	pool->kept.r = pg_run(q, PG_PICK_DUE, &p, "pick due", &rv);
@@ -410,4 +420,36 @@ pg_ahead_open_pool(struct store_pg *q, const char *queue, int64_t now,
 		*opened = true;
 	}
 	return (rv);
+}
+
+int
+pg_ahead_pool_limits(struct store_pg *q, const char *queue, const PGresult **r)
+{
+	struct pg_pool *pool = pool_of(q, queue);
+	bool opened;
+	int rv;
+
+	*r = NULL;
+	if (pool == NULL) {
+		rv = pg_ahead_open_pool(q, queue, q->ahead.now, 1, &opened);
+		if (rv != CAIRN_OK || !opened) {
+			return (rv);
+		}
+		pool = pool_of(q, queue);
+	}
+	*r = pool->limits;
+	return (CAIRN_OK);
+}
+
+void
+pg_ahead_pool_stale(struct store_pg *q, const char *queue)
+{
+	for (size_t i = 0; i < q->ahead.npools; i++) {
+		struct pg_pool *pool = &q->ahead.pools[i];
+		if (queue == NULL || strcmp(pool->queue, queue) == 0) {
+			pg_unkeep(q, &pool->limits);
+			PQclear(pool->limits);
+			pool->limits = NULL;
+		}
+	}
 }

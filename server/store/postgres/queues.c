@@ -97,6 +97,14 @@ const char *const pgq_sql[PGQ_END_ - PGW_END_] = {
 	                 "state = 2",
 	QS(PGQ_BUCKET) = "UPDATE queues SET bucket_credit = $2, "
 	                 "bucket_at = $3 WHERE name = $1",
+	/* In name order, so that servers lock the rows of a batch's limited
+	 * queues in one order. */
+	QS(PGQ_LIMITS_MANY) = "SELECT " PGQ_COLUMNS " FROM queues WHERE "
+	                      "name = ANY($1::text[]) AND (paused OR "
+	                      "max_active > 0 OR rate_count > 0) "
+	                      "ORDER BY name FOR UPDATE",
+	QS(PGQ_GET_MANY) = "SELECT " PGQ_COLUMNS " FROM queues WHERE "
+	                   "name = ANY($1::text[])",
 };
 #undef QS
 
@@ -130,14 +138,166 @@ read_row(const PGresult *r, int i, struct queue_settings *out)
 	out->bucket_at_ms = pg_i64(r, i, 14, 0);
 }
 
+/* find_row returns the row of queue in r (-1: none). */
+static int
+find_row(const PGresult *r, const char *queue)
+{
+	size_t len = strlen(queue);
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		if ((size_t) PQgetlength(r, i, 0) == len
+		    && memcmp(PQgetvalue(r, i, 0), queue, len) == 0) {
+			return (i);
+		}
+	}
+	return (-1);
+}
+
+/* asked says whether rd asked for queue and its answer is still true. */
+static bool
+asked(const struct pg_qread *rd, const char *queue)
+{
+	for (size_t i = 0; i < rd->n; i++) {
+		if (rd->names[i] != NULL && strcmp(rd->names[i], queue) == 0) {
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/* from_ahead answers get from what was read ahead, when it can (then
+ * *answered is true): the prefetch's reads, or the limits read with a
+ * pool opened late. */
+static int
+from_ahead(struct store_pg *q, const char *queue, bool lock,
+    struct queue_settings *out, bool *answered)
+{
+	struct pg_qread *rd = lock ? &q->ahead.limits : &q->ahead.settings;
+	const PGresult *r = NULL;
+	int rv, i;
+
+	*answered = false;
+	if (asked(rd, queue)) {
+		if ((rv = pg_ahead_ready(q)) != CAIRN_OK) {
+			return (rv);
+		}
+		r = rd->r;
+	}
+	if (r == NULL && lock
+	    && (rv = pg_ahead_pool_limits(q, queue, &r)) != CAIRN_OK) {
+		return (rv);
+	}
+	if (r == NULL) {
+		return (CAIRN_OK); /* not answered: the caller asks itself */
+	}
+	*answered = true;
+	if ((i = find_row(r, queue)) < 0) {
+		return (CAIRN_NOT_FOUND);
+	}
+	read_row(r, i, out);
+	return (CAIRN_OK);
+}
+
+/* stale forgets what was read ahead of queue (NULL: of every queue):
+ * this transaction writes it. */
+static void
+stale(struct store_pg *q, const char *queue)
+{
+	struct pg_qread *rds[] = { &q->ahead.limits, &q->ahead.settings };
+
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < rds[k]->n; i++) {
+			if (rds[k]->names[i] != NULL
+			    && (queue == NULL
+			        || strcmp(rds[k]->names[i], queue) == 0)) {
+				free(rds[k]->names[i]);
+				rds[k]->names[i] = NULL;
+			}
+		}
+	}
+	pg_ahead_pool_stale(q, queue);
+}
+
+/* send_read sends the read of the n queues of names into rd. */
+static int
+send_read(struct store_pg *q, enum pgq_stmt which, const char *const *names,
+    size_t n, struct pg_qread *rd)
+{
+	struct pg_params p = { 0 };
+	char *lit;
+	int rv;
+
+	if (n == 0 || (rd->names = calloc(n, sizeof(*rd->names))) == NULL) {
+		return (CAIRN_OK); /* only a hint */
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rd->names[i] = strdup(names[i])) == NULL) {
+			break;
+		}
+		rd->n = i + 1;
+	}
+	if ((lit = pg_text_array((const char *const *) rd->names, rd->n))
+	    == NULL) {
+		return (CAIRN_OK);
+	}
+	pg_p_text(&p, lit);
+	rv = pg_send_kept(
+	    q, (enum pg_stmt) which, &p, "read queue settings", &rd->r);
+	free(lit);
+	return (rv);
+}
+
+int
+pgq_prefetch(struct store_pg *q, const struct store_prefetch *pf)
+{
+	const char **picks = calloc(pf->npicks + 1, sizeof(*picks));
+	int rv;
+
+	if (picks == NULL) {
+		return (CAIRN_OK);
+	}
+	for (size_t i = 0; i < pf->npicks; i++) {
+		picks[i] = pf->picks[i].queue;
+	}
+	rv = send_read(
+	    q, PGQ_LIMITS_MANY, picks, pf->npicks, &q->ahead.limits);
+	free(picks);
+	if (rv == CAIRN_OK) {
+		rv = send_read(q, PGQ_GET_MANY, pf->settings, pf->nsettings,
+		    &q->ahead.settings);
+	}
+	return (rv);
+}
+
+void
+pgq_forget(struct store_pg *q)
+{
+	struct pg_qread *rds[] = { &q->ahead.limits, &q->ahead.settings };
+
+	for (size_t k = 0; k < 2; k++) {
+		pg_unkeep(q, &rds[k]->r);
+		PQclear(rds[k]->r);
+		for (size_t i = 0; i < rds[k]->n; i++) {
+			free(rds[k]->names[i]);
+		}
+		free(rds[k]->names);
+		memset(rds[k], 0, sizeof(*rds[k]));
+	}
+}
+
 static int
 pgq_get(
     struct store *s, const char *queue, bool lock, struct queue_settings *out)
 {
 	struct pg_params p = { 0 };
+	bool answered;
 	PGresult *r;
 	int rv;
 
+	rv = from_ahead(Q(s), queue, lock, out, &answered);
+	if (rv != CAIRN_OK || answered) {
+		return (rv);
+	}
 	pg_p_text(&p, queue);
 	r = pgq_run(Q(s), lock ? PGQ_LIMITS : PGQ_GET, &p, "queue get", &rv);
 	if (r == NULL) {
@@ -174,6 +334,7 @@ pgq_put(struct store *s, const struct queue_settings *q)
 	pg_p_i64(&p, q->updated_ms);
 	pg_p_i64(&p, q->bucket_credit);
 	pg_p_i64(&p, q->bucket_at_ms);
+	stale(Q(s), NULL);
 	if ((r = pgq_run(Q(s), PGQ_PUT, &p, "queue put", &rv)) != NULL) {
 		PQclear(r);
 	}
@@ -229,6 +390,7 @@ pgq_bucket(struct store *s, const char *queue, int64_t credit, int64_t at)
 {
 	struct pg_params p = { 0 };
 
+	stale(Q(s), queue);
 	pg_p_text(&p, queue);
 	pg_p_i64(&p, credit);
 	pg_p_i64(&p, at);
