@@ -6,6 +6,7 @@ add_executable(cairn-bench
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/hist.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/main.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/metrics.c
+	${CMAKE_CURRENT_SOURCE_DIR}/bench/preload.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/procio.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/report.c
 	${CMAKE_CURRENT_SOURCE_DIR}/bench/run.c
@@ -32,6 +33,19 @@ if(NOT CAIRN_SANITIZE)
 		CAIRN_FSYNC_LIB_BUILD="$<TARGET_FILE:cairn-fsync-count>"
 		CAIRN_FSYNC_LIB_INSTALL="${CMAKE_INSTALL_FULL_LIBDIR}/cairn/$<TARGET_FILE_NAME:cairn-fsync-count>")
 	add_dependencies(cairn-bench cairn-fsync-count)
+	# --pages: the pages a started cairnd's commits write, by table and
+	# index, with store-bench's counting VFS (bench/pages_preload.c).
+	add_library(cairn-pages MODULE
+		${CMAKE_CURRENT_SOURCE_DIR}/bench/pages_preload.c
+		${CMAKE_CURRENT_SOURCE_DIR}/bench/store_pages.c)
+	target_compile_options(cairn-pages PRIVATE ${CAIRN_WARNINGS})
+	target_link_libraries(cairn-pages PRIVATE PkgConfig::SQLITE3)
+	install(TARGETS cairn-pages
+		LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/cairn)
+	target_compile_definitions(cairn-bench PRIVATE
+		CAIRN_PAGES_LIB_BUILD="$<TARGET_FILE:cairn-pages>"
+		CAIRN_PAGES_LIB_INSTALL="${CMAKE_INSTALL_FULL_LIBDIR}/cairn/$<TARGET_FILE_NAME:cairn-pages>")
+	add_dependencies(cairn-bench cairn-pages)
 endif()
 
 if(TARGET cairnd)

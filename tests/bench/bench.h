@@ -97,6 +97,7 @@ struct bench_options {
 	bool parallel;
 	int wf_workers;
 	bool no_cache;
+	bool pages; /* count the started server's pages (libcairn-pages.so) */
 };
 
 /* What one thread measured. */
@@ -156,16 +157,48 @@ int bench_fsyncs_open(struct bench_fsyncs *c, const char *path, bool create);
 bool bench_fsyncs_read(const struct bench_fsyncs *c, uint64_t *out);
 void bench_fsyncs_close(struct bench_fsyncs *c);
 
+/* What libcairn-pages.so (pages_preload.c) counted in a server on SQLite
+ * over its whole life: the frames appended to the write-ahead log, the
+ * pages checkpoints copied, the syncs, and the frames by the table or
+ * index that owns the page, most first. */
+#define BENCH_PAGE_OWNERS 32
+struct bench_pages {
+	bool have;
+	uint64_t frames, db_writes, syncs;
+	int owners;
+	char owner[BENCH_PAGE_OWNERS][64];
+	uint64_t owner_frames[BENCH_PAGE_OWNERS];
+};
+
 /* A server we started (spawn.c). */
 struct bench_server {
 	pid_t pid;
 	struct bench_fsyncs fsyncs; /* count NULL: started without the
 	                             * counting library */
+	struct bench_pages pages;   /* read by bench_server_stop */
+	char pages_out[300];        /* where libcairn-pages.so writes; "" */
 	char dir[256]; /* temporary directory, removed at the end */
 	char url[64];
 	char metrics[96]; /* "" when this cairnd has no --http */
 	char store[320];
 };
+
+/* The libraries preloaded into a cairnd we start (preload.c). */
+struct bench_preload {
+	char ld[2 * 4096];  /* their paths, for LD_PRELOAD; "" for none */
+	char counter[300];  /* the fsync counter file; "" for none */
+	char pages_db[320]; /* the SQLite file libcairn-pages.so reads */
+};
+
+/* bench_preload_setup finds the libraries and readies their files in
+ * s->dir (s->fsyncs, s->pages_out); bench_preload_apply sets, in the
+ * child about to run cairnd, the environment that loads them;
+ * bench_pages_read reads what libcairn-pages.so wrote at path. */
+void bench_preload_setup(struct bench_server *s,
+    const struct bench_options *opt, struct bench_preload *p);
+void bench_preload_apply(
+    const struct bench_server *s, const struct bench_preload *p);
+void bench_pages_read(const char *path, struct bench_pages *out);
 
 int bench_server_start(struct bench_server *s, const struct bench_options *opt,
     char *err, size_t errlen);
@@ -207,6 +240,7 @@ struct bench_result {
 	struct bench_io io0, io1; /* the server's */
 	bool have_fsyncs;
 	uint64_t fsyncs0, fsyncs1;
+	struct bench_pages pages; /* --pages */
 	long rss_kib, rss_peak_kib, rss_after_fill_kib;
 	const char *first_error;
 	/* workflow: activities completed, and what the workflow worker

@@ -102,6 +102,10 @@ usage(FILE *f)
 	    "  --no-cache        workflow: the worker keeps no logs (every "
 	    "lease\n"
 	    "                    sends the whole log)\n"
+	    "  --pages           SQLite, the cairnd started: the pages its "
+	    "commits wrote,\n"
+	    "                    by table and index (libcairn-pages.so), "
+	    "over its life\n"
 	    "  --json            print one JSON object instead of text\n"
 	    "  --quiet           no progress line on stderr\n",
 	    f);
@@ -157,6 +161,7 @@ enum {
 	O_PARALLEL,
 	O_WF_WORKERS,
 	O_NO_CACHE,
+	O_PAGES,
 	O_JSON,
 	O_QUIET,
 	O_HELP,
@@ -186,6 +191,7 @@ static const struct option longopts[] = {
 	{ "parallel", no_argument, NULL, O_PARALLEL },
 	{ "wf-workers", required_argument, NULL, O_WF_WORKERS },
 	{ "no-cache", no_argument, NULL, O_NO_CACHE },
+	{ "pages", no_argument, NULL, O_PAGES },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
@@ -356,6 +362,9 @@ parse(struct bench_options *o, int argc, char **argv)
 		case O_NO_CACHE:
 			o->no_cache = true;
 			break;
+		case O_PAGES:
+			o->pages = true;
+			break;
 		case O_JSON:
 			o->json = true;
 			break;
@@ -451,6 +460,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "cairn-bench: %s\n", err);
 	}
 	bench_server_stop(&srv);
+	r.pages = srv.pages;
 	bench_fsyncs_close(&given);
 report:
 	if (rv != 0 && opt.workload == WL_FSYNC) {

@@ -180,6 +180,64 @@ per_task_text(const struct bench_options *opt, const struct bench_result *r)
 	printf(" %.1f us CPU\n", p.cpu_us);
 }
 
+static void json_str(const char *s);
+
+/* pages_text prints what libcairn-pages.so counted (--pages), per unit.
+ * It counted the server's whole life, so the few rpcs that ended after
+ * the clock stopped are in it too: a slight overcount. */
+static void
+pages_text(const struct bench_options *opt, const struct bench_result *r)
+{
+	const struct bench_pages *p = &r->pages;
+	double n = r->tasks > 0 ? (double) r->tasks : 1;
+	uint64_t named = 0;
+
+	if (!opt->pages) {
+		return;
+	}
+	if (!p->have) {
+		printf("  server pages: not counted (no libcairn-pages.so, or "
+		       "not SQLite)\n");
+		return;
+	}
+	printf("  server pages per %s: %.2f to the log, %.2f copied by "
+	       "checkpoints, %.3f syncs; to the log, by owner:\n",
+	    singular(opt), (double) p->frames / n, (double) p->db_writes / n,
+	    (double) p->syncs / n);
+	for (int i = 0; i < p->owners; i++) {
+		named += p->owner_frames[i];
+		if ((double) p->owner_frames[i] / n >= 0.005) {
+			printf("    %-32s %8.3f\n", p->owner[i],
+			    (double) p->owner_frames[i] / n);
+		}
+	}
+	printf("    %-32s %8.3f\n", "(the rest)",
+	    (double) (p->frames - named) / n);
+}
+
+static void
+pages_json(const struct bench_result *r)
+{
+	const struct bench_pages *p = &r->pages;
+	double n = r->tasks > 0 ? (double) r->tasks : 1;
+
+	printf("  \"pages\": ");
+	if (!p->have) {
+		printf("null,\n");
+		return;
+	}
+	printf("{\"log_per_task\": %.3f, \"checkpoint_per_task\": %.3f, "
+	       "\"syncs_per_task\": %.3f, \"owners\": {",
+	    (double) p->frames / n, (double) p->db_writes / n,
+	    (double) p->syncs / n);
+	for (int i = 0; i < p->owners; i++) {
+		printf("%s", i > 0 ? ", " : "");
+		json_str(p->owner[i]);
+		printf(": %.3f", (double) p->owner_frames[i] / n);
+	}
+	printf("}},\n");
+}
+
 void
 bench_report_text(
     const struct bench_options *opt, const struct bench_result *r)
@@ -242,6 +300,7 @@ bench_report_text(
 		        / (double) r->requests);
 	}
 	per_task_text(opt, r);
+	pages_text(opt, r);
 	if (r->cli0.have && r->cli1.have && r->requests > 0) {
 		printf("  client: %.1f us CPU per request\n",
 		    (r->cli1.cpu_s - r->cli0.cpu_s) * 1e6
@@ -390,6 +449,7 @@ bench_report_json(
 	if (opt->workload == WL_WORKFLOW) {
 		workflow_json(opt, r);
 	}
+	pages_json(r);
 	printf("  \"server_stats\": {\n");
 	json_num_or_null("commits", have, commits, false);
 	json_num_or_null("requests_per_commit", have, ratio, false);

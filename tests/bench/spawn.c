@@ -85,64 +85,6 @@ find_cairnd(const struct bench_options *opt, char *out, size_t len)
 	snprintf(out, len, "cairnd");
 }
 
-/* find_fsync_lib picks the fsync-counting library (fsync_count.c):
- * $CAIRN_FSYNC_LIB, the one of the build tree, or the installed one; ""
- * when none is there (a sanitizer build makes none: its runtime must come
- * first among the libraries a program loads). */
-static void
-find_fsync_lib(char *out, size_t len)
-{
-	static const char *const candidates[] = {
-#ifdef CAIRN_FSYNC_LIB_BUILD
-		CAIRN_FSYNC_LIB_BUILD,
-#endif
-#ifdef CAIRN_FSYNC_LIB_INSTALL
-		CAIRN_FSYNC_LIB_INSTALL,
-#endif
-		NULL,
-	};
-	const char *env = getenv("CAIRN_FSYNC_LIB");
-
-	out[0] = 0;
-	if (env != NULL) {
-		if (env[0] != 0 && access(env, R_OK) == 0) {
-			snprintf(out, len, "%s", env);
-		}
-		return; /* set but empty: counting is off */
-	}
-	for (size_t i = 0; candidates[i] != NULL; i++) {
-		if (access(candidates[i], R_OK) == 0) {
-			snprintf(out, len, "%s", candidates[i]);
-			return;
-		}
-	}
-}
-
-/* count_fsyncs readies the counter file in s->dir and sets, in the child
- * about to run cairnd, the environment that loads the library. */
-static void
-count_fsyncs(struct bench_server *s, char *lib, size_t liblen, char *file,
-    size_t filelen)
-{
-	find_fsync_lib(lib, liblen);
-	snprintf(file, filelen, "%s/fsyncs", s->dir);
-	if (lib[0] == 0 || bench_fsyncs_open(&s->fsyncs, file, true) != 0) {
-		lib[0] = 0;
-	}
-}
-
-static void
-preload(const char *lib, const char *file)
-{
-	char env[PATH_MAX * 2];
-	const char *old = getenv("LD_PRELOAD");
-
-	snprintf(env, sizeof(env), "%s%s%s", lib, old != NULL ? ":" : "",
-	    old != NULL ? old : "");
-	setenv("LD_PRELOAD", env, 1);
-	setenv("CAIRN_FSYNC_COUNT", file, 1);
-}
-
 /* has_http asks cairnd's --help whether it serves /metrics (--http). */
 static bool
 has_http(const char *bin)
@@ -196,7 +138,8 @@ int
 bench_server_start(struct bench_server *s, const struct bench_options *opt,
     char *err, size_t errlen)
 {
-	char bin[PATH_MAX], http[64], lib[PATH_MAX], counter[PATH_MAX];
+	struct bench_preload pre;
+	char bin[PATH_MAX], http[64];
 	const char *argv[16];
 	int n = 0;
 
@@ -238,11 +181,9 @@ bench_server_start(struct bench_server *s, const struct bench_options *opt,
 		argv[n++] = http;
 	}
 	argv[n] = NULL;
-	count_fsyncs(s, lib, sizeof(lib), counter, sizeof(counter));
+	bench_preload_setup(s, opt, &pre);
 	if ((s->pid = fork()) == 0) {
-		if (lib[0] != 0) {
-			preload(lib, counter);
-		}
+		bench_preload_apply(s, &pre);
 		execvp(bin, (char *const *) argv);
 		fprintf(stderr, "cairn-bench: cannot run %s: %s\n", bin,
 		    strerror(errno));
@@ -299,6 +240,8 @@ bench_server_stop(struct bench_server *s)
 		s->pid = -1;
 	}
 	bench_fsyncs_close(&s->fsyncs);
+	/* Written when the server exited, before its directory goes. */
+	bench_pages_read(s->pages_out, &s->pages);
 	if (s->dir[0] != 0 && strstr(s->dir, "cairn-bench-") != NULL) {
 		remove_dir(s->dir);
 	}

@@ -282,16 +282,18 @@ owner_index(struct owner *o, size_t *n, size_t max, const char *name)
 	return ((*n)++);
 }
 
-int
-store_pages_owners(const char *path, double per, FILE *out)
+/* collect adds up the frames of the log by the object that owns each page
+ * of the database at path now; *known is their sum. */
+static int
+collect(
+    const char *path, struct owner *o, size_t *n, uint64_t *known, FILE *out)
 {
-	struct owner o[64];
-	size_t n = 0;
-	uint64_t known = 0;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	*n = 0;
+	*known = 0;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, "unix");
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_prepare_v2(db,
@@ -308,14 +310,27 @@ store_pages_owners(const char *path, double per, FILE *out)
 		const char *name = (const char *) sqlite3_column_text(st, 0);
 		int64_t pg = sqlite3_column_int64(st, 1);
 		if (pg > 0 && (size_t) pg < by_page_len && by_page[pg] > 0) {
-			size_t i = owner_index(o, &n, 64, name ? name : "?");
+			size_t i = owner_index(o, n, 64, name ? name : "?");
 			o[i].frames += by_page[pg];
-			known += by_page[pg];
+			*known += by_page[pg];
 		}
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	qsort(o, n, sizeof(o[0]), by_frames);
+	qsort(o, *n, sizeof(o[0]), by_frames);
+	return (0);
+}
+
+int
+store_pages_owners(const char *path, double per, FILE *out)
+{
+	struct owner o[64];
+	size_t n;
+	uint64_t known;
+
+	if (collect(path, o, &n, &known, out) != 0) {
+		return (-1);
+	}
 	fprintf(out, "  %-36s %12s\n", "pages written to the log, by owner",
 	    "per lifecycle");
 	uint64_t rest = counts.wal_frames - known;
@@ -331,6 +346,23 @@ store_pages_owners(const char *path, double per, FILE *out)
 	}
 	fprintf(out, "  %-36s %12.3f\n", "(header, freelist, the rest)",
 	    (double) rest / per);
+	return (0);
+}
+
+int
+store_pages_owners_raw(const char *path, FILE *out)
+{
+	struct owner o[64];
+	size_t n;
+	uint64_t known;
+
+	if (collect(path, o, &n, &known, out) != 0) {
+		return (-1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "owner %s %llu\n", o[i].name,
+		    (unsigned long long) o[i].frames);
+	}
 	return (0);
 }
 

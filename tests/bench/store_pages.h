@@ -30,6 +30,10 @@ void store_pages_read(struct store_pages *out);
  * each page now (dbstat). -1 when dbstat cannot be read. */
 int store_pages_owners(const char *path, double per, FILE *out);
 
+/* store_pages_owners_raw writes the same as lines "owner NAME FRAMES",
+ * most written first, for a program that reads them (pages_preload.c). */
+int store_pages_owners_raw(const char *path, FILE *out);
+
 /* PostgreSQL: the cluster's pg_stat_wal. */
 struct store_pages_pg {
 	bool have;
