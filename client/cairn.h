@@ -377,6 +377,69 @@ CAIRN_API int cairn_backup(cairn_client *c, const char *file, int64_t wait_ms,
     char **path, uint64_t *bytes);
 
 /*
+ * Cron schedules: each tick of a schedule enqueues one task (idempotency
+ * key "schedule:NAME:<tick in Unix seconds>"), exactly once across
+ * servers and restarts.
+ */
+typedef struct cairn_schedule_spec {
+	const char *name; /* 1-128 of [A-Za-z0-9_.:-] */
+	/* 5 fields ("0 9 * * mon-fri"), @hourly, @daily, @weekly,
+	 * @monthly, @yearly, or "@every DUR" (whole seconds: 30s, 5m). */
+	const char *cron;
+	const char *time_zone; /* IANA name; NULL or "": UTC */
+	/* The task of each tick: queue, payload, priority, retries and
+	 * timeouts (no idempotency key, delay or run_at). */
+	cairn_task_spec task;
+	bool skip_missed; /* missed ticks: false fires the latest once;
+	                     true fires none (nor one more than 5 s late) */
+	bool paused;
+	bool replace; /* replace a schedule of that name, else
+	                 CAIRN_ALREADY_EXISTS */
+} cairn_schedule_spec;
+
+/* A schedule as the server reports it. Free with cairn_schedule_free. */
+typedef struct cairn_schedule {
+	char *name;
+	char *cron;
+	char *time_zone; /* "": UTC */
+	char *queue;
+	void *payload;
+	size_t payload_len;
+	int32_t priority;
+	uint32_t max_attempts;
+	bool skip_missed;
+	bool paused;
+	int64_t next_fire_at_ms; /* 0: none */
+	int64_t last_fire_at_ms; /* 0: never fired */
+	uint64_t last_task_id;
+	int64_t created_at_ms;
+	int64_t updated_at_ms;
+} cairn_schedule;
+
+/* cairn_schedule_add creates (or with spec->replace, replaces) a
+ * schedule; *out (may be NULL) is it as stored. Bad cron text, an unknown
+ * time zone or a bad task is CAIRN_INVALID_ARGUMENT and changes nothing. */
+CAIRN_API int cairn_schedule_add(
+    cairn_client *c, const cairn_schedule_spec *spec, cairn_schedule **out);
+
+/* cairn_schedule_list returns every schedule, by name, as an array of *n
+ * (cairn_schedules_free). */
+CAIRN_API int cairn_schedule_list(
+    cairn_client *c, cairn_schedule ***out, size_t *n);
+
+/* cairn_schedule_pause pauses (paused true) or resumes schedule name; a
+ * resumed schedule waits for its next tick. *out may be NULL. */
+CAIRN_API int cairn_schedule_pause(
+    cairn_client *c, const char *name, bool paused, cairn_schedule **out);
+
+/* cairn_schedule_delete deletes schedule name (the tasks it enqueued
+ * stay); CAIRN_NOT_FOUND when there is none. */
+CAIRN_API int cairn_schedule_delete(cairn_client *c, const char *name);
+
+CAIRN_API void cairn_schedule_free(cairn_schedule *s);
+CAIRN_API void cairn_schedules_free(cairn_schedule **v, size_t n);
+
+/*
  * The worker helper: a loop that leases tasks (long-poll), runs a handler
  * for each on a thread of its own, up to `concurrency` at once, heartbeats
  * for every task while its handler runs, and completes or fails it with

@@ -107,6 +107,10 @@ bool cairn__request_id(char out[33]);
 
 /* convert.c: deep copies out of unpacked protobuf messages. They return
  * NULL (or false) only when memory ran out. */
+/* cairn__spec_to_pb fills pb (and retry, which pb may point to) from s;
+ * pb borrows s's strings and payload. */
+void cairn__spec_to_pb(const cairn_task_spec *s, Cairn__V1__TaskSpec *pb,
+    Cairn__V1__RetryPolicy *retry);
 cairn_task *cairn__task_from_pb(const Cairn__V1__Task *pb);
 cairn_task **cairn__tasks_from_pb(Cairn__V1__Task *const *pb, size_t n);
 bool cairn__stats_from_pb(

@@ -17,8 +17,8 @@
 #define NOMEM(c, what)                                                        \
 	cairn__fail((c), CAIRN_RESOURCE_EXHAUSTED, "out of memory %s", (what))
 
-static void
-spec_to_pb(const cairn_task_spec *s, Cairn__V1__TaskSpec *pb,
+void
+cairn__spec_to_pb(const cairn_task_spec *s, Cairn__V1__TaskSpec *pb,
     Cairn__V1__RetryPolicy *retry)
 {
 	cairn__v1__task_spec__init(pb);
@@ -95,7 +95,7 @@ cairn_enqueue(cairn_client *c, const cairn_task_spec *specs, size_t n,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		spec_to_pb(&specs[i], ptrs[i], &retries[i]);
+		cairn__spec_to_pb(&specs[i], ptrs[i], &retries[i]);
 	}
 	req.n_tasks = n;
 	req.tasks = ptrs;

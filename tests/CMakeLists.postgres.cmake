@@ -87,6 +87,9 @@ cairn_pg_test(disconnect_test_postgres $<TARGET_FILE:disconnect_test>)
 set_property(TEST disconnect_test_postgres APPEND PROPERTY ENVIRONMENT
 	"CAIRN_CLI=$<TARGET_FILE:cairn>")
 
+# Cron schedules with two servers on one database, one restarted.
+cairn_pg_test(schedule_test_postgres $<TARGET_FILE:schedule_test>)
+
 # The CLI's end-to-end session, unchanged, on PostgreSQL (a schema of its
 # own): cli_test.sh takes its store from CAIRN_TEST_STORE.
 if(TARGET cairn)

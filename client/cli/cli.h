@@ -153,7 +153,7 @@ void json_event(struct json *j, const cairn_event *e);
 extern const struct cli_cmd cli_cmd_enqueue, cli_cmd_lease, cli_cmd_heartbeat,
     cli_cmd_complete, cli_cmd_fail, cli_cmd_release, cli_cmd_cancel,
     cli_cmd_retry, cli_cmd_get, cli_cmd_list, cli_cmd_stats, cli_cmd_await,
-    cli_cmd_history, cli_cmd_ping;
+    cli_cmd_history, cli_cmd_ping, cli_cmd_schedule;
 
 /* cmd_queue.c: the command, and the settings' output that stats shows
  * too (fmt_limits: "paused max_active=3 rate=5/1s burst=5", "-" for

@@ -32,6 +32,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_shellwork,
 	&cli_cmd_backup,
 	&cli_cmd_workflow,
+	&cli_cmd_schedule,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -10,6 +10,7 @@
 
 #include "engine/internal.h"
 #include "lifecycle/replay.h"
+#include "lifecycle/schedule.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/options.h"
@@ -17,6 +18,10 @@
 #define EXPIRE_PER_BATCH  1000
 #define PRUNE_PER_BATCH   200
 #define PRUNE_INTERVAL_MS 10000
+#define SCHED_PER_BATCH   100
+/* Schedules are looked at this often at least, so that one added or
+ * resumed through another server sharing the database is seen. */
+#define SCHED_POLL_MS 1000
 
 struct engine {
 	struct engine_config cfg;
@@ -41,6 +46,7 @@ struct engine {
 	int64_t next_wakeup;       /* a task comes due or a lease ends */
 	struct engine_due held;    /* queues whose limits hold leases back */
 	int64_t next_prune;
+	int64_t next_sched; /* a schedule's tick, or the next look */
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */
 	uint64_t failures_unlogged;
@@ -85,8 +91,33 @@ answer_all_with(struct engine_op *list, int status, const char *msg)
 	}
 }
 
-/* housekeeping expires due leases and prunes old terminal tasks inside the
- * open transaction. */
+/* fire_schedules enqueues the due ticks of schedules and sets when to
+ * look again. */
+static int
+fire_schedules(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
+{
+	size_t fired = 0;
+	int64_t at = TASK_TIME_NEVER;
+	int rv;
+
+	if (!store_has_schedules(b->store) || now < e->next_sched) {
+		return (CAIRN_OK);
+	}
+	rv = lifecycle_sched_fire(b->store, now, SCHED_PER_BATCH, &fired, msg);
+	if (rv == CAIRN_OK && (rv = store_sched_next_fire(b->store, &at)) != 0) {
+		snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
+	}
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	at = at < now + SCHED_POLL_MS ? at : now + SCHED_POLL_MS;
+	/* A full batch means more are due: soon, in small steps. */
+	e->next_sched = fired == SCHED_PER_BATCH ? now + 50 : at;
+	return (CAIRN_OK);
+}
+
+/* housekeeping expires due leases, fires schedules and prunes old
+ * terminal tasks inside the open transaction. */
 static int
 housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 {
@@ -94,7 +125,7 @@ housekeeping(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 	int rv;
 
 	rv = lifecycle_expire(b->store, now, EXPIRE_PER_BATCH, &expired, msg);
-	if (rv != CAIRN_OK) {
+	if (rv != CAIRN_OK || (rv = fire_schedules(e, b, now, msg)) != 0) {
 		return (rv);
 	}
 	/* Twice what one batch can record: the log cannot grow. */
@@ -343,6 +374,9 @@ run_batch(struct engine *e, struct engine_op *list, int64_t now, bool stopping)
 	for (struct engine_op *o = list; o != NULL; o = o->next) {
 		engine_binds_note(&e->binds, o, now);
 	}
+	if (b.schedules_changed) {
+		e->next_sched = 0; /* its next tick may come before the rest */
+	}
 	engine_park_settle(&e->park, list, now, stopping);
 	engine_park_wake(&e->park, &b);
 	if (e->park.parked[ENGINE_PARK_DUE].n == 0) {
@@ -358,6 +392,7 @@ next_timer(struct engine *e)
 	    = e->next_wakeup < e->next_prune ? e->next_wakeup : e->next_prune;
 
 	t = e->binds.next_release < t ? e->binds.next_release : t;
+	t = e->next_sched < t ? e->next_sched : t;
 	return (engine_park_next_timer(&e->park, t));
 }
 
@@ -531,8 +566,10 @@ engine_start(struct engine **out, const struct engine_config *cfg)
 	e->binds.next_release = TASK_TIME_NEVER;
 	e->next_wakeup = 0; /* look at the store once at start */
 	e->next_prune = 0;
+	e->next_sched = 0;
 	if (e->cfg.read_only) {
 		e->next_wakeup = e->next_prune = TASK_TIME_NEVER;
+		e->next_sched = TASK_TIME_NEVER;
 	}
 	engine_clock_guard_init(&e->guard);
 	pthread_mutex_init(&e->mu, NULL);

@@ -52,6 +52,10 @@ enum engine_op_kind {
 	OP_QUEUE_SET, /* per-queue settings: engine/queue_apply.c */
 	OP_QUEUE_GET,
 	OP_QUEUE_LIST,
+	OP_SCHED_ADD, /* schedules: engine/sched_apply.c */
+	OP_SCHED_PAUSE,
+	OP_SCHED_DELETE,
+	OP_SCHED_LIST,
 	OP_KIND_COUNT_ /* a new kind: its class in engine/op.c */
 };
 
@@ -110,6 +114,13 @@ struct engine_op {
 		} batch; /* complete and heartbeat batches */
 		struct fail_request fail;
 		struct release_request release;
+		/* Schedules: add (sc; flag: replace), pause (name; flag:
+		 * paused, else resume), delete (name), list. */
+		struct {
+			const struct schedule *sc;
+			const char *name;
+			bool flag;
+		} sched;
 		uint64_t id; /* cancel, retry, get, history */
 		struct {
 			const char *queue;
@@ -235,6 +246,10 @@ struct engine_op {
 			struct wf_type_stats *st;
 			size_t n;
 		} wf_stats;
+		struct {
+			struct schedule *v; /* add, pause: one; list: n */
+			size_t n;
+		} sched;
 	} out;
 
 	/* done is called once, on the engine thread, after the commit that

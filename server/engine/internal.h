@@ -29,6 +29,7 @@ struct engine_batch {
 	struct store *store;
 	bool terminal_changed;    /* some task may have become terminal */
 	bool runs_finished;       /* some run finished */
+	bool schedules_changed;   /* a schedule was added or resumed */
 	size_t expired;           /* leases ended by the sweep */
 	size_t pruned;            /* terminal tasks deleted */
 	bool committing;          /* COMMIT was sent: a failure leaves the
@@ -169,6 +170,15 @@ void engine_apply_history(
 void engine_apply_find_key(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_release(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+/* ... and of schedules (engine/sched_apply.c). */
+void engine_apply_sched_add(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_sched_pause(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_sched_delete(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_sched_list(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 /* The bind member of the classes that have one (engine/bind.c). */
 void engine_bind_lease(

@@ -96,6 +96,14 @@ clear_wf_stats(struct engine_op *op)
 	op->out.wf_stats.n = 0;
 }
 
+static void
+clear_sched(struct engine_op *op)
+{
+	schedules_free(op->out.sched.v, op->out.sched.n);
+	op->out.sched.v = NULL;
+	op->out.sched.n = 0;
+}
+
 /* What each kind reads (engine/prefetch.c). */
 
 static void
@@ -418,6 +426,22 @@ static const struct engine_op_class classes[] = {
 	[OP_QUEUE_LIST] = {
 	    .apply = engine_apply_queue_list,
 	    .clear = clear_queues,
+	},
+	[OP_SCHED_ADD] = {
+	    .apply = engine_apply_sched_add,
+	    .clear = clear_sched,
+	},
+	[OP_SCHED_PAUSE] = {
+	    .apply = engine_apply_sched_pause,
+	    .clear = clear_sched,
+	},
+	[OP_SCHED_DELETE] = {
+	    .apply = engine_apply_sched_delete,
+	},
+	[OP_SCHED_LIST] = {
+	    .apply = engine_apply_sched_list,
+	    .clear = clear_sched,
+	    .reads_only = true,
 	},
 };
 

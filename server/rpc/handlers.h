@@ -32,6 +32,26 @@ void rpc_release(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__ReleaseRequest *in,
     Cairn__V1__ReleaseResponse_Closure closure, void *data);
 
+void rpc_add_schedule(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__AddScheduleRequest *in,
+    Cairn__V1__AddScheduleResponse_Closure closure, void *data);
+
+void rpc_list_schedules(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__ListSchedulesRequest *in,
+    Cairn__V1__ListSchedulesResponse_Closure closure, void *data);
+
+void rpc_pause_schedule(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__PauseScheduleRequest *in,
+    Cairn__V1__PauseScheduleResponse_Closure closure, void *data);
+
+void rpc_resume_schedule(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__ResumeScheduleRequest *in,
+    Cairn__V1__ResumeScheduleResponse_Closure closure, void *data);
+
+void rpc_delete_schedule(Cairn__V1__Queue_Service *svc,
+    const Cairn__V1__DeleteScheduleRequest *in,
+    Cairn__V1__DeleteScheduleResponse_Closure closure, void *data);
+
 void rpc_cancel(Cairn__V1__Queue_Service *svc,
     const Cairn__V1__CancelRequest *in,
     Cairn__V1__CancelResponse_Closure closure, void *data);

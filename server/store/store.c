@@ -95,6 +95,13 @@ backend_fault(const struct store_backend *b)
 	    || (o->request_get == NULL) != (o->request_prune == NULL)) {
 		return ("store_ops has part of the request log");
 	}
+	if (o->sched != NULL
+	    && (o->sched->insert == NULL || o->sched->load == NULL
+	        || o->sched->save == NULL || o->sched->remove == NULL
+	        || o->sched->list == NULL || o->sched->pick_due == NULL
+	        || o->sched->next_fire == NULL)) {
+		return ("store_sched_ops lacks a required member");
+	}
 	return (wf_fault(o->wf) != NULL ? wf_fault(o->wf)
 	                                : queues_fault(o->queues));
 }

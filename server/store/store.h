@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "store/store_queue.h"
+#include "store/store_sched.h"
 #include "store/store_wf.h"
 #include "store/task.h"
 
@@ -226,6 +227,9 @@ struct store_ops {
 	 * without them (leases obey no limits; their rpcs answer
 	 * UNIMPLEMENTED). */
 	const struct store_queue_ops *queues;
+	/* Cron schedules (store/store_sched.h). NULL: a backend without
+	 * them (their rpcs answer UNIMPLEMENTED). */
+	const struct store_sched_ops *sched;
 };
 
 /* A watch of the database for changes that other processes make
@@ -666,6 +670,48 @@ store_queue_bucket(
     struct store *s, const char *queue, int64_t credit, int64_t at)
 {
 	return (s->ops->queues->bucket(s, queue, credit, at));
+/* Schedules (store/store_sched.h); store_has_schedules says whether the
+ * backend has them. */
+static inline bool
+store_has_schedules(const struct store *s)
+{
+	return (s->ops->sched != NULL);
+}
+static inline int
+store_sched_insert(struct store *s, const struct schedule *sc)
+{
+	return (s->ops->sched->insert(s, sc));
+}
+static inline int
+store_sched_load(struct store *s, const char *name, struct schedule *out)
+{
+	return (s->ops->sched->load(s, name, out));
+}
+static inline int
+store_sched_save(struct store *s, const struct schedule *sc)
+{
+	return (s->ops->sched->save(s, sc));
+}
+static inline int
+store_sched_remove(struct store *s, const char *name)
+{
+	return (s->ops->sched->remove(s, name));
+}
+static inline int
+store_sched_list(struct store *s, struct schedule **out, size_t *n)
+{
+	return (s->ops->sched->list(s, out, n));
+}
+static inline int
+store_sched_pick_due(
+    struct store *s, int64_t now, uint32_t max, char ***names, size_t *n)
+{
+	return (s->ops->sched->pick_due(s, now, max, names, n));
+}
+static inline int
+store_sched_next_fire(struct store *s, int64_t *at)
+{
+	return (s->ops->sched->next_fire(s, at));
 }
 
 /* Notes for the engine (struct store_notes); no-ops when none is set. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_sched.h"
 #include "store/task.h"
 
 void
@@ -66,4 +67,33 @@ queue_stats_free(struct queue_stats *st, size_t n)
 		free(st[i].queue);
 	}
 	free(st);
+}
+
+void
+schedule_clear(struct schedule *sc)
+{
+	free(sc->name);
+	free(sc->cron);
+	free(sc->zone);
+	free(sc->queue);
+	free(sc->payload);
+	memset(sc, 0, sizeof(*sc));
+}
+
+void
+schedules_free(struct schedule *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		schedule_clear(&v[i]);
+	}
+	free(v);
+}
+
+void
+names_free(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free(v[i]);
+	}
+	free(v);
 }

@@ -109,7 +109,7 @@ prepare_all(struct store_pg *q)
 {
 	char name[32];
 
-	for (int i = 0; i < PGQ_END_; i++) {
+	for (int i = 0; i < PGS_END_; i++) {
 		snprintf(name, sizeof(name), "cairn_%d", i);
 		PGresult *r
 		    = PQprepare(q->conn, name, pg_stmt_sql(i), 0, NULL);
@@ -454,6 +454,7 @@ static const struct store_ops pg_ops = {
 	.flush = pg_flush_op,
 	.wf = &pg_wf_ops,
 	.queues = &pg_queue_ops,
+	.sched = &pg_sched_ops,
 };
 
 static const char *const schemes[] = { "postgres://", "postgresql://", NULL };

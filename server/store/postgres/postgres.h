@@ -92,7 +92,20 @@ enum pgq_stmt {
 	PGQ_END_
 };
 
-#define PG_SCHEMA_VERSION  4   /* store/postgres/schema.c */
+/* The statements of schedules (store/postgres/sched.c), numbered after
+ * those of per-queue settings. */
+enum pgs_stmt {
+	PGS_INSERT = PGQ_END_,
+	PGS_LOAD,
+	PGS_SAVE,
+	PGS_REMOVE,
+	PGS_LIST,
+	PGS_PICK_DUE,
+	PGS_NEXT_FIRE,
+	PGS_END_
+};
+
+#define PG_SCHEMA_VERSION  5   /* store/postgres/schema.c */
 #define PG_MAX_PARAMS      22  /* PGW_SAVE */
 #define PG_ID_BLOCK        64  /* task ids taken from the sequence at once */
 #define PG_MAX_SENT        256 /* commands in the pipeline before a sync */
@@ -263,15 +276,19 @@ extern const struct store_wf_ops pg_wf_ops;
 extern const char *const pgq_sql[PGQ_END_ - PGW_END_];
 extern const char pgq_schema[];
 extern const struct store_queue_ops pg_queue_ops;
+extern const char *const pgs_sql[PGS_END_ - PGQ_END_];
+extern const char pgs_schema[];
+extern const struct store_sched_ops pg_sched_ops;
 
-/* pg_stmt_sql returns the SQL of statement i (a pg_stmt, pgw_stmt or
- * pgq_stmt). */
+/* pg_stmt_sql returns the SQL of statement i (a pg_stmt, pgw_stmt,
+ * pgq_stmt or pgs_stmt). */
 static inline const char *
 pg_stmt_sql(int i)
 {
 	return (i < PG_COUNT_  ? pg_sql[i]
 	        : i < PGW_END_ ? pgw_sql[i - PG_COUNT_]
-	                       : pgq_sql[i - PGW_END_]);
+	        : i < PGQ_END_ ? pgq_sql[i - PGW_END_]
+	                       : pgs_sql[i - PGQ_END_]);
 }
 
 /* pg_migrate creates or migrates the schema on q's connection, under an

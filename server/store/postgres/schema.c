@@ -204,6 +204,8 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	pgw_schema,
 	/* 3 -> 4: per-queue settings (store/postgres/queues.c). */
 	pgq_schema,
+	/* 4 -> 5: cron schedules (store/postgres/sched.c). */
+	pgs_schema,
 };
 
 /* query1 runs a parameterised query that returns at most one row with one

@@ -13,7 +13,7 @@
 
 #include "store/sqlite/sqlite.h"
 
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 
 /* Migration i brings the schema from version i to i + 1. */
 static const char *const migrations[SQ_SCHEMA_VERSION] = {
@@ -85,6 +85,8 @@ static const char *const migrations[SQ_SCHEMA_VERSION] = {
 	sqw_schema,
 	/* 3 -> 4: per-queue settings (store/sqlite/queues.c). */
 	sqq_schema,
+	/* 4 -> 5: cron schedules (store/sqlite/sched.c). */
+	sqs_schema,
 };
 
 static int
@@ -395,6 +397,7 @@ static const struct store_ops sq_ops = {
 	.request_prune = sq_request_prune,
 	.wf = &sq_wf_ops,
 	.queues = &sq_queue_ops,
+	.sched = &sq_sched_ops,
 };
 
 static const char *const schemes[] = { "sqlite:", NULL };

@@ -121,6 +121,9 @@ extern const char *const sq_sql[SQ_COUNT_];
 /* ... and of workflows, with their schema (store/sqlite/wf_sql.c). */
 extern const char *const sqw_sql[SQW_COUNT_];
 extern const char sqw_schema[];
+/* ... and of schedules (store/sqlite/sched.c). */
+extern const char sqs_schema[];
+extern const struct store_sched_ops sq_sched_ops;
 
 /* sq_fail records the connection's error on the handle and returns the
  * cairn status that matches SQLite's code rc. */
