@@ -22,10 +22,11 @@ build-deps)
 		protobuf-c-compiler libsqlite3-dev libpq-dev
 	;;
 runtime-deps)
-	# The shared libraries cairnd and cairn link, and curl for the
-	# health check. Keep in step with `ldd` (the test checks it).
+	# The shared libraries cairnd and cairn link, curl for the health
+	# check, and the time zones of schedules (cairn schedule --tz). Keep
+	# in step with `ldd` (the test checks it).
 	echo libnng1 libprotobuf-c1 libsqlite3-0 libpq5 libmbedtls14 \
-		libmbedx509-1 libmbedcrypto7 curl ca-certificates
+		libmbedx509-1 libmbedcrypto7 curl ca-certificates tzdata
 	;;
 build)
 	src=${2:?build SRC DESTDIR [BUILDDIR]}

@@ -8,6 +8,8 @@ packages=(
 	build-essential cmake pkg-config
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
 	libpq-dev libcmocka-dev
+	# the time zones of cron schedules (cairnd reads them at run time)
+	tzdata
 	# tests: a PostgreSQL server to start under a temporary directory,
 	# a pooler in front of it, the hand-made call of proto/README.md, and
 	# Python bindings
