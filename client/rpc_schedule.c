@@ -56,7 +56,8 @@ from_pb(const Cairn__V1__Schedule *pb)
 	}
 	s->priority = t != NULL ? t->priority : 0;
 	s->max_attempts = t != NULL ? t->max_attempts : 0;
-	s->skip_missed = pb->missed == CAIRN__V1__MISSED_TICKS__MISSED_TICKS_SKIP;
+	s->skip_missed
+	    = pb->missed == CAIRN__V1__MISSED_TICKS__MISSED_TICKS_SKIP;
 	s->paused = pb->paused;
 	s->next_fire_at_ms = pb->next_fire_at_ms;
 	s->last_fire_at_ms = pb->last_fire_at_ms;
@@ -88,7 +89,8 @@ int
 cairn_schedule_add(
     cairn_client *c, const cairn_schedule_spec *spec, cairn_schedule **out)
 {
-	Cairn__V1__AddScheduleRequest req = CAIRN__V1__ADD_SCHEDULE_REQUEST__INIT;
+	Cairn__V1__AddScheduleRequest req
+	    = CAIRN__V1__ADD_SCHEDULE_REQUEST__INIT;
 	Cairn__V1__Schedule sc = CAIRN__V1__SCHEDULE__INIT;
 	Cairn__V1__TaskSpec task;
 	Cairn__V1__RetryPolicy retry;
@@ -122,8 +124,8 @@ cairn_schedule_add(
 	    != CAIRN_OK) {
 		return (rv);
 	}
-	return (one(c, m, ((Cairn__V1__AddScheduleResponse *) m)->schedule,
-	    out));
+	return (
+	    one(c, m, ((Cairn__V1__AddScheduleResponse *) m)->schedule, out));
 }
 
 int
@@ -138,16 +140,16 @@ cairn_schedule_list(cairn_client *c, cairn_schedule ***out, size_t *n)
 	if (c == NULL || out == NULL || n == NULL) {
 		return (c == NULL ? CAIRN_INVALID_ARGUMENT
 		                  : cairn__fail(c, CAIRN_INVALID_ARGUMENT,
-		                        "cairn_schedule_list: out and n are "
-		                        "required"));
+		                      "cairn_schedule_list: out and n are "
+		                      "required"));
 	}
 	if ((rv = cairn__call(c, "ListSchedules", &req.base, 0, 0, &m))
 	    != CAIRN_OK) {
 		return (rv);
 	}
 	resp = (Cairn__V1__ListSchedulesResponse *) m;
-	cairn_schedule **v
-	    = calloc(resp->n_schedules > 0 ? resp->n_schedules : 1, sizeof(*v));
+	cairn_schedule **v = calloc(
+	    resp->n_schedules > 0 ? resp->n_schedules : 1, sizeof(*v));
 	size_t got = 0;
 	while (v != NULL && got < resp->n_schedules
 	    && (v[got] = from_pb(resp->schedules[got])) != NULL) {
@@ -180,20 +182,20 @@ cairn_schedule_pause(
 		return (CAIRN_INVALID_ARGUMENT);
 	}
 	if (name == NULL) {
-		return (cairn__fail(
-		    c, CAIRN_INVALID_ARGUMENT, "cairn_schedule_pause: no name"));
+		return (cairn__fail(c, CAIRN_INVALID_ARGUMENT,
+		    "cairn_schedule_pause: no name"));
 	}
 	preq.name = rreq.name = (char *) name;
-	rv = paused ? cairn__call(c, "PauseSchedule", &preq.base, 0,
-	                  CAIRN__MUTATING, &m)
+	rv = paused ? cairn__call(
+	         c, "PauseSchedule", &preq.base, 0, CAIRN__MUTATING, &m)
 	            : cairn__call(c, "ResumeSchedule", &rreq.base, 0,
-	                  CAIRN__MUTATING, &m);
+	                CAIRN__MUTATING, &m);
 	if (rv != CAIRN_OK) {
 		return (rv);
 	}
 	/* The two responses are alike: field 1, the schedule. */
-	return (one(c, m, ((Cairn__V1__PauseScheduleResponse *) m)->schedule,
-	    out));
+	return (one(
+	    c, m, ((Cairn__V1__PauseScheduleResponse *) m)->schedule, out));
 }
 
 int

@@ -70,10 +70,10 @@ fields_lists_ranges_steps_names(void **state)
 	(void) state;
 	struct cron c = parse("1,2,10-12 */6 1-31/10 jan,JUL-aug mon-fri");
 	assert_int_equal(c.minutes, (1u << 1) | (1u << 2) | (7u << 10));
-	assert_int_equal(c.hours, (1u << 0) | (1u << 6) | (1u << 12)
-	        | (1u << 18));
-	assert_int_equal(c.mdays, (1u << 1) | (1u << 11) | (1u << 21)
-	        | (1u << 31));
+	assert_int_equal(
+	    c.hours, (1u << 0) | (1u << 6) | (1u << 12) | (1u << 18));
+	assert_int_equal(
+	    c.mdays, (1u << 1) | (1u << 11) | (1u << 21) | (1u << 31));
 	assert_int_equal(c.months, (1u << 1) | (1u << 7) | (1u << 8));
 	assert_int_equal(c.wdays, 0x3e);
 	assert_false(c.mday_any);
@@ -158,8 +158,8 @@ leap_days_and_impossible_dates(void **state)
 	(void) state;
 	assert_int_equal(next("0 0 29 2 *", "", at(2024, 3, 1, 0, 0)),
 	    at(2028, 2, 29, 0, 0));
-	assert_int_equal(next("0 0 30 2 *", "", at(2024, 3, 1, 0, 0)),
-	    INT64_MAX);
+	assert_int_equal(
+	    next("0 0 30 2 *", "", at(2024, 3, 1, 0, 0)), INT64_MAX);
 	assert_int_equal(next("0 0 31 apr *", "", 0), INT64_MAX);
 }
 
@@ -187,21 +187,21 @@ time_zones_and_daylight_saving(void **state)
 	 * 02:30 never happens: it fires once, when the gap ends. */
 	int64_t t = next("30 2 * * *", "Europe/Paris", at(2024, 3, 30, 12, 0));
 	assert_int_equal(t, at(2024, 3, 31, 1, 0));
-	assert_int_equal(next("30 2 * * *", "Europe/Paris", t),
-	    at(2024, 4, 1, 0, 30));
+	assert_int_equal(
+	    next("30 2 * * *", "Europe/Paris", t), at(2024, 4, 1, 0, 30));
 	/* Every minute through the gap: 01:59 CET, then 03:00 CEST once. */
 	t = next("* * * * *", "Europe/Paris", at(2024, 3, 31, 0, 58));
 	assert_int_equal(t, at(2024, 3, 31, 0, 59));
 	t = next("* * * * *", "Europe/Paris", t);
 	assert_int_equal(t, at(2024, 3, 31, 1, 0));
-	assert_int_equal(next("* * * * *", "Europe/Paris", t),
-	    at(2024, 3, 31, 1, 1));
+	assert_int_equal(
+	    next("* * * * *", "Europe/Paris", t), at(2024, 3, 31, 1, 1));
 	/* 27 October 2024: 03:00 CEST goes back to 02:00 CET; 02:30
 	 * happens twice (00:30 and 01:30 UTC) and fires once. */
 	t = next("30 2 * * *", "Europe/Paris", at(2024, 10, 26, 12, 0));
 	assert_int_equal(t, at(2024, 10, 27, 0, 30));
-	assert_int_equal(next("30 2 * * *", "Europe/Paris", t),
-	    at(2024, 10, 28, 1, 30));
+	assert_int_equal(
+	    next("30 2 * * *", "Europe/Paris", t), at(2024, 10, 28, 1, 30));
 	/* The process's own zone is left as it was. */
 	assert_null(getenv("TZ"));
 }

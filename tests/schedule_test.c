@@ -191,7 +191,8 @@ pause_resume_replace_delete(void **state)
 	assert_int_equal(
 	    cairn_schedule_add(f->c, &s, NULL), CAIRN_ALREADY_EXISTS);
 	sleep_ms(2500);
-	assert_int_equal(cairn_schedule_pause(f->c, "p", true, &got), CAIRN_OK);
+	assert_int_equal(
+	    cairn_schedule_pause(f->c, "p", true, &got), CAIRN_OK);
 	assert_true(got->paused);
 	cairn_schedule_free(got);
 	size_t n = ticks(f->c, "pq", "p", &first, &last);
@@ -267,7 +268,8 @@ static void
 old_database_is_upgraded(void **state)
 {
 	struct fx *f = *state;
-	cairn_task_spec t = { .queue = "old", .payload = "x", .payload_len = 1 };
+	cairn_task_spec t
+	    = { .queue = "old", .payload = "x", .payload_len = 1 };
 	cairn_enqueue_result r;
 	char path[256];
 	sqlite3 *db;
@@ -279,9 +281,9 @@ old_database_is_upgraded(void **state)
 	assert_int_equal(server_stop(&f->a), 0);
 	snprintf(path, sizeof(path), "%s/cairn.db", f->a.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                     "DROP TABLE schedules; PRAGMA user_version = 3",
-	                     NULL, NULL, NULL),
+	assert_int_equal(
+	    sqlite3_exec(db, "DROP TABLE schedules; PRAGMA user_version = 3",
+	        NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(server_restart(&f->a, NULL), 0);
@@ -315,5 +317,6 @@ main(void)
 	if (pg != NULL && strncmp(pg, "postgres", 8) == 0) {
 		n--;
 	}
-	return (_cmocka_run_group_tests("schedule_test", tests, n, NULL, NULL));
+	return (
+	    _cmocka_run_group_tests("schedule_test", tests, n, NULL, NULL));
 }

@@ -124,8 +124,8 @@ add_run(struct cli_state *cli, int argc, char **argv)
 	}
 	if (missed != NULL && strcmp(missed, "fire-once") != 0
 	    && strcmp(missed, "skip") != 0) {
-		return (cli_usage(cli,
-		    "--missed: fire-once or skip, not '%s'", missed));
+		return (cli_usage(
+		    cli, "--missed: fire-once or skip, not '%s'", missed));
 	}
 	spec.skip_missed = missed != NULL && strcmp(missed, "skip") == 0;
 	spec.name = cli->pos[0];
@@ -281,6 +281,6 @@ schedule_run(struct cli_state *cli, int argc, char **argv)
 	return (cli_usage(cli, "unknown subcommand '%s'", argv[1]));
 }
 
-const struct cli_cmd cli_cmd_schedule = { "schedule",
-	"add, list, pause, resume and delete cron schedules", schedule_help,
-	schedule_run };
+const struct cli_cmd cli_cmd_schedule
+    = { "schedule", "add, list, pause, resume and delete cron schedules",
+	      schedule_help, schedule_run };

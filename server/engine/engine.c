@@ -46,7 +46,7 @@ struct engine {
 	int64_t next_wakeup;       /* a task comes due or a lease ends */
 	struct engine_due held;    /* queues whose limits hold leases back */
 	int64_t next_prune;
-	int64_t next_sched; /* a schedule's tick, or the next look */
+	int64_t next_sched;        /* a schedule's tick, or the next look */
 	int64_t prune_interval_ms; /* a short retention is kept closely */
 	int64_t last_failure_log;  /* when a failed transaction was logged */
 	uint64_t failures_unlogged;
@@ -94,7 +94,8 @@ answer_all_with(struct engine_op *list, int status, const char *msg)
 /* fire_schedules enqueues the due ticks of schedules and sets when to
  * look again. */
 static int
-fire_schedules(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
+fire_schedules(
+    struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 {
 	size_t fired = 0;
 	int64_t at = TASK_TIME_NEVER;
@@ -104,7 +105,8 @@ fire_schedules(struct engine *e, struct engine_batch *b, int64_t now, char *msg)
 		return (CAIRN_OK);
 	}
 	rv = lifecycle_sched_fire(b->store, now, SCHED_PER_BATCH, &fired, msg);
-	if (rv == CAIRN_OK && (rv = store_sched_next_fire(b->store, &at)) != 0) {
+	if (rv == CAIRN_OK
+	    && (rv = store_sched_next_fire(b->store, &at)) != 0) {
 		snprintf(msg, LC_MSG_MAX, "%s", store_errmsg(b->store));
 	}
 	if (rv != CAIRN_OK) {

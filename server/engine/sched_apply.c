@@ -17,8 +17,8 @@ unsupported(struct engine_batch *b, struct engine_op *op)
 		return (false);
 	}
 	op->status = CAIRN_UNIMPLEMENTED;
-	snprintf(op->msg, sizeof(op->msg),
-	    "this store (%s) has no schedules", store_name(b->store));
+	snprintf(op->msg, sizeof(op->msg), "this store (%s) has no schedules",
+	    store_name(b->store));
 	return (true);
 }
 
@@ -43,8 +43,8 @@ engine_apply_sched_add(
 	if (unsupported(b, op) || (out = one(op)) == NULL) {
 		return;
 	}
-	op->status = lifecycle_sched_add(b->store, op->in.sched.sc,
-	    op->in.sched.flag, now, out, op->msg);
+	op->status = lifecycle_sched_add(
+	    b->store, op->in.sched.sc, op->in.sched.flag, now, out, op->msg);
 	op->out.sched.n = op->status == CAIRN_OK;
 	b->schedules_changed = true;
 }
@@ -58,8 +58,8 @@ engine_apply_sched_pause(
 	if (unsupported(b, op) || (out = one(op)) == NULL) {
 		return;
 	}
-	op->status = lifecycle_sched_pause(b->store, op->in.sched.name,
-	    op->in.sched.flag, now, out, op->msg);
+	op->status = lifecycle_sched_pause(
+	    b->store, op->in.sched.name, op->in.sched.flag, now, out, op->msg);
 	op->out.sched.n = op->status == CAIRN_OK;
 	b->schedules_changed = true;
 }
@@ -83,9 +83,10 @@ engine_apply_sched_list(
 	if (unsupported(b, op)) {
 		return;
 	}
-	op->status = store_sched_list(
-	    b->store, &op->out.sched.v, &op->out.sched.n);
+	op->status
+	    = store_sched_list(b->store, &op->out.sched.v, &op->out.sched.n);
 	if (op->status != CAIRN_OK) {
-		snprintf(op->msg, sizeof(op->msg), "%s", store_errmsg(b->store));
+		snprintf(
+		    op->msg, sizeof(op->msg), "%s", store_errmsg(b->store));
 	}
 }

@@ -23,9 +23,8 @@ struct field {
 	const char *const *names; /* lo + i is names[i]; NULL: none */
 };
 
-static const char *const month_names[]
-    = { "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-	      "nov", "dec", NULL };
+static const char *const month_names[] = { "jan", "feb", "mar", "apr", "may",
+	"jun", "jul", "aug", "sep", "oct", "nov", "dec", NULL };
 static const char *const day_names[]
     = { "sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL };
 
@@ -143,8 +142,8 @@ list(const struct field *f, const char *s, size_t len, uint64_t *set,
 		const char *e = comma != NULL ? comma : end;
 		if (e == s || !item(f, s, e, set, err, errlen)) {
 			if (e == s) {
-				snprintf(err, errlen, "%s: an empty item",
-				    f->name);
+				snprintf(
+				    err, errlen, "%s: an empty item", f->name);
 			}
 			return (false);
 		}
@@ -167,7 +166,8 @@ every(const char *s, struct cron *out, char *err, size_t errlen)
 		s++;
 	}
 	if (*s == 0) {
-		snprintf(err, errlen, "@every: a duration is needed (30s, 5m)");
+		snprintf(
+		    err, errlen, "@every: a duration is needed (30s, 5m)");
 		return (false);
 	}
 	while (*s != 0 && !isspace((unsigned char) *s)) {
@@ -225,7 +225,8 @@ cron_parse(const char *text, struct cron *out, char *err, size_t errlen)
 	int n = 0;
 
 	if (text == NULL || strlen(text) >= CRON_TEXT_MAX) {
-		snprintf(err, errlen, "cron: 1 to %d bytes", CRON_TEXT_MAX - 1);
+		snprintf(
+		    err, errlen, "cron: 1 to %d bytes", CRON_TEXT_MAX - 1);
 		return (false);
 	}
 	while (isspace((unsigned char) *s)) {
@@ -240,7 +241,8 @@ cron_parse(const char *text, struct cron *out, char *err, size_t errlen)
 		return (true);
 	}
 	if (*s == '@') {
-		for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+		for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]);
+		     i++) {
 			size_t l = strlen(macros[i].name);
 			if (strncmp(s, macros[i].name, l) == 0
 			    && s[l + strspn(s + l, " \t")] == 0) {
@@ -313,8 +315,8 @@ cron_zone_check(const char *zone, char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "%s/%s",
 	    dir != NULL && dir[0] != 0 ? dir : "/usr/share/zoneinfo", zone);
-	if ((f = fopen(path, "rb")) == NULL
-	    || fread(magic, 1, 4, f) != 4 || memcmp(magic, "TZif", 4) != 0) {
+	if ((f = fopen(path, "rb")) == NULL || fread(magic, 1, 4, f) != 4
+	    || memcmp(magic, "TZif", 4) != 0) {
 		if (f != NULL) {
 			fclose(f);
 		}
@@ -361,9 +363,9 @@ wall_of(time_t t)
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	return ((days_from_civil(tm.tm_year + 1900LL, tm.tm_mon + 1,
-	             tm.tm_mday)
-	            * 1440)
+	return (
+	    (days_from_civil(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday)
+	        * 1440)
 	    + tm.tm_hour * 60 + tm.tm_min);
 }
 
@@ -398,8 +400,8 @@ instant_of(int64_t wall)
 	}
 	/* In a gap: the first minute whose wall time is past it. Offsets
 	 * change by less than a day, so the search stays within one. */
-	time_t lo = (time_t) ((wall - 1440) * 60), hi = (time_t) (wall * 60
-	                                                 + 1440 * 60);
+	time_t lo = (time_t) ((wall - 1440) * 60),
+	       hi = (time_t) (wall * 60 + 1440 * 60);
 	while (hi - lo > 60) {
 		time_t mid = lo + (hi - lo) / 120 * 60;
 		if (wall_of(mid) >= wall) {

@@ -169,15 +169,16 @@ fire_one(struct store *s, const char *name, int64_t now, size_t *n, char *msg)
 
 	if ((rv = store_sched_load(s, name, &sc)) != CAIRN_OK) {
 		/* Deleted since the pick: nothing to fire. */
-		return (rv == CAIRN_NOT_FOUND ? CAIRN_OK : lc_fault(s, rv, msg));
+		return (
+		    rv == CAIRN_NOT_FOUND ? CAIRN_OK : lc_fault(s, rv, msg));
 	}
 	if (sc.paused || sc.next_fire_ms > now) {
 		schedule_clear(&sc);
 		return (CAIRN_OK); /* another server fired it meanwhile */
 	}
 	int64_t tick = latest(&sc, now);
-	bool fire = sc.missed != SCHED_MISSED_SKIP
-	    || now - tick <= SCHED_ON_TIME_MS;
+	bool fire
+	    = sc.missed != SCHED_MISSED_SKIP || now - tick <= SCHED_ON_TIME_MS;
 	if (fire
 	    && (rv = enqueue_tick(s, &sc, tick, now, &id, msg)) != CAIRN_OK) {
 		schedule_clear(&sc);

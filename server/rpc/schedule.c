@@ -47,7 +47,8 @@ check_schedule(const Cairn__V1__Schedule *sc, size_t max_payload, char *msg)
 		return (CAIRN_INVALID_ARGUMENT);
 	}
 	if (sc->task == NULL) {
-		return (rpc_invalid(msg, "task: required (at least its queue)"));
+		return (
+		    rpc_invalid(msg, "task: required (at least its queue)"));
 	}
 	if ((rv = rpc_check_spec(0, sc->task, max_payload, msg)) != 0) {
 		/* Its messages name tasks[0]: this task is the schedule's. */
@@ -66,8 +67,8 @@ check_schedule(const Cairn__V1__Schedule *sc, size_t max_payload, char *msg)
 	if (sc->missed != CAIRN__V1__MISSED_TICKS__MISSED_TICKS_UNSPECIFIED
 	    && sc->missed != CAIRN__V1__MISSED_TICKS__MISSED_TICKS_FIRE_ONCE
 	    && sc->missed != CAIRN__V1__MISSED_TICKS__MISSED_TICKS_SKIP) {
-		return (rpc_invalid(msg,
-		    "missed: FIRE_ONCE or SKIP, not %d", (int) sc->missed));
+		return (rpc_invalid(msg, "missed: FIRE_ONCE or SKIP, not %d",
+		    (int) sc->missed));
 	}
 	return (CAIRN_OK);
 }
@@ -130,7 +131,8 @@ from_pb(const Cairn__V1__Schedule *in, struct schedule *out)
 		.retry = spec.retry,
 		.heartbeat_timeout_ms = spec.heartbeat_timeout_ms,
 		.start_to_close_ms = spec.start_to_close_ms,
-		.missed = in->missed == CAIRN__V1__MISSED_TICKS__MISSED_TICKS_SKIP
+		.missed
+		= in->missed == CAIRN__V1__MISSED_TICKS__MISSED_TICKS_SKIP
 		    ? SCHED_MISSED_SKIP
 		    : SCHED_MISSED_FIRE_ONCE,
 		.paused = in->paused,

@@ -118,8 +118,7 @@ read_row(const PGresult *r, int i, struct schedule *sc)
 	    || (rv = pg_text(r, i, 1, &sc->cron)) != 0
 	    || (rv = pg_text(r, i, 2, &sc->zone)) != 0
 	    || (rv = pg_text(r, i, 3, &sc->queue)) != 0
-	    || (rv = pg_bytes(r, i, 4, &sc->payload, &sc->payload_len))
-	        != 0) {
+	    || (rv = pg_bytes(r, i, 4, &sc->payload, &sc->payload_len)) != 0) {
 		schedule_clear(sc);
 		return (rv);
 	}
@@ -153,7 +152,7 @@ pgs_insert(struct store *s, const struct schedule *sc)
 	}
 	rv = PQntuples(r) == 1 ? CAIRN_OK
 	                       : store_seterr(s, CAIRN_ALREADY_EXISTS,
-	                             "schedule '%s' exists", sc->name);
+	                           "schedule '%s' exists", sc->name);
 	PQclear(r);
 	return (rv);
 }
@@ -207,7 +206,7 @@ pgs_remove(struct store *s, const char *name)
 	}
 	rv = PQntuples(r) > 0 ? CAIRN_OK
 	                      : store_seterr(s, CAIRN_NOT_FOUND,
-	                            "schedule '%s' not found", name);
+	                          "schedule '%s' not found", name);
 	PQclear(r);
 	return (rv);
 }
@@ -232,7 +231,8 @@ pgs_list(struct store *s, struct schedule **out, size_t *n)
 	PQclear(r);
 	if (v == NULL || rv != CAIRN_OK) {
 		schedules_free(v, (size_t) got);
-		return (store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
+		return (
+		    store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
 	}
 	*out = v;
 	*n = (size_t) rows;
@@ -262,7 +262,8 @@ pgs_pick_due(
 	PQclear(r);
 	if (v == NULL || rv != CAIRN_OK) {
 		names_free(v, (size_t) got);
-		return (store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
+		return (
+		    store_seterr(s, CAIRN_RESOURCE_EXHAUSTED, "no memory"));
 	}
 	*names = v;
 	*n = (size_t) rows;

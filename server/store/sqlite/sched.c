@@ -129,7 +129,8 @@ sqs_insert(struct store *s, const struct schedule *sc)
 	int rv = CAIRN_OK;
 	sqlite3_stmt *st = prepare(s,
 	    "INSERT INTO schedules (" COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19)",
 	    &rv);
 
 	if (st == NULL) {
@@ -179,7 +180,8 @@ sqs_save(struct store *s, const struct schedule *sc)
 	sqlite3_stmt *st = prepare(s,
 	    "UPDATE schedules SET cron = ?2, zone = ?3, queue = ?4, "
 	    "payload = ?5, priority = ?6, max_attempts = ?7, "
-	    "backoff_initial = ?8, backoff_multiplier = ?9, backoff_max = ?10, "
+	    "backoff_initial = ?8, backoff_multiplier = ?9, backoff_max = "
+	    "?10, "
 	    "heartbeat_timeout = ?11, start_to_close = ?12, missed = ?13, "
 	    "paused = ?14, next_fire = ?15, last_fire = ?16, last_task = ?17, "
 	    "updated_at = ?19 WHERE name = ?1",
@@ -209,8 +211,8 @@ sqs_remove(struct store *s, const char *name)
 	}
 	return (sqlite3_changes(Q(s)->db) > 0
 	        ? CAIRN_OK
-	        : store_seterr(s, CAIRN_NOT_FOUND, "schedule '%s' not found",
-	              name));
+	        : store_seterr(
+	            s, CAIRN_NOT_FOUND, "schedule '%s' not found", name));
 }
 
 static int
@@ -264,15 +266,15 @@ sqs_pick_due(
 	int rv = CAIRN_OK, rc;
 	sqlite3_stmt *st = v == NULL ? NULL
 	                             : prepare(s,
-	                                   "SELECT name FROM schedules WHERE "
-	                                   "paused = 0 AND next_fire <= ?1 "
-	                                   "ORDER BY next_fire LIMIT ?2",
-	                                   &rv);
+	                                 "SELECT name FROM schedules WHERE "
+	                                 "paused = 0 AND next_fire <= ?1 "
+	                                 "ORDER BY next_fire LIMIT ?2",
+	                                 &rv);
 
 	if (st == NULL) {
 		free(v);
-		return (v == NULL ? store_seterr(s, CAIRN_RESOURCE_EXHAUSTED,
-		                        "no memory")
+		return (v == NULL ? store_seterr(
+		            s, CAIRN_RESOURCE_EXHAUSTED, "no memory")
 		                  : rv);
 	}
 	sqlite3_bind_int64(st, 1, now);
@@ -302,8 +304,8 @@ static int
 sqs_next_fire(struct store *s, int64_t *at)
 {
 	int rv = CAIRN_OK;
-	sqlite3_stmt *st = prepare(s,
-	    "SELECT min(next_fire) FROM schedules WHERE paused = 0", &rv);
+	sqlite3_stmt *st = prepare(
+	    s, "SELECT min(next_fire) FROM schedules WHERE paused = 0", &rv);
 
 	if (st == NULL) {
 		return (rv);
