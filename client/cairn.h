@@ -393,8 +393,10 @@ typedef struct cairn_schedule_spec {
 	bool skip_missed; /* missed ticks: false fires the latest once;
 	                     true fires none (nor one more than 5 s late) */
 	bool paused;
-	bool replace; /* replace a schedule of that name, else
-	                 CAIRN_ALREADY_EXISTS */
+	bool replace;      /* replace a schedule of that name, else
+	                      CAIRN_ALREADY_EXISTS */
+	bool create_queue; /* allow a queue without tasks or settings, else
+	                      CAIRN_INVALID_ARGUMENT (a typing error?) */
 } cairn_schedule_spec;
 
 /* A schedule as the server reports it. Free with cairn_schedule_free. */

@@ -119,6 +119,7 @@ cairn_schedule_add(
 	sc.paused = spec->paused;
 	req.schedule = &sc;
 	req.replace = spec->replace;
+	req.create_queue = spec->create_queue;
 	if ((rv = cairn__call(
 	         c, "AddSchedule", &req.base, 0, CAIRN__MUTATING, &m))
 	    != CAIRN_OK) {

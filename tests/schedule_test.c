@@ -90,6 +90,7 @@ spec(const char *name, const char *cron, const char *queue)
 	s.task.queue = queue;
 	s.task.payload = "tick";
 	s.task.payload_len = 4;
+	s.create_queue = true; /* each test's queues are new */
 	return (s);
 }
 
@@ -257,12 +258,16 @@ bad_input_changes_nothing(void **state)
 	s = spec("x", "* * * * *", "q");
 	s.task.idempotency_key = "mine";
 	refused(f->c, s, "set by each tick");
+	/* A queue with no tasks and no settings: a typing error? */
+	s = spec("x", "* * * * *", "emials");
+	s.create_queue = false;
+	refused(f->c, s, "unknown queue 'emials'");
 	assert_int_equal(cairn_schedule_list(f->c, &v, &n), CAIRN_OK);
 	assert_int_equal(n, 0);
 	cairn_schedules_free(v, n);
 }
 
-/* A database made before schedules existed (schema version 3) is
+/* A database made before schedules existed (schema version 4) is
  * upgraded when cairnd opens it, tasks and all. */
 static void
 old_database_is_upgraded(void **state)
@@ -282,7 +287,7 @@ old_database_is_upgraded(void **state)
 	snprintf(path, sizeof(path), "%s/cairn.db", f->a.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_exec(db, "DROP TABLE schedules; PRAGMA user_version = 3",
+	    sqlite3_exec(db, "DROP TABLE schedules; PRAGMA user_version = 4",
 	        NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);

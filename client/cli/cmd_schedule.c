@@ -37,6 +37,9 @@ static const char add_help[]
       "                       as for 'cairn enqueue'\n"
       "  --paused             add it paused\n"
       "  --replace            replace a schedule of that name\n"
+      "  --create-queue       allow a queue that has no tasks and no "
+      "settings\n"
+      "                       yet (else refused: a typing error?)\n"
       "  --json               print the schedule as JSON\n"
       "\n"
       "Example:\n"
@@ -109,6 +112,7 @@ add_run(struct cli_state *cli, int argc, char **argv)
 		{ "heartbeat-timeout", .ms = &spec.task.heartbeat_timeout_ms },
 		{ "paused", .set = &spec.paused },
 		{ "replace", .set = &spec.replace },
+		{ "create-queue", .set = &spec.create_queue },
 		{ "json", .set = &cli->json },
 		{ NULL },
 	};

@@ -120,6 +120,7 @@ struct engine_op {
 			const struct schedule *sc;
 			const char *name;
 			bool flag;
+			bool create_queue; /* add: any queue name */
 		} sched;
 		uint64_t id; /* cancel, retry, get, history */
 		struct {

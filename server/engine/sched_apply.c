@@ -43,8 +43,8 @@ engine_apply_sched_add(
 	if (unsupported(b, op) || (out = one(op)) == NULL) {
 		return;
 	}
-	op->status = lifecycle_sched_add(
-	    b->store, op->in.sched.sc, op->in.sched.flag, now, out, op->msg);
+	op->status = lifecycle_sched_add(b->store, op->in.sched.sc,
+	    op->in.sched.flag, op->in.sched.create_queue, now, out, op->msg);
 	op->out.sched.n = op->status == CAIRN_OK;
 	b->schedules_changed = true;
 }

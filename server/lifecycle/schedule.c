@@ -48,13 +48,47 @@ copy(const struct schedule *sc, struct schedule *out)
 	return (CAIRN_OK);
 }
 
+/* queue_known says whether queue holds a task (of any state) or has
+ * settings: a queue that has neither is most likely a typing error. */
+static int
+queue_known(struct store *s, const char *queue, bool *yes)
+{
+	struct task **tasks = NULL;
+	struct queue_settings q;
+	size_t n = 0;
+	int rv = store_list(s, queue, 0, 1, 0, &tasks, &n);
+
+	if (rv != CAIRN_OK) {
+		return (rv);
+	}
+	task_array_free(tasks, n);
+	*yes = n > 0;
+	if (!*yes && store_has_queues(s)) {
+		rv = store_queue_get(s, queue, false, &q);
+		*yes = rv == CAIRN_OK;
+		rv = rv == CAIRN_NOT_FOUND ? CAIRN_OK : rv;
+	}
+	return (rv);
+}
+
 int
 lifecycle_sched_add(struct store *s, const struct schedule *sc, bool replace,
-    int64_t now, struct schedule *out, char *msg)
+    bool create_queue, int64_t now, struct schedule *out, char *msg)
 {
 	struct schedule old = { 0 }, row = *sc;
+	bool known = create_queue;
 	int rv;
 
+	if (!known && (rv = queue_known(s, sc->queue, &known)) != 0) {
+		return (lc_fault(s, rv, msg));
+	}
+	if (!known) {
+		return (lc_refuse(CAIRN_INVALID_ARGUMENT, msg,
+		    "task.queue: unknown queue '%s' (no tasks and no "
+		    "settings); set create_queue (the CLI's --create-queue) "
+		    "to schedule into a new queue",
+		    sc->queue));
+	}
 	row.created_ms = row.updated_ms = now;
 	row.last_fire_ms = 0;
 	row.last_task_id = 0;

@@ -25,10 +25,12 @@
 
 /* lifecycle_sched_add stores sc (cron and zone already checked; the
  * times are set here): ALREADY_EXISTS when the name is taken, unless
- * replace, which keeps the old one's creation time and last tick. *out
- * (schedule_clear) is the schedule as stored. */
+ * replace, which keeps the old one's creation time and last tick;
+ * INVALID_ARGUMENT when its queue has no tasks and no settings, unless
+ * create_queue. *out (schedule_clear) is the schedule as stored. */
 int lifecycle_sched_add(struct store *s, const struct schedule *sc,
-    bool replace, int64_t now, struct schedule *out, char *msg);
+    bool replace, bool create_queue, int64_t now, struct schedule *out,
+    char *msg);
 
 /* lifecycle_sched_pause pauses (paused true) or resumes schedule name; a
  * resumed schedule waits for its first tick after now. *out as above. */

@@ -201,6 +201,7 @@ rpc_add_schedule(Cairn__V1__Queue_Service *svc,
 	c->op.kind = OP_SCHED_ADD;
 	c->op.in.sched.sc = sc;
 	c->op.in.sched.flag = in->replace;
+	c->op.in.sched.create_queue = in->create_queue;
 	rpc_submit(c, (ProtobufCClosure) closure, add_done);
 }
 

@@ -670,6 +670,8 @@ store_queue_bucket(
     struct store *s, const char *queue, int64_t credit, int64_t at)
 {
 	return (s->ops->queues->bucket(s, queue, credit, at));
+}
+
 /* Schedules (store/store_sched.h); store_has_schedules says whether the
  * backend has them. */
 static inline bool

@@ -358,6 +358,56 @@ func (EntryStatus) EnumDescriptor() ([]byte, []int) {
 	return file_cairn_proto_rawDescGZIP(), []int{4}
 }
 
+// What a schedule does with the ticks it missed while no server ran it.
+type MissedTicks int32
+
+const (
+	MissedTicks_MISSED_TICKS_UNSPECIFIED MissedTicks = 0 // FIRE_ONCE
+	MissedTicks_MISSED_TICKS_FIRE_ONCE   MissedTicks = 1 // the latest missed tick fires, once
+	MissedTicks_MISSED_TICKS_SKIP        MissedTicks = 2 // a tick more than 5 s late does not fire
+)
+
+// Enum value maps for MissedTicks.
+var (
+	MissedTicks_name = map[int32]string{
+		0: "MISSED_TICKS_UNSPECIFIED",
+		1: "MISSED_TICKS_FIRE_ONCE",
+		2: "MISSED_TICKS_SKIP",
+	}
+	MissedTicks_value = map[string]int32{
+		"MISSED_TICKS_UNSPECIFIED": 0,
+		"MISSED_TICKS_FIRE_ONCE":   1,
+		"MISSED_TICKS_SKIP":        2,
+	}
+)
+
+func (x MissedTicks) Enum() *MissedTicks {
+	p := new(MissedTicks)
+	*p = x
+	return p
+}
+
+func (x MissedTicks) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MissedTicks) Descriptor() protoreflect.EnumDescriptor {
+	return file_cairn_proto_enumTypes[5].Descriptor()
+}
+
+func (MissedTicks) Type() protoreflect.EnumType {
+	return &file_cairn_proto_enumTypes[5]
+}
+
+func (x MissedTicks) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MissedTicks.Descriptor instead.
+func (MissedTicks) EnumDescriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{5}
+}
+
 // The request envelope.
 type Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -5596,6 +5646,581 @@ func (x *ListQueuesResponse) GetQueues() []*QueueSettings {
 	return nil
 }
 
+type Schedule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // 1-128 of [A-Za-z0-9_.:-]
+	// Standard 5 fields (minute hour day-of-month month day-of-week; lists,
+	// ranges, steps, names of months and days), @hourly, @daily, @weekly,
+	// @monthly, @yearly, or "@every DUR" (whole seconds: 30s, 5m, 1h30m).
+	Cron     string `protobuf:"bytes,2,opt,name=cron,proto3" json:"cron,omitempty"`
+	TimeZone string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"` // IANA name, e.g. Europe/Paris; "": UTC
+	// The task each tick enqueues: queue, payload, priority, retries,
+	// timeouts (idempotency_key, delay_ms and run_at_ms must be unset).
+	Task   *TaskSpec   `protobuf:"bytes,4,opt,name=task,proto3" json:"task,omitempty"`
+	Missed MissedTicks `protobuf:"varint,5,opt,name=missed,proto3,enum=cairn.v1.MissedTicks" json:"missed,omitempty"`
+	Paused bool        `protobuf:"varint,6,opt,name=paused,proto3" json:"paused,omitempty"`
+	// Set by the server:
+	NextFireAtMs  int64  `protobuf:"varint,7,opt,name=next_fire_at_ms,json=nextFireAtMs,proto3" json:"next_fire_at_ms,omitempty"` // the next tick
+	LastFireAtMs  int64  `protobuf:"varint,8,opt,name=last_fire_at_ms,json=lastFireAtMs,proto3" json:"last_fire_at_ms,omitempty"` // the last tick that enqueued a task
+	LastTaskId    uint64 `protobuf:"varint,9,opt,name=last_task_id,json=lastTaskId,proto3" json:"last_task_id,omitempty"`         // and that task
+	CreatedAtMs   int64  `protobuf:"varint,10,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	UpdatedAtMs   int64  `protobuf:"varint,11,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Schedule) Reset() {
+	*x = Schedule{}
+	mi := &file_cairn_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Schedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Schedule) ProtoMessage() {}
+
+func (x *Schedule) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
+func (*Schedule) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *Schedule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Schedule) GetCron() string {
+	if x != nil {
+		return x.Cron
+	}
+	return ""
+}
+
+func (x *Schedule) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *Schedule) GetTask() *TaskSpec {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *Schedule) GetMissed() MissedTicks {
+	if x != nil {
+		return x.Missed
+	}
+	return MissedTicks_MISSED_TICKS_UNSPECIFIED
+}
+
+func (x *Schedule) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *Schedule) GetNextFireAtMs() int64 {
+	if x != nil {
+		return x.NextFireAtMs
+	}
+	return 0
+}
+
+func (x *Schedule) GetLastFireAtMs() int64 {
+	if x != nil {
+		return x.LastFireAtMs
+	}
+	return 0
+}
+
+func (x *Schedule) GetLastTaskId() uint64 {
+	if x != nil {
+		return x.LastTaskId
+	}
+	return 0
+}
+
+func (x *Schedule) GetCreatedAtMs() int64 {
+	if x != nil {
+		return x.CreatedAtMs
+	}
+	return 0
+}
+
+func (x *Schedule) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+type AddScheduleRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Schedule *Schedule              `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"` // the fields set by the server are ignored
+	Replace  bool                   `protobuf:"varint,2,opt,name=replace,proto3" json:"replace,omitempty"`  // else ALREADY_EXISTS when the name is taken
+	// Allow a queue that has no tasks and no settings yet; without it such
+	// a queue (a typing error?) is refused with INVALID_ARGUMENT.
+	CreateQueue   bool `protobuf:"varint,3,opt,name=create_queue,json=createQueue,proto3" json:"create_queue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddScheduleRequest) Reset() {
+	*x = AddScheduleRequest{}
+	mi := &file_cairn_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddScheduleRequest) ProtoMessage() {}
+
+func (x *AddScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddScheduleRequest.ProtoReflect.Descriptor instead.
+func (*AddScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *AddScheduleRequest) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+func (x *AddScheduleRequest) GetReplace() bool {
+	if x != nil {
+		return x.Replace
+	}
+	return false
+}
+
+func (x *AddScheduleRequest) GetCreateQueue() bool {
+	if x != nil {
+		return x.CreateQueue
+	}
+	return false
+}
+
+type AddScheduleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schedule      *Schedule              `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddScheduleResponse) Reset() {
+	*x = AddScheduleResponse{}
+	mi := &file_cairn_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddScheduleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddScheduleResponse) ProtoMessage() {}
+
+func (x *AddScheduleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddScheduleResponse.ProtoReflect.Descriptor instead.
+func (*AddScheduleResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *AddScheduleResponse) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+type ListSchedulesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSchedulesRequest) Reset() {
+	*x = ListSchedulesRequest{}
+	mi := &file_cairn_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSchedulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSchedulesRequest) ProtoMessage() {}
+
+func (x *ListSchedulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSchedulesRequest.ProtoReflect.Descriptor instead.
+func (*ListSchedulesRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{85}
+}
+
+type ListSchedulesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schedules     []*Schedule            `protobuf:"bytes,1,rep,name=schedules,proto3" json:"schedules,omitempty"` // by name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSchedulesResponse) Reset() {
+	*x = ListSchedulesResponse{}
+	mi := &file_cairn_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSchedulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSchedulesResponse) ProtoMessage() {}
+
+func (x *ListSchedulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSchedulesResponse.ProtoReflect.Descriptor instead.
+func (*ListSchedulesResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *ListSchedulesResponse) GetSchedules() []*Schedule {
+	if x != nil {
+		return x.Schedules
+	}
+	return nil
+}
+
+// Pause: no tick fires until Resume; Resume waits for the first tick
+// after it (the ticks of the pause are not made up).
+type PauseScheduleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseScheduleRequest) Reset() {
+	*x = PauseScheduleRequest{}
+	mi := &file_cairn_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseScheduleRequest) ProtoMessage() {}
+
+func (x *PauseScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseScheduleRequest.ProtoReflect.Descriptor instead.
+func (*PauseScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *PauseScheduleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type PauseScheduleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schedule      *Schedule              `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseScheduleResponse) Reset() {
+	*x = PauseScheduleResponse{}
+	mi := &file_cairn_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseScheduleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseScheduleResponse) ProtoMessage() {}
+
+func (x *PauseScheduleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseScheduleResponse.ProtoReflect.Descriptor instead.
+func (*PauseScheduleResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *PauseScheduleResponse) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+type ResumeScheduleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeScheduleRequest) Reset() {
+	*x = ResumeScheduleRequest{}
+	mi := &file_cairn_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeScheduleRequest) ProtoMessage() {}
+
+func (x *ResumeScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeScheduleRequest.ProtoReflect.Descriptor instead.
+func (*ResumeScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{89}
+}
+
+func (x *ResumeScheduleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ResumeScheduleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schedule      *Schedule              `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeScheduleResponse) Reset() {
+	*x = ResumeScheduleResponse{}
+	mi := &file_cairn_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeScheduleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeScheduleResponse) ProtoMessage() {}
+
+func (x *ResumeScheduleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeScheduleResponse.ProtoReflect.Descriptor instead.
+func (*ResumeScheduleResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *ResumeScheduleResponse) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+// Delete: the tasks its ticks enqueued stay.
+type DeleteScheduleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteScheduleRequest) Reset() {
+	*x = DeleteScheduleRequest{}
+	mi := &file_cairn_proto_msgTypes[91]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteScheduleRequest) ProtoMessage() {}
+
+func (x *DeleteScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[91]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteScheduleRequest.ProtoReflect.Descriptor instead.
+func (*DeleteScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{91}
+}
+
+func (x *DeleteScheduleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type DeleteScheduleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteScheduleResponse) Reset() {
+	*x = DeleteScheduleResponse{}
+	mi := &file_cairn_proto_msgTypes[92]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteScheduleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteScheduleResponse) ProtoMessage() {}
+
+func (x *DeleteScheduleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cairn_proto_msgTypes[92]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteScheduleResponse.ProtoReflect.Descriptor instead.
+func (*DeleteScheduleResponse) Descriptor() ([]byte, []int) {
+	return file_cairn_proto_rawDescGZIP(), []int{92}
+}
+
 var File_cairn_proto protoreflect.FileDescriptor
 
 const file_cairn_proto_rawDesc = "" +
@@ -6012,7 +6637,41 @@ const file_cairn_proto_rawDesc = "" +
 	"\bsettings\x18\x01 \x01(\v2\x17.cairn.v1.QueueSettingsR\bsettings\"\x13\n" +
 	"\x11ListQueuesRequest\"E\n" +
 	"\x12ListQueuesResponse\x12/\n" +
-	"\x06queues\x18\x01 \x03(\v2\x17.cairn.v1.QueueSettingsR\x06queues*\xb7\x02\n" +
+	"\x06queues\x18\x01 \x03(\v2\x17.cairn.v1.QueueSettingsR\x06queues\"\xf6\x02\n" +
+	"\bSchedule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04cron\x18\x02 \x01(\tR\x04cron\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\x12&\n" +
+	"\x04task\x18\x04 \x01(\v2\x12.cairn.v1.TaskSpecR\x04task\x12-\n" +
+	"\x06missed\x18\x05 \x01(\x0e2\x15.cairn.v1.MissedTicksR\x06missed\x12\x16\n" +
+	"\x06paused\x18\x06 \x01(\bR\x06paused\x12%\n" +
+	"\x0fnext_fire_at_ms\x18\a \x01(\x03R\fnextFireAtMs\x12%\n" +
+	"\x0flast_fire_at_ms\x18\b \x01(\x03R\flastFireAtMs\x12 \n" +
+	"\flast_task_id\x18\t \x01(\x04R\n" +
+	"lastTaskId\x12\"\n" +
+	"\rcreated_at_ms\x18\n" +
+	" \x01(\x03R\vcreatedAtMs\x12\"\n" +
+	"\rupdated_at_ms\x18\v \x01(\x03R\vupdatedAtMs\"\x81\x01\n" +
+	"\x12AddScheduleRequest\x12.\n" +
+	"\bschedule\x18\x01 \x01(\v2\x12.cairn.v1.ScheduleR\bschedule\x12\x18\n" +
+	"\areplace\x18\x02 \x01(\bR\areplace\x12!\n" +
+	"\fcreate_queue\x18\x03 \x01(\bR\vcreateQueue\"E\n" +
+	"\x13AddScheduleResponse\x12.\n" +
+	"\bschedule\x18\x01 \x01(\v2\x12.cairn.v1.ScheduleR\bschedule\"\x16\n" +
+	"\x14ListSchedulesRequest\"I\n" +
+	"\x15ListSchedulesResponse\x120\n" +
+	"\tschedules\x18\x01 \x03(\v2\x12.cairn.v1.ScheduleR\tschedules\"*\n" +
+	"\x14PauseScheduleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x15PauseScheduleResponse\x12.\n" +
+	"\bschedule\x18\x01 \x01(\v2\x12.cairn.v1.ScheduleR\bschedule\"+\n" +
+	"\x15ResumeScheduleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"H\n" +
+	"\x16ResumeScheduleResponse\x12.\n" +
+	"\bschedule\x18\x01 \x01(\v2\x12.cairn.v1.ScheduleR\bschedule\"+\n" +
+	"\x15DeleteScheduleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x18\n" +
+	"\x16DeleteScheduleResponse*\xb7\x02\n" +
 	"\x04Code\x12\x06\n" +
 	"\x02OK\x10\x00\x12\r\n" +
 	"\tCANCELLED\x10\x01\x12\v\n" +
@@ -6062,7 +6721,11 @@ const file_cairn_proto_rawDesc = "" +
 	"\x16ENTRY_STATUS_COMPLETED\x10\x02\x12\x17\n" +
 	"\x13ENTRY_STATUS_FAILED\x10\x03\x12\x1a\n" +
 	"\x16ENTRY_STATUS_TIMED_OUT\x10\x04\x12\x19\n" +
-	"\x15ENTRY_STATUS_CANCELED\x10\x052\x86\x12\n" +
+	"\x15ENTRY_STATUS_CANCELED\x10\x05*^\n" +
+	"\vMissedTicks\x12\x1c\n" +
+	"\x18MISSED_TICKS_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16MISSED_TICKS_FIRE_ONCE\x10\x01\x12\x15\n" +
+	"\x11MISSED_TICKS_SKIP\x10\x022\xa0\x15\n" +
 	"\x05Queue\x12>\n" +
 	"\aEnqueue\x12\x18.cairn.v1.EnqueueRequest\x1a\x19.cairn.v1.EnqueueResponse\x128\n" +
 	"\x05Lease\x12\x16.cairn.v1.LeaseRequest\x1a\x17.cairn.v1.LeaseResponse\x12D\n" +
@@ -6096,7 +6759,12 @@ const file_cairn_proto_rawDesc = "" +
 	"\bSetQueue\x12\x19.cairn.v1.SetQueueRequest\x1a\x1a.cairn.v1.SetQueueResponse\x12A\n" +
 	"\bGetQueue\x12\x19.cairn.v1.GetQueueRequest\x1a\x1a.cairn.v1.GetQueueResponse\x12G\n" +
 	"\n" +
-	"ListQueues\x12\x1b.cairn.v1.ListQueuesRequest\x1a\x1c.cairn.v1.ListQueuesResponseb\x06proto3"
+	"ListQueues\x12\x1b.cairn.v1.ListQueuesRequest\x1a\x1c.cairn.v1.ListQueuesResponse\x12J\n" +
+	"\vAddSchedule\x12\x1c.cairn.v1.AddScheduleRequest\x1a\x1d.cairn.v1.AddScheduleResponse\x12P\n" +
+	"\rListSchedules\x12\x1e.cairn.v1.ListSchedulesRequest\x1a\x1f.cairn.v1.ListSchedulesResponse\x12P\n" +
+	"\rPauseSchedule\x12\x1e.cairn.v1.PauseScheduleRequest\x1a\x1f.cairn.v1.PauseScheduleResponse\x12S\n" +
+	"\x0eResumeSchedule\x12\x1f.cairn.v1.ResumeScheduleRequest\x1a .cairn.v1.ResumeScheduleResponse\x12S\n" +
+	"\x0eDeleteSchedule\x12\x1f.cairn.v1.DeleteScheduleRequest\x1a .cairn.v1.DeleteScheduleResponseb\x06proto3"
 
 var (
 	file_cairn_proto_rawDescOnce sync.Once
@@ -6110,220 +6778,249 @@ func file_cairn_proto_rawDescGZIP() []byte {
 	return file_cairn_proto_rawDescData
 }
 
-var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_cairn_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_cairn_proto_msgTypes = make([]protoimpl.MessageInfo, 93)
 var file_cairn_proto_goTypes = []any{
 	(Code)(0),                         // 0: cairn.v1.Code
 	(TaskState)(0),                    // 1: cairn.v1.TaskState
 	(WorkflowState)(0),                // 2: cairn.v1.WorkflowState
 	(EntryKind)(0),                    // 3: cairn.v1.EntryKind
 	(EntryStatus)(0),                  // 4: cairn.v1.EntryStatus
-	(*Request)(nil),                   // 5: cairn.v1.Request
-	(*Response)(nil),                  // 6: cairn.v1.Response
-	(*RetryPolicy)(nil),               // 7: cairn.v1.RetryPolicy
-	(*TaskSpec)(nil),                  // 8: cairn.v1.TaskSpec
-	(*Task)(nil),                      // 9: cairn.v1.Task
-	(*EnqueueRequest)(nil),            // 10: cairn.v1.EnqueueRequest
-	(*EnqueueResult)(nil),             // 11: cairn.v1.EnqueueResult
-	(*EnqueueResponse)(nil),           // 12: cairn.v1.EnqueueResponse
-	(*LeaseRequest)(nil),              // 13: cairn.v1.LeaseRequest
-	(*LeasedTask)(nil),                // 14: cairn.v1.LeasedTask
-	(*LeaseResponse)(nil),             // 15: cairn.v1.LeaseResponse
-	(*HeartbeatRequest)(nil),          // 16: cairn.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),         // 17: cairn.v1.HeartbeatResponse
-	(*CompleteRequest)(nil),           // 18: cairn.v1.CompleteRequest
-	(*CompleteResponse)(nil),          // 19: cairn.v1.CompleteResponse
-	(*FailRequest)(nil),               // 20: cairn.v1.FailRequest
-	(*FailResponse)(nil),              // 21: cairn.v1.FailResponse
-	(*ReleaseRequest)(nil),            // 22: cairn.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),           // 23: cairn.v1.ReleaseResponse
-	(*CancelRequest)(nil),             // 24: cairn.v1.CancelRequest
-	(*CancelResponse)(nil),            // 25: cairn.v1.CancelResponse
-	(*RetryRequest)(nil),              // 26: cairn.v1.RetryRequest
-	(*RetryResponse)(nil),             // 27: cairn.v1.RetryResponse
-	(*GetRequest)(nil),                // 28: cairn.v1.GetRequest
-	(*GetResponse)(nil),               // 29: cairn.v1.GetResponse
-	(*ListRequest)(nil),               // 30: cairn.v1.ListRequest
-	(*ListResponse)(nil),              // 31: cairn.v1.ListResponse
-	(*QueueStats)(nil),                // 32: cairn.v1.QueueStats
-	(*StatsRequest)(nil),              // 33: cairn.v1.StatsRequest
-	(*StatsResponse)(nil),             // 34: cairn.v1.StatsResponse
-	(*AwaitRequest)(nil),              // 35: cairn.v1.AwaitRequest
-	(*AwaitResponse)(nil),             // 36: cairn.v1.AwaitResponse
-	(*Event)(nil),                     // 37: cairn.v1.Event
-	(*HistoryRequest)(nil),            // 38: cairn.v1.HistoryRequest
-	(*HistoryResponse)(nil),           // 39: cairn.v1.HistoryResponse
-	(*PingRequest)(nil),               // 40: cairn.v1.PingRequest
-	(*PingResponse)(nil),              // 41: cairn.v1.PingResponse
-	(*BatchResult)(nil),               // 42: cairn.v1.BatchResult
-	(*CompleteBatchRequest)(nil),      // 43: cairn.v1.CompleteBatchRequest
-	(*CompleteBatchResponse)(nil),     // 44: cairn.v1.CompleteBatchResponse
-	(*HeartbeatBatchRequest)(nil),     // 45: cairn.v1.HeartbeatBatchRequest
-	(*HeartbeatBatchResult)(nil),      // 46: cairn.v1.HeartbeatBatchResult
-	(*HeartbeatBatchResponse)(nil),    // 47: cairn.v1.HeartbeatBatchResponse
-	(*BackupRequest)(nil),             // 48: cairn.v1.BackupRequest
-	(*BackupResponse)(nil),            // 49: cairn.v1.BackupResponse
-	(*WorkflowRun)(nil),               // 50: cairn.v1.WorkflowRun
-	(*Entry)(nil),                     // 51: cairn.v1.Entry
-	(*Command)(nil),                   // 52: cairn.v1.Command
-	(*StartWorkflowRequest)(nil),      // 53: cairn.v1.StartWorkflowRequest
-	(*StartWorkflowResponse)(nil),     // 54: cairn.v1.StartWorkflowResponse
-	(*KnownRun)(nil),                  // 55: cairn.v1.KnownRun
-	(*LeaseWorkflowRequest)(nil),      // 56: cairn.v1.LeaseWorkflowRequest
-	(*LeasedRun)(nil),                 // 57: cairn.v1.LeasedRun
-	(*LeaseWorkflowResponse)(nil),     // 58: cairn.v1.LeaseWorkflowResponse
-	(*HeartbeatWorkflowRequest)(nil),  // 59: cairn.v1.HeartbeatWorkflowRequest
-	(*HeartbeatWorkflowResponse)(nil), // 60: cairn.v1.HeartbeatWorkflowResponse
-	(*AdvanceWorkflowRequest)(nil),    // 61: cairn.v1.AdvanceWorkflowRequest
-	(*AdvanceWorkflowResponse)(nil),   // 62: cairn.v1.AdvanceWorkflowResponse
-	(*FailWorkflowTaskRequest)(nil),   // 63: cairn.v1.FailWorkflowTaskRequest
-	(*FailWorkflowTaskResponse)(nil),  // 64: cairn.v1.FailWorkflowTaskResponse
-	(*SignalWorkflowRequest)(nil),     // 65: cairn.v1.SignalWorkflowRequest
-	(*SignalWorkflowResponse)(nil),    // 66: cairn.v1.SignalWorkflowResponse
-	(*CancelWorkflowRequest)(nil),     // 67: cairn.v1.CancelWorkflowRequest
-	(*CancelWorkflowResponse)(nil),    // 68: cairn.v1.CancelWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),  // 69: cairn.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil), // 70: cairn.v1.TerminateWorkflowResponse
-	(*GetWorkflowRequest)(nil),        // 71: cairn.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),       // 72: cairn.v1.GetWorkflowResponse
-	(*ListWorkflowsRequest)(nil),      // 73: cairn.v1.ListWorkflowsRequest
-	(*ListWorkflowsResponse)(nil),     // 74: cairn.v1.ListWorkflowsResponse
-	(*WorkflowHistoryRequest)(nil),    // 75: cairn.v1.WorkflowHistoryRequest
-	(*WorkflowHistoryResponse)(nil),   // 76: cairn.v1.WorkflowHistoryResponse
-	(*AwaitWorkflowRequest)(nil),      // 77: cairn.v1.AwaitWorkflowRequest
-	(*AwaitWorkflowResponse)(nil),     // 78: cairn.v1.AwaitWorkflowResponse
-	(*RateLimit)(nil),                 // 79: cairn.v1.RateLimit
-	(*QueueSettings)(nil),             // 80: cairn.v1.QueueSettings
-	(*SetQueueRequest)(nil),           // 81: cairn.v1.SetQueueRequest
-	(*SetQueueResponse)(nil),          // 82: cairn.v1.SetQueueResponse
-	(*GetQueueRequest)(nil),           // 83: cairn.v1.GetQueueRequest
-	(*GetQueueResponse)(nil),          // 84: cairn.v1.GetQueueResponse
-	(*ListQueuesRequest)(nil),         // 85: cairn.v1.ListQueuesRequest
-	(*ListQueuesResponse)(nil),        // 86: cairn.v1.ListQueuesResponse
+	(MissedTicks)(0),                  // 5: cairn.v1.MissedTicks
+	(*Request)(nil),                   // 6: cairn.v1.Request
+	(*Response)(nil),                  // 7: cairn.v1.Response
+	(*RetryPolicy)(nil),               // 8: cairn.v1.RetryPolicy
+	(*TaskSpec)(nil),                  // 9: cairn.v1.TaskSpec
+	(*Task)(nil),                      // 10: cairn.v1.Task
+	(*EnqueueRequest)(nil),            // 11: cairn.v1.EnqueueRequest
+	(*EnqueueResult)(nil),             // 12: cairn.v1.EnqueueResult
+	(*EnqueueResponse)(nil),           // 13: cairn.v1.EnqueueResponse
+	(*LeaseRequest)(nil),              // 14: cairn.v1.LeaseRequest
+	(*LeasedTask)(nil),                // 15: cairn.v1.LeasedTask
+	(*LeaseResponse)(nil),             // 16: cairn.v1.LeaseResponse
+	(*HeartbeatRequest)(nil),          // 17: cairn.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),         // 18: cairn.v1.HeartbeatResponse
+	(*CompleteRequest)(nil),           // 19: cairn.v1.CompleteRequest
+	(*CompleteResponse)(nil),          // 20: cairn.v1.CompleteResponse
+	(*FailRequest)(nil),               // 21: cairn.v1.FailRequest
+	(*FailResponse)(nil),              // 22: cairn.v1.FailResponse
+	(*ReleaseRequest)(nil),            // 23: cairn.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),           // 24: cairn.v1.ReleaseResponse
+	(*CancelRequest)(nil),             // 25: cairn.v1.CancelRequest
+	(*CancelResponse)(nil),            // 26: cairn.v1.CancelResponse
+	(*RetryRequest)(nil),              // 27: cairn.v1.RetryRequest
+	(*RetryResponse)(nil),             // 28: cairn.v1.RetryResponse
+	(*GetRequest)(nil),                // 29: cairn.v1.GetRequest
+	(*GetResponse)(nil),               // 30: cairn.v1.GetResponse
+	(*ListRequest)(nil),               // 31: cairn.v1.ListRequest
+	(*ListResponse)(nil),              // 32: cairn.v1.ListResponse
+	(*QueueStats)(nil),                // 33: cairn.v1.QueueStats
+	(*StatsRequest)(nil),              // 34: cairn.v1.StatsRequest
+	(*StatsResponse)(nil),             // 35: cairn.v1.StatsResponse
+	(*AwaitRequest)(nil),              // 36: cairn.v1.AwaitRequest
+	(*AwaitResponse)(nil),             // 37: cairn.v1.AwaitResponse
+	(*Event)(nil),                     // 38: cairn.v1.Event
+	(*HistoryRequest)(nil),            // 39: cairn.v1.HistoryRequest
+	(*HistoryResponse)(nil),           // 40: cairn.v1.HistoryResponse
+	(*PingRequest)(nil),               // 41: cairn.v1.PingRequest
+	(*PingResponse)(nil),              // 42: cairn.v1.PingResponse
+	(*BatchResult)(nil),               // 43: cairn.v1.BatchResult
+	(*CompleteBatchRequest)(nil),      // 44: cairn.v1.CompleteBatchRequest
+	(*CompleteBatchResponse)(nil),     // 45: cairn.v1.CompleteBatchResponse
+	(*HeartbeatBatchRequest)(nil),     // 46: cairn.v1.HeartbeatBatchRequest
+	(*HeartbeatBatchResult)(nil),      // 47: cairn.v1.HeartbeatBatchResult
+	(*HeartbeatBatchResponse)(nil),    // 48: cairn.v1.HeartbeatBatchResponse
+	(*BackupRequest)(nil),             // 49: cairn.v1.BackupRequest
+	(*BackupResponse)(nil),            // 50: cairn.v1.BackupResponse
+	(*WorkflowRun)(nil),               // 51: cairn.v1.WorkflowRun
+	(*Entry)(nil),                     // 52: cairn.v1.Entry
+	(*Command)(nil),                   // 53: cairn.v1.Command
+	(*StartWorkflowRequest)(nil),      // 54: cairn.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),     // 55: cairn.v1.StartWorkflowResponse
+	(*KnownRun)(nil),                  // 56: cairn.v1.KnownRun
+	(*LeaseWorkflowRequest)(nil),      // 57: cairn.v1.LeaseWorkflowRequest
+	(*LeasedRun)(nil),                 // 58: cairn.v1.LeasedRun
+	(*LeaseWorkflowResponse)(nil),     // 59: cairn.v1.LeaseWorkflowResponse
+	(*HeartbeatWorkflowRequest)(nil),  // 60: cairn.v1.HeartbeatWorkflowRequest
+	(*HeartbeatWorkflowResponse)(nil), // 61: cairn.v1.HeartbeatWorkflowResponse
+	(*AdvanceWorkflowRequest)(nil),    // 62: cairn.v1.AdvanceWorkflowRequest
+	(*AdvanceWorkflowResponse)(nil),   // 63: cairn.v1.AdvanceWorkflowResponse
+	(*FailWorkflowTaskRequest)(nil),   // 64: cairn.v1.FailWorkflowTaskRequest
+	(*FailWorkflowTaskResponse)(nil),  // 65: cairn.v1.FailWorkflowTaskResponse
+	(*SignalWorkflowRequest)(nil),     // 66: cairn.v1.SignalWorkflowRequest
+	(*SignalWorkflowResponse)(nil),    // 67: cairn.v1.SignalWorkflowResponse
+	(*CancelWorkflowRequest)(nil),     // 68: cairn.v1.CancelWorkflowRequest
+	(*CancelWorkflowResponse)(nil),    // 69: cairn.v1.CancelWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),  // 70: cairn.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil), // 71: cairn.v1.TerminateWorkflowResponse
+	(*GetWorkflowRequest)(nil),        // 72: cairn.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),       // 73: cairn.v1.GetWorkflowResponse
+	(*ListWorkflowsRequest)(nil),      // 74: cairn.v1.ListWorkflowsRequest
+	(*ListWorkflowsResponse)(nil),     // 75: cairn.v1.ListWorkflowsResponse
+	(*WorkflowHistoryRequest)(nil),    // 76: cairn.v1.WorkflowHistoryRequest
+	(*WorkflowHistoryResponse)(nil),   // 77: cairn.v1.WorkflowHistoryResponse
+	(*AwaitWorkflowRequest)(nil),      // 78: cairn.v1.AwaitWorkflowRequest
+	(*AwaitWorkflowResponse)(nil),     // 79: cairn.v1.AwaitWorkflowResponse
+	(*RateLimit)(nil),                 // 80: cairn.v1.RateLimit
+	(*QueueSettings)(nil),             // 81: cairn.v1.QueueSettings
+	(*SetQueueRequest)(nil),           // 82: cairn.v1.SetQueueRequest
+	(*SetQueueResponse)(nil),          // 83: cairn.v1.SetQueueResponse
+	(*GetQueueRequest)(nil),           // 84: cairn.v1.GetQueueRequest
+	(*GetQueueResponse)(nil),          // 85: cairn.v1.GetQueueResponse
+	(*ListQueuesRequest)(nil),         // 86: cairn.v1.ListQueuesRequest
+	(*ListQueuesResponse)(nil),        // 87: cairn.v1.ListQueuesResponse
+	(*Schedule)(nil),                  // 88: cairn.v1.Schedule
+	(*AddScheduleRequest)(nil),        // 89: cairn.v1.AddScheduleRequest
+	(*AddScheduleResponse)(nil),       // 90: cairn.v1.AddScheduleResponse
+	(*ListSchedulesRequest)(nil),      // 91: cairn.v1.ListSchedulesRequest
+	(*ListSchedulesResponse)(nil),     // 92: cairn.v1.ListSchedulesResponse
+	(*PauseScheduleRequest)(nil),      // 93: cairn.v1.PauseScheduleRequest
+	(*PauseScheduleResponse)(nil),     // 94: cairn.v1.PauseScheduleResponse
+	(*ResumeScheduleRequest)(nil),     // 95: cairn.v1.ResumeScheduleRequest
+	(*ResumeScheduleResponse)(nil),    // 96: cairn.v1.ResumeScheduleResponse
+	(*DeleteScheduleRequest)(nil),     // 97: cairn.v1.DeleteScheduleRequest
+	(*DeleteScheduleResponse)(nil),    // 98: cairn.v1.DeleteScheduleResponse
 }
 var file_cairn_proto_depIdxs = []int32{
 	0,  // 0: cairn.v1.Response.code:type_name -> cairn.v1.Code
-	7,  // 1: cairn.v1.TaskSpec.retry:type_name -> cairn.v1.RetryPolicy
+	8,  // 1: cairn.v1.TaskSpec.retry:type_name -> cairn.v1.RetryPolicy
 	1,  // 2: cairn.v1.Task.state:type_name -> cairn.v1.TaskState
-	7,  // 3: cairn.v1.Task.retry:type_name -> cairn.v1.RetryPolicy
-	8,  // 4: cairn.v1.EnqueueRequest.tasks:type_name -> cairn.v1.TaskSpec
-	11, // 5: cairn.v1.EnqueueResponse.results:type_name -> cairn.v1.EnqueueResult
-	9,  // 6: cairn.v1.LeasedTask.task:type_name -> cairn.v1.Task
-	14, // 7: cairn.v1.LeaseResponse.tasks:type_name -> cairn.v1.LeasedTask
-	14, // 8: cairn.v1.CompleteResponse.next:type_name -> cairn.v1.LeasedTask
+	8,  // 3: cairn.v1.Task.retry:type_name -> cairn.v1.RetryPolicy
+	9,  // 4: cairn.v1.EnqueueRequest.tasks:type_name -> cairn.v1.TaskSpec
+	12, // 5: cairn.v1.EnqueueResponse.results:type_name -> cairn.v1.EnqueueResult
+	10, // 6: cairn.v1.LeasedTask.task:type_name -> cairn.v1.Task
+	15, // 7: cairn.v1.LeaseResponse.tasks:type_name -> cairn.v1.LeasedTask
+	15, // 8: cairn.v1.CompleteResponse.next:type_name -> cairn.v1.LeasedTask
 	1,  // 9: cairn.v1.FailResponse.state:type_name -> cairn.v1.TaskState
 	1,  // 10: cairn.v1.ReleaseResponse.state:type_name -> cairn.v1.TaskState
 	1,  // 11: cairn.v1.CancelResponse.state:type_name -> cairn.v1.TaskState
-	9,  // 12: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
-	9,  // 13: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
+	10, // 12: cairn.v1.RetryResponse.task:type_name -> cairn.v1.Task
+	10, // 13: cairn.v1.GetResponse.task:type_name -> cairn.v1.Task
 	1,  // 14: cairn.v1.ListRequest.state:type_name -> cairn.v1.TaskState
-	9,  // 15: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
-	80, // 16: cairn.v1.QueueStats.settings:type_name -> cairn.v1.QueueSettings
-	32, // 17: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
-	9,  // 18: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
-	37, // 19: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
+	10, // 15: cairn.v1.ListResponse.tasks:type_name -> cairn.v1.Task
+	81, // 16: cairn.v1.QueueStats.settings:type_name -> cairn.v1.QueueSettings
+	33, // 17: cairn.v1.StatsResponse.queues:type_name -> cairn.v1.QueueStats
+	10, // 18: cairn.v1.AwaitResponse.task:type_name -> cairn.v1.Task
+	38, // 19: cairn.v1.HistoryResponse.events:type_name -> cairn.v1.Event
 	0,  // 20: cairn.v1.BatchResult.code:type_name -> cairn.v1.Code
-	18, // 21: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
-	42, // 22: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
-	16, // 23: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
+	19, // 21: cairn.v1.CompleteBatchRequest.tasks:type_name -> cairn.v1.CompleteRequest
+	43, // 22: cairn.v1.CompleteBatchResponse.results:type_name -> cairn.v1.BatchResult
+	17, // 23: cairn.v1.HeartbeatBatchRequest.tasks:type_name -> cairn.v1.HeartbeatRequest
 	0,  // 24: cairn.v1.HeartbeatBatchResult.code:type_name -> cairn.v1.Code
-	46, // 25: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
+	47, // 25: cairn.v1.HeartbeatBatchResponse.results:type_name -> cairn.v1.HeartbeatBatchResult
 	2,  // 26: cairn.v1.WorkflowRun.state:type_name -> cairn.v1.WorkflowState
 	3,  // 27: cairn.v1.Entry.kind:type_name -> cairn.v1.EntryKind
 	4,  // 28: cairn.v1.Entry.status:type_name -> cairn.v1.EntryStatus
 	3,  // 29: cairn.v1.Command.kind:type_name -> cairn.v1.EntryKind
 	4,  // 30: cairn.v1.Command.status:type_name -> cairn.v1.EntryStatus
-	8,  // 31: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
-	55, // 32: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
-	50, // 33: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
-	51, // 34: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
-	57, // 35: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
-	52, // 36: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
+	9,  // 31: cairn.v1.Command.activity:type_name -> cairn.v1.TaskSpec
+	56, // 32: cairn.v1.LeaseWorkflowRequest.known:type_name -> cairn.v1.KnownRun
+	51, // 33: cairn.v1.LeasedRun.run:type_name -> cairn.v1.WorkflowRun
+	52, // 34: cairn.v1.LeasedRun.entries:type_name -> cairn.v1.Entry
+	58, // 35: cairn.v1.LeaseWorkflowResponse.leased:type_name -> cairn.v1.LeasedRun
+	53, // 36: cairn.v1.AdvanceWorkflowRequest.commands:type_name -> cairn.v1.Command
 	2,  // 37: cairn.v1.AdvanceWorkflowRequest.finish:type_name -> cairn.v1.WorkflowState
-	51, // 38: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
+	52, // 38: cairn.v1.AdvanceWorkflowResponse.entries:type_name -> cairn.v1.Entry
 	2,  // 39: cairn.v1.CancelWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
 	2,  // 40: cairn.v1.TerminateWorkflowResponse.state:type_name -> cairn.v1.WorkflowState
-	50, // 41: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	51, // 41: cairn.v1.GetWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
 	2,  // 42: cairn.v1.ListWorkflowsRequest.state:type_name -> cairn.v1.WorkflowState
-	50, // 43: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
-	50, // 44: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
-	51, // 45: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
-	50, // 46: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
-	79, // 47: cairn.v1.QueueSettings.rate:type_name -> cairn.v1.RateLimit
-	7,  // 48: cairn.v1.QueueSettings.retry:type_name -> cairn.v1.RetryPolicy
-	80, // 49: cairn.v1.SetQueueRequest.settings:type_name -> cairn.v1.QueueSettings
-	80, // 50: cairn.v1.SetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
-	80, // 51: cairn.v1.GetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
-	80, // 52: cairn.v1.ListQueuesResponse.queues:type_name -> cairn.v1.QueueSettings
-	10, // 53: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
-	13, // 54: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
-	16, // 55: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
-	18, // 56: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
-	20, // 57: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
-	24, // 58: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
-	26, // 59: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
-	28, // 60: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
-	30, // 61: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
-	33, // 62: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
-	35, // 63: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
-	38, // 64: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
-	40, // 65: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
-	43, // 66: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
-	45, // 67: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
-	48, // 68: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
-	53, // 69: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
-	56, // 70: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
-	59, // 71: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
-	61, // 72: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
-	63, // 73: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
-	65, // 74: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
-	67, // 75: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
-	69, // 76: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
-	71, // 77: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
-	73, // 78: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
-	75, // 79: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
-	77, // 80: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
-	22, // 81: cairn.v1.Queue.Release:input_type -> cairn.v1.ReleaseRequest
-	81, // 82: cairn.v1.Queue.SetQueue:input_type -> cairn.v1.SetQueueRequest
-	83, // 83: cairn.v1.Queue.GetQueue:input_type -> cairn.v1.GetQueueRequest
-	85, // 84: cairn.v1.Queue.ListQueues:input_type -> cairn.v1.ListQueuesRequest
-	12, // 85: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
-	15, // 86: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
-	17, // 87: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
-	19, // 88: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
-	21, // 89: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
-	25, // 90: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
-	27, // 91: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
-	29, // 92: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
-	31, // 93: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
-	34, // 94: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
-	36, // 95: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
-	39, // 96: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
-	41, // 97: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
-	44, // 98: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
-	47, // 99: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
-	49, // 100: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
-	54, // 101: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
-	58, // 102: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
-	60, // 103: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
-	62, // 104: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
-	64, // 105: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
-	66, // 106: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
-	68, // 107: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
-	70, // 108: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
-	72, // 109: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
-	74, // 110: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
-	76, // 111: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
-	78, // 112: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
-	23, // 113: cairn.v1.Queue.Release:output_type -> cairn.v1.ReleaseResponse
-	82, // 114: cairn.v1.Queue.SetQueue:output_type -> cairn.v1.SetQueueResponse
-	84, // 115: cairn.v1.Queue.GetQueue:output_type -> cairn.v1.GetQueueResponse
-	86, // 116: cairn.v1.Queue.ListQueues:output_type -> cairn.v1.ListQueuesResponse
-	85, // [85:117] is the sub-list for method output_type
-	53, // [53:85] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	51, // 43: cairn.v1.ListWorkflowsResponse.runs:type_name -> cairn.v1.WorkflowRun
+	51, // 44: cairn.v1.WorkflowHistoryResponse.run:type_name -> cairn.v1.WorkflowRun
+	52, // 45: cairn.v1.WorkflowHistoryResponse.entries:type_name -> cairn.v1.Entry
+	51, // 46: cairn.v1.AwaitWorkflowResponse.run:type_name -> cairn.v1.WorkflowRun
+	80, // 47: cairn.v1.QueueSettings.rate:type_name -> cairn.v1.RateLimit
+	8,  // 48: cairn.v1.QueueSettings.retry:type_name -> cairn.v1.RetryPolicy
+	81, // 49: cairn.v1.SetQueueRequest.settings:type_name -> cairn.v1.QueueSettings
+	81, // 50: cairn.v1.SetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
+	81, // 51: cairn.v1.GetQueueResponse.settings:type_name -> cairn.v1.QueueSettings
+	81, // 52: cairn.v1.ListQueuesResponse.queues:type_name -> cairn.v1.QueueSettings
+	9,  // 53: cairn.v1.Schedule.task:type_name -> cairn.v1.TaskSpec
+	5,  // 54: cairn.v1.Schedule.missed:type_name -> cairn.v1.MissedTicks
+	88, // 55: cairn.v1.AddScheduleRequest.schedule:type_name -> cairn.v1.Schedule
+	88, // 56: cairn.v1.AddScheduleResponse.schedule:type_name -> cairn.v1.Schedule
+	88, // 57: cairn.v1.ListSchedulesResponse.schedules:type_name -> cairn.v1.Schedule
+	88, // 58: cairn.v1.PauseScheduleResponse.schedule:type_name -> cairn.v1.Schedule
+	88, // 59: cairn.v1.ResumeScheduleResponse.schedule:type_name -> cairn.v1.Schedule
+	11, // 60: cairn.v1.Queue.Enqueue:input_type -> cairn.v1.EnqueueRequest
+	14, // 61: cairn.v1.Queue.Lease:input_type -> cairn.v1.LeaseRequest
+	17, // 62: cairn.v1.Queue.Heartbeat:input_type -> cairn.v1.HeartbeatRequest
+	19, // 63: cairn.v1.Queue.Complete:input_type -> cairn.v1.CompleteRequest
+	21, // 64: cairn.v1.Queue.Fail:input_type -> cairn.v1.FailRequest
+	25, // 65: cairn.v1.Queue.Cancel:input_type -> cairn.v1.CancelRequest
+	27, // 66: cairn.v1.Queue.Retry:input_type -> cairn.v1.RetryRequest
+	29, // 67: cairn.v1.Queue.Get:input_type -> cairn.v1.GetRequest
+	31, // 68: cairn.v1.Queue.List:input_type -> cairn.v1.ListRequest
+	34, // 69: cairn.v1.Queue.Stats:input_type -> cairn.v1.StatsRequest
+	36, // 70: cairn.v1.Queue.Await:input_type -> cairn.v1.AwaitRequest
+	39, // 71: cairn.v1.Queue.History:input_type -> cairn.v1.HistoryRequest
+	41, // 72: cairn.v1.Queue.Ping:input_type -> cairn.v1.PingRequest
+	44, // 73: cairn.v1.Queue.CompleteBatch:input_type -> cairn.v1.CompleteBatchRequest
+	46, // 74: cairn.v1.Queue.HeartbeatBatch:input_type -> cairn.v1.HeartbeatBatchRequest
+	49, // 75: cairn.v1.Queue.Backup:input_type -> cairn.v1.BackupRequest
+	54, // 76: cairn.v1.Queue.StartWorkflow:input_type -> cairn.v1.StartWorkflowRequest
+	57, // 77: cairn.v1.Queue.LeaseWorkflow:input_type -> cairn.v1.LeaseWorkflowRequest
+	60, // 78: cairn.v1.Queue.HeartbeatWorkflow:input_type -> cairn.v1.HeartbeatWorkflowRequest
+	62, // 79: cairn.v1.Queue.AdvanceWorkflow:input_type -> cairn.v1.AdvanceWorkflowRequest
+	64, // 80: cairn.v1.Queue.FailWorkflowTask:input_type -> cairn.v1.FailWorkflowTaskRequest
+	66, // 81: cairn.v1.Queue.SignalWorkflow:input_type -> cairn.v1.SignalWorkflowRequest
+	68, // 82: cairn.v1.Queue.CancelWorkflow:input_type -> cairn.v1.CancelWorkflowRequest
+	70, // 83: cairn.v1.Queue.TerminateWorkflow:input_type -> cairn.v1.TerminateWorkflowRequest
+	72, // 84: cairn.v1.Queue.GetWorkflow:input_type -> cairn.v1.GetWorkflowRequest
+	74, // 85: cairn.v1.Queue.ListWorkflows:input_type -> cairn.v1.ListWorkflowsRequest
+	76, // 86: cairn.v1.Queue.WorkflowHistory:input_type -> cairn.v1.WorkflowHistoryRequest
+	78, // 87: cairn.v1.Queue.AwaitWorkflow:input_type -> cairn.v1.AwaitWorkflowRequest
+	23, // 88: cairn.v1.Queue.Release:input_type -> cairn.v1.ReleaseRequest
+	82, // 89: cairn.v1.Queue.SetQueue:input_type -> cairn.v1.SetQueueRequest
+	84, // 90: cairn.v1.Queue.GetQueue:input_type -> cairn.v1.GetQueueRequest
+	86, // 91: cairn.v1.Queue.ListQueues:input_type -> cairn.v1.ListQueuesRequest
+	89, // 92: cairn.v1.Queue.AddSchedule:input_type -> cairn.v1.AddScheduleRequest
+	91, // 93: cairn.v1.Queue.ListSchedules:input_type -> cairn.v1.ListSchedulesRequest
+	93, // 94: cairn.v1.Queue.PauseSchedule:input_type -> cairn.v1.PauseScheduleRequest
+	95, // 95: cairn.v1.Queue.ResumeSchedule:input_type -> cairn.v1.ResumeScheduleRequest
+	97, // 96: cairn.v1.Queue.DeleteSchedule:input_type -> cairn.v1.DeleteScheduleRequest
+	13, // 97: cairn.v1.Queue.Enqueue:output_type -> cairn.v1.EnqueueResponse
+	16, // 98: cairn.v1.Queue.Lease:output_type -> cairn.v1.LeaseResponse
+	18, // 99: cairn.v1.Queue.Heartbeat:output_type -> cairn.v1.HeartbeatResponse
+	20, // 100: cairn.v1.Queue.Complete:output_type -> cairn.v1.CompleteResponse
+	22, // 101: cairn.v1.Queue.Fail:output_type -> cairn.v1.FailResponse
+	26, // 102: cairn.v1.Queue.Cancel:output_type -> cairn.v1.CancelResponse
+	28, // 103: cairn.v1.Queue.Retry:output_type -> cairn.v1.RetryResponse
+	30, // 104: cairn.v1.Queue.Get:output_type -> cairn.v1.GetResponse
+	32, // 105: cairn.v1.Queue.List:output_type -> cairn.v1.ListResponse
+	35, // 106: cairn.v1.Queue.Stats:output_type -> cairn.v1.StatsResponse
+	37, // 107: cairn.v1.Queue.Await:output_type -> cairn.v1.AwaitResponse
+	40, // 108: cairn.v1.Queue.History:output_type -> cairn.v1.HistoryResponse
+	42, // 109: cairn.v1.Queue.Ping:output_type -> cairn.v1.PingResponse
+	45, // 110: cairn.v1.Queue.CompleteBatch:output_type -> cairn.v1.CompleteBatchResponse
+	48, // 111: cairn.v1.Queue.HeartbeatBatch:output_type -> cairn.v1.HeartbeatBatchResponse
+	50, // 112: cairn.v1.Queue.Backup:output_type -> cairn.v1.BackupResponse
+	55, // 113: cairn.v1.Queue.StartWorkflow:output_type -> cairn.v1.StartWorkflowResponse
+	59, // 114: cairn.v1.Queue.LeaseWorkflow:output_type -> cairn.v1.LeaseWorkflowResponse
+	61, // 115: cairn.v1.Queue.HeartbeatWorkflow:output_type -> cairn.v1.HeartbeatWorkflowResponse
+	63, // 116: cairn.v1.Queue.AdvanceWorkflow:output_type -> cairn.v1.AdvanceWorkflowResponse
+	65, // 117: cairn.v1.Queue.FailWorkflowTask:output_type -> cairn.v1.FailWorkflowTaskResponse
+	67, // 118: cairn.v1.Queue.SignalWorkflow:output_type -> cairn.v1.SignalWorkflowResponse
+	69, // 119: cairn.v1.Queue.CancelWorkflow:output_type -> cairn.v1.CancelWorkflowResponse
+	71, // 120: cairn.v1.Queue.TerminateWorkflow:output_type -> cairn.v1.TerminateWorkflowResponse
+	73, // 121: cairn.v1.Queue.GetWorkflow:output_type -> cairn.v1.GetWorkflowResponse
+	75, // 122: cairn.v1.Queue.ListWorkflows:output_type -> cairn.v1.ListWorkflowsResponse
+	77, // 123: cairn.v1.Queue.WorkflowHistory:output_type -> cairn.v1.WorkflowHistoryResponse
+	79, // 124: cairn.v1.Queue.AwaitWorkflow:output_type -> cairn.v1.AwaitWorkflowResponse
+	24, // 125: cairn.v1.Queue.Release:output_type -> cairn.v1.ReleaseResponse
+	83, // 126: cairn.v1.Queue.SetQueue:output_type -> cairn.v1.SetQueueResponse
+	85, // 127: cairn.v1.Queue.GetQueue:output_type -> cairn.v1.GetQueueResponse
+	87, // 128: cairn.v1.Queue.ListQueues:output_type -> cairn.v1.ListQueuesResponse
+	90, // 129: cairn.v1.Queue.AddSchedule:output_type -> cairn.v1.AddScheduleResponse
+	92, // 130: cairn.v1.Queue.ListSchedules:output_type -> cairn.v1.ListSchedulesResponse
+	94, // 131: cairn.v1.Queue.PauseSchedule:output_type -> cairn.v1.PauseScheduleResponse
+	96, // 132: cairn.v1.Queue.ResumeSchedule:output_type -> cairn.v1.ResumeScheduleResponse
+	98, // 133: cairn.v1.Queue.DeleteSchedule:output_type -> cairn.v1.DeleteScheduleResponse
+	97, // [97:134] is the sub-list for method output_type
+	60, // [60:97] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_cairn_proto_init() }
@@ -6336,8 +7033,8 @@ func file_cairn_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cairn_proto_rawDesc), len(file_cairn_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   82,
+			NumEnums:      6,
+			NumMessages:   93,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

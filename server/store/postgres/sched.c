@@ -52,10 +52,11 @@ const char pgs_schema[]
 
 #define S(x) [(x) -PGQ_END_]
 const char *const pgs_sql[PGS_END_ - PGQ_END_] = {
-	S(PGS_INSERT) = "INSERT INTO schedules (" COLUMNS_PLAIN ") VALUES ($1, "
-	                "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	                "$14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO "
-	                "NOTHING RETURNING name",
+	S(PGS_INSERT)
+	= "INSERT INTO schedules (" COLUMNS_PLAIN ") VALUES ($1, "
+	  "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	  "$14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO "
+	  "NOTHING RETURNING name",
 	S(PGS_LOAD) = "SELECT " COLUMNS " FROM schedules WHERE name = $1 FOR "
 	              "UPDATE",
 	S(PGS_SAVE) = "UPDATE schedules SET cron = $2, zone = $3, queue = $4, "
