@@ -217,9 +217,10 @@ sqlite_schema_3_migrates_to_queue_settings(void **state)
 	store_close(s);
 	assert_int_equal(
 	    sqlite3_open(uri + strlen("sqlite:"), &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db, "DROP TABLE queues; PRAGMA user_version = 3",
-	        NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db,
+	                     "DROP TABLE queues; DROP TABLE schedules; "
+	                     "PRAGMA user_version = 3",
+	                     NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 
