@@ -429,6 +429,57 @@ expect_rc 2 --timeout 0 ping
 expect_rc 2 --timeout -1s ping
 expect_rc 2
 
+# ---- release, and leases bound to the connection ----------------------------------
+
+expect_ok enqueue rel --payload bound --priority 1
+expect_ok enqueue rel --payload r
+# A lease bound to this command's connection ends soon after it exits
+# (--disconnect-grace); without the flag, a later command finishes it.
+expect_ok lease rel --release-on-disconnect --json
+pyjson 'assert d[0]["task"]["attempt"] == 1' "lease --release-on-disconnect"
+BOUND=$(printf '%s' "$OUT" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["task"]["id"])')
+lease_one rel
+expect_ok release "$ID" --token "$TOKEN" --reason 'not now'
+[ "$OUT" = "pending" ] || fail "release: printed '$OUT'"
+expect_ok history "$ID" --json
+pyjson 'assert [e["message"] for e in d["events"] if e["kind"] == "released"] == ["not now"]' "release: history"
+expect_rc 1 release "$ID" --token 0123456789abcdef0123456789abcdef
+contains "$ERR" "FAILED_PRECONDITION" "release with another token"
+expect_rc 2 release "$ID"
+# Released, it is due at once, its attempt uncounted.
+lease_one rel
+expect_ok get "$ID" --json
+pyjson 'assert d["attempt"] == 1' "released task leased again"
+expect_ok complete "$ID" --token "$TOKEN"
+expect_ok lease rel --wait 30s --json
+pyjson "assert d[0]['task']['id'] == $BOUND and d[0]['task']['attempt'] == 2" "bound lease released"
+expect_ok history "$BOUND" --json
+pyjson 'assert any(e["kind"] == "expired" and e["message"] == "worker disconnected" for e in d["events"])' "bound lease: history"
+
+# ---- schedules ---------------------------------------------------------------------
+
+expect_rc 1 schedule add bad --cron '61 * * * *' --queue sq --create-queue
+contains "$ERR" "INVALID_ARGUMENT: minute" "schedule add: bad cron"
+expect_rc 1 schedule add bad --cron '@daily' --tz Nowhere/City --queue sq --create-queue
+contains "$ERR" "unknown zone" "schedule add: bad zone"
+expect_rc 1 schedule add bad --cron '@daily' --queue never-seen
+contains "$ERR" "unknown queue 'never-seen'" "schedule add: unknown queue"
+expect_rc 2 schedule add bad --cron '@daily' --queue sq --missed sometimes
+expect_rc 2 schedule add bad --queue sq
+expect_ok schedule add nightly --cron '30 2 * * *' --tz Europe/Paris --queue sq --create-queue --payload n --missed skip --json
+pyjson 'assert d["name"] == "nightly" and d["time_zone"] == "Europe/Paris" and d["missed"] == "skip" and d["next_fire_at_ms"] > 0' "schedule add"
+expect_rc 1 schedule add nightly --cron '@daily' --queue sq --create-queue
+contains "$ERR" "ALREADY_EXISTS" "schedule add twice"
+expect_ok schedule pause nightly --json
+pyjson 'assert d["paused"]' "schedule pause"
+expect_ok schedule list --json
+pyjson 'assert [s["name"] for s in d] == ["nightly"] and d[0]["paused"]' "schedule list"
+expect_ok schedule resume nightly
+expect_ok schedule delete nightly
+expect_rc 1 schedule delete nightly
+contains "$ERR" "NOT_FOUND" "schedule delete twice"
+expect_rc 2 schedule frobnicate
+
 # ---- no server -------------------------------------------------------------------
 
 DEAD="tcp://127.0.0.1:$(free_port)"
