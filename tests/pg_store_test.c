@@ -794,6 +794,29 @@ sql_enqueue_matches_the_server(void **state)
 	    fx_enqueue_spec(f, sp, T0, &created), strtoull(id, NULL, 10));
 	assert_false(created);
 
+	/* The queue's defaults, as the server's Enqueue takes them; a value
+	 * of the caller's wins. */
+	struct queue_settings qd = { .queue = "qd",
+		.max_attempts = 4,
+		.heartbeat_timeout_ms = 7000,
+		.retry = { 300, 3, 0 } };
+	fx_begin(f);
+	assert_int_equal(store_queue_put(f->s, &qd), CAIRN_OK);
+	fx_commit(f);
+	snprintf(sql, sizeof(sql),
+	    "SELECT max_attempts || ' ' || heartbeat_timeout || ' ' || "
+	    "backoff_initial || ' ' || backoff_multiplier || ' ' || "
+	    "backoff_max FROM tasks WHERE id = %s",
+	    sql1(c, "SELECT enqueue('qd', 'x')"));
+	assert_string_equal(sql1(c, sql), "4 7000 300 3 3600000");
+	snprintf(sql, sizeof(sql),
+	    "SELECT max_attempts || ' ' || heartbeat_timeout FROM tasks "
+	    "WHERE id = %s",
+	    sql1(c,
+	        "SELECT enqueue('qd', 'x', max_attempts => 9, "
+	        "heartbeat_timeout => '2 s')"));
+	assert_string_equal(sql1(c, sql), "9 2000");
+
 	/* What the server's validation refuses, enqueue() refuses. */
 	PGresult *r = PQexec(c, "SELECT enqueue('bad queue!', '')");
 	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);

@@ -105,7 +105,7 @@ enum pgs_stmt {
 	PGS_END_
 };
 
-#define PG_SCHEMA_VERSION  5   /* store/postgres/schema.c */
+#define PG_SCHEMA_VERSION  6   /* store/postgres/schema.c */
 #define PG_MAX_PARAMS      22  /* PGW_SAVE */
 #define PG_ID_BLOCK        64  /* task ids taken from the sequence at once */
 #define PG_MAX_SENT        256 /* commands in the pipeline before a sync */
@@ -275,6 +275,7 @@ extern const char pgw_schema[];
 extern const struct store_wf_ops pg_wf_ops;
 extern const char *const pgq_sql[PGQ_END_ - PGW_END_];
 extern const char pgq_schema[];
+extern const char pgq_enqueue[];
 extern const struct store_queue_ops pg_queue_ops;
 extern const char *const pgs_sql[PGS_END_ - PGQ_END_];
 extern const char pgs_schema[];
