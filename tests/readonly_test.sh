@@ -149,6 +149,10 @@ assert q["work"]["pending"] == 1 and q["work"]["active"] == 1
 assert q["later"]["pending"] == 1' "stats"
 expect_ok history "$T2" --json
 pyjson 'assert [e["kind"] for e in d["events"]][-1] == "completed"' "history"
+expect_ok queue list --json
+pyjson 'assert d["queues"] == []' "queue list"
+expect_ok queue show work --json
+pyjson 'assert d["queue"] == "work" and not d["paused"]' "queue show"
 expect_ok workflow get ro-run --json
 pyjson "assert d['run_id'] == $RUN and d['state'] == 'running'" "workflow get"
 expect_ok workflow list --json
@@ -171,6 +175,7 @@ refused workflow start order --id ro-new
 refused workflow signal ro-run go --payload again
 refused workflow cancel ro-run
 refused workflow terminate ro-run
+refused queue set work --pause
 
 # The dashboard: its session says read-only, and an action is refused as
 # the rpcs refuse it (HTTP 409, FAILED_PRECONDITION).

@@ -422,10 +422,12 @@ static const struct engine_op_class classes[] = {
 	[OP_QUEUE_GET] = {
 	    .apply = engine_apply_queue_get,
 	    .clear = clear_queues,
+	    .reads_only = true,
 	},
 	[OP_QUEUE_LIST] = {
 	    .apply = engine_apply_queue_list,
 	    .clear = clear_queues,
+	    .reads_only = true,
 	},
 	[OP_SCHED_ADD] = {
 	    .apply = engine_apply_sched_add,
