@@ -206,7 +206,8 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	pgq_schema,
 	/* 4 -> 5: cron schedules (store/postgres/sched.c). */
 	pgs_schema,
-	/* 5 -> 6: enqueue() takes the queue's defaults (store/postgres/queues.c). */
+	/* 5 -> 6: enqueue() takes the queue's defaults
+	   (store/postgres/queues.c). */
 	pgq_enqueue,
 };
 
