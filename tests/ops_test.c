@@ -110,6 +110,13 @@ test_metrics(void **state)
 	assert_int_equal(cairn_lease(f->c, &q, 1, &lo, &ts, &n), CAIRN_OK);
 	assert_int_equal(n, 1);
 	cairn_tasks_free(ts, n);
+	cairn_queue_settings qs = { .queue = "metrics",
+		.max_active = 7,
+		.rate_count = 30,
+		.rate_interval_ms = 60000 };
+	assert_int_equal(cairn_queue_set(f->c, &qs,
+	                     CAIRN_QUEUE_MAX_ACTIVE | CAIRN_QUEUE_RATE, NULL),
+	    CAIRN_OK);
 	pause_ms(400);
 	assert_int_equal(cairn_ping(f->c, NULL, NULL), CAIRN_OK);
 
@@ -150,6 +157,14 @@ test_metrics(void **state)
 	                "cairn_oldest_due_task_age_seconds{queue=\"metrics\"}")
 	    >= 0.3);
 	assert_true(metric(body, "cairn_parked_requests") == 0);
+	/* The queue's limits. */
+	assert_true(
+	    metric(body, "cairn_queue_max_active{queue=\"metrics\"}") == 7);
+	assert_true(
+	    metric(body, "cairn_queue_paused{queue=\"metrics\"}") == 0);
+	assert_true(metric(body,
+	                "cairn_queue_rate_limit_per_second{queue=\"metrics\"}")
+	    == 0.5);
 	free(body);
 }
 
