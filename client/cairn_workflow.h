@@ -253,6 +253,10 @@ typedef struct cairn_wf_lease_options {
 	int64_t lease_timeout_ms; /* default 60000 */
 	const cairn_wf_known *known;
 	size_t nknown;
+	/* Bind the lease to this client's connection: when it closes (the
+	 * worker died), the run is runnable again after the server's grace
+	 * period. The workflow worker (cairn_wf_worker) sets it. */
+	bool release_on_disconnect;
 } cairn_wf_lease_options;
 
 /* A leased run. Free with cairn_leased_run_free. */

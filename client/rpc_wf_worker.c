@@ -111,6 +111,7 @@ cairn_workflow_lease(cairn_client *c, const char *const *queues,
 	req.wait_ms = opts->wait_ms;
 	req.worker_id = (char *) cairn__worker_id(&lo, worker, sizeof(worker));
 	req.lease_timeout_ms = opts->lease_timeout_ms;
+	req.release_on_disconnect = opts->release_on_disconnect;
 	req.known = known;
 	req.n_known = opts->nknown;
 	rv = cairn__call(

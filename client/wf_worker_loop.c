@@ -25,6 +25,9 @@ lease_one(struct wf_slot *s)
 		.wait_ms = w->o.poll_wait_ms,
 		.worker_id = w->o.worker_id,
 		.lease_timeout_ms = w->o.lease_timeout_ms,
+		/* A worker that dies gives its runs back within the
+		 * server's grace period. */
+		.release_on_disconnect = true,
 	};
 	cairn_wf_known *known = NULL, *sent = NULL;
 	cairn_leased_run *lr = NULL;

@@ -9,7 +9,9 @@
  *    within the grace period keeps its lease;
  *  - Release gives a task back at once (the attempt not counted), or as a
  *    failure when asked, fenced by the token;
- *  - a parked long-poll whose connection closed takes no task.
+ *  - a parked long-poll whose connection closed takes no task;
+ *  - a workflow run leased that way is runnable again after the grace
+ *    period when its worker's connection closes.
  *
  * Environment (set by ctest): CAIRND, CAIRN_CLI.
  */
@@ -34,6 +36,7 @@
 
 #include "cairn.h"
 #include "cairn.pb-c.h"
+#include "cairn_workflow.h"
 #include "harness.h"
 
 #define GRACE  "2s"
@@ -365,6 +368,42 @@ dead_long_poll_takes_nothing(void **state)
 	cairn_task_free(t);
 }
 
+/* A workflow worker's connection closes: its run is leased again after
+ * the grace period, not the lease timeout (an hour here). */
+static void
+dead_workflow_worker_gives_its_run_back(void **state)
+{
+	struct fx *f = *state;
+	const char *queue = "wfq";
+	cairn_wf_lease_options o
+	    = { .lease_timeout_ms = HOUR, .release_on_disconnect = true };
+	cairn_leased_run *lr = NULL;
+	cairn_client *a;
+	uint64_t run;
+
+	assert_int_equal(cairn_workflow_start(f->c, "bound-run", "t", queue,
+	                     "x", 1, &run, NULL, NULL),
+	    CAIRN_OK);
+	assert_int_equal(
+	    cairn_client_open(&a, f->srv.url, NULL, NULL, 0), CAIRN_OK);
+	assert_int_equal(cairn_workflow_lease(a, &queue, 1, &o, &lr), 0);
+	assert_non_null(lr);
+	assert_int_equal(lr->run->run_id, run);
+	cairn_leased_run_free(lr);
+	cairn_client_close(a);
+
+	cairn_wf_lease_options again = { .wait_ms = 60000 };
+	lr = NULL;
+	for (int i = 0; i < 3 && lr == NULL; i++) {
+		assert_int_equal(
+		    cairn_workflow_lease(f->c, &queue, 1, &again, &lr), 0);
+	}
+	assert_non_null(lr);
+	assert_int_equal(lr->run->run_id, run);
+	assert_int_equal(lr->run->task_attempt, 2);
+	cairn_leased_run_free(lr);
+}
+
 int
 main(void)
 {
@@ -377,6 +416,8 @@ main(void)
 		    release_gives_a_task_back_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    dead_long_poll_takes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    dead_workflow_worker_gives_its_run_back, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -7,7 +7,9 @@
  * lease's token, from any connection, binds it again in time. The table
  * is this server's memory only: with several servers on one database each
  * releases the leases taken through its own connections, and after a
- * restart the leases fall back to their heartbeat timeout. Engine thread
+ * restart the leases fall back to their heartbeat timeout. The leases of
+ * workflow runs (LeaseWorkflowRequest.release_on_disconnect) are bound
+ * alike and released as their expiry would (OP_WF_RELEASE). Engine thread
  * only.
  */
 #include <stdlib.h>
@@ -16,6 +18,10 @@
 #include "engine/internal.h"
 
 #define MIN_CAP 64
+
+/* The key of a task's lease and of a run's: one table holds both. */
+#define TASK(id) ((id) << 1)
+#define RUN(id)  ((id) << 1 | 1)
 
 /* hash spreads task ids, which are consecutive, over the slots. */
 static size_t
@@ -141,11 +147,19 @@ engine_binds_close(struct engine_binds *bs, uint32_t conn, int64_t now)
 	}
 }
 
-/* release_done frees a release the engine made, once answered. */
+/* release_done and wf_release_done free a release the engine made,
+ * once answered. */
 static void
 release_done(struct engine_op *op)
 {
 	free((char *) op->in.release.token);
+	free(op);
+}
+
+static void
+wf_release_done(struct engine_op *op)
+{
+	free((char *) op->in.wf.token);
 	free(op);
 }
 
@@ -171,10 +185,16 @@ engine_binds_due(struct engine_binds *bs, int64_t now, struct engine_list *l)
 			/* Its heartbeat timeout will end it instead. */
 			free(op);
 			free(token);
+		} else if (b->id & 1) {
+			op->kind = OP_WF_RELEASE;
+			op->in.wf.run_id = b->id >> 1;
+			op->in.wf.token = token;
+			op->done = wf_release_done;
+			engine_list_push(l, op);
 		} else {
 			op->kind = OP_RELEASE;
 			op->in.release = (struct release_request) {
-				.id = b->id,
+				.id = b->id >> 1,
 				.token = token,
 				.disconnected = true,
 			};
@@ -186,7 +206,7 @@ engine_binds_due(struct engine_binds *bs, int64_t now, struct engine_list *l)
 	}
 }
 
-/* bind_lease binds lease (id, token) to conn. */
+/* bind_lease binds lease (key, token) to conn. */
 static void
 bind_lease(struct engine_binds *bs, uint64_t id, const char *token,
     uint32_t conn, int64_t now)
@@ -258,7 +278,7 @@ engine_bind_lease(
 {
 	for (size_t i = 0; op->bind_conn && i < op->out.tasks.n; i++) {
 		const struct task *t = op->out.tasks.tasks[i];
-		bind_lease(bs, t->id, t->lease_token, op->conn, now);
+		bind_lease(bs, TASK(t->id), t->lease_token, op->conn, now);
 	}
 }
 
@@ -266,7 +286,7 @@ void
 engine_bind_heartbeat(
     struct engine_binds *bs, const struct engine_op *op, int64_t now)
 {
-	touch(bs, op->in.touch.id, op->in.touch.token, op->conn, now);
+	touch(bs, TASK(op->in.touch.id), op->in.touch.token, op->conn, now);
 }
 
 /* A Complete unbinds its task; the next task it leased is bound as the
@@ -276,7 +296,7 @@ void
 engine_bind_complete(
     struct engine_binds *bs, const struct engine_op *op, int64_t now)
 {
-	struct engine_bound *b = find(bs, op->in.touch.id);
+	struct engine_bound *b = find(bs, TASK(op->in.touch.id));
 	bool bound = b != NULL && strcmp(b->token, op->in.touch.token) == 0;
 
 	if (bound) {
@@ -284,7 +304,7 @@ engine_bind_complete(
 	}
 	if (bound && op->out.tasks.n > 0) {
 		const struct task *t = op->out.tasks.tasks[0];
-		bind_lease(bs, t->id, t->lease_token, op->conn, now);
+		bind_lease(bs, TASK(t->id), t->lease_token, op->conn, now);
 	}
 }
 
@@ -293,7 +313,7 @@ engine_bind_fail(
     struct engine_binds *bs, const struct engine_op *op, int64_t now)
 {
 	(void) now;
-	unbind(bs, op->in.fail.id, op->in.fail.token);
+	unbind(bs, TASK(op->in.fail.id), op->in.fail.token);
 }
 
 void
@@ -301,7 +321,7 @@ engine_bind_release(
     struct engine_binds *bs, const struct engine_op *op, int64_t now)
 {
 	(void) now;
-	unbind(bs, op->in.release.id, op->in.release.token);
+	unbind(bs, TASK(op->in.release.id), op->in.release.token);
 }
 
 /* A batch of completions unbinds, one of heartbeats touches, each item
@@ -314,7 +334,7 @@ engine_bind_complete_batch(
 	for (size_t i = 0; i < op->in.batch.n; i++) {
 		const struct touch_item *it = &op->in.batch.items[i];
 		if (it->status == CAIRN_OK) {
-			unbind(bs, it->id, it->token);
+			unbind(bs, TASK(it->id), it->token);
 		}
 	}
 }
@@ -326,7 +346,53 @@ engine_bind_heartbeat_batch(
 	for (size_t i = 0; i < op->in.batch.n; i++) {
 		const struct touch_item *it = &op->in.batch.items[i];
 		if (it->status == CAIRN_OK) {
-			touch(bs, it->id, it->token, op->conn, now);
+			touch(bs, TASK(it->id), it->token, op->conn, now);
 		}
+	}
+}
+
+/* Runs: a workflow lease binds its run; a heartbeat touches it; an
+ * advance that gives the lease up, a failed workflow task and a release
+ * unbind it. Ops that named the run by workflow id only (run_id 0) are
+ * not a worker's and bind nothing. */
+void
+engine_bind_wf_lease(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now)
+{
+	const struct wf_run *r = &op->out.wf_leased.run;
+
+	if (op->bind_conn && r->id != 0) {
+		bind_lease(bs, RUN(r->id), r->lease_token, op->conn, now);
+	}
+}
+
+void
+engine_bind_wf_heartbeat(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now)
+{
+	if (op->in.wf.run_id != 0 && op->in.wf.token != NULL) {
+		touch(
+		    bs, RUN(op->in.wf.run_id), op->in.wf.token, op->conn, now);
+	}
+}
+
+void
+engine_bind_wf_advance(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now)
+{
+	(void) now;
+	if (!op->in.wf_advance.keep_lease) {
+		unbind(bs, RUN(op->in.wf_advance.run_id),
+		    op->in.wf_advance.token);
+	}
+}
+
+void
+engine_bind_wf_end(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now)
+{
+	(void) now;
+	if (op->in.wf.run_id != 0 && op->in.wf.token != NULL) {
+		unbind(bs, RUN(op->in.wf.run_id), op->in.wf.token);
 	}
 }

@@ -47,9 +47,10 @@ enum engine_op_kind {
 	OP_WF_HISTORY,
 	OP_WF_AWAIT,
 	OP_WF_STATS,
-	OP_FIND_KEY,  /* the dashboard's search (ops/api.c) */
-	OP_RELEASE,   /* a lease given back (engine/bind.c too) */
-	OP_QUEUE_SET, /* per-queue settings: engine/queue_apply.c */
+	OP_FIND_KEY,   /* the dashboard's search (ops/api.c) */
+	OP_RELEASE,    /* a lease given back (engine/bind.c too) */
+	OP_WF_RELEASE, /* a run's lease of a closed connection (bind.c) */
+	OP_QUEUE_SET,  /* per-queue settings: engine/queue_apply.c */
 	OP_QUEUE_GET,
 	OP_QUEUE_LIST,
 	OP_SCHED_ADD, /* schedules: engine/sched_apply.c */

@@ -191,6 +191,14 @@ void engine_bind_fail(
     struct engine_binds *bs, const struct engine_op *op, int64_t now);
 void engine_bind_release(
     struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_wf_lease(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_wf_heartbeat(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_wf_advance(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
+void engine_bind_wf_end(
+    struct engine_binds *bs, const struct engine_op *op, int64_t now);
 void engine_bind_complete_batch(
     struct engine_binds *bs, const struct engine_op *op, int64_t now);
 void engine_bind_heartbeat_batch(
@@ -209,6 +217,8 @@ void engine_apply_heartbeat_batch(
 void engine_apply_wf_start(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_wf_lease(
+    struct engine_batch *b, struct engine_op *op, int64_t now);
+void engine_apply_wf_release(
     struct engine_batch *b, struct engine_op *op, int64_t now);
 void engine_apply_wf_heartbeat(
     struct engine_batch *b, struct engine_op *op, int64_t now);
@@ -308,7 +318,7 @@ int64_t engine_park_next_timer(const struct engine_parking *pk, int64_t t);
  */
 #define ENGINE_CLOSED_RING 1024
 struct engine_bound {
-	uint64_t id;        /* the task's; 0: a free slot */
+	uint64_t id;        /* task id * 2, run id * 2 + 1; 0: a free slot */
 	uint32_t conn;      /* the connection it is bound to */
 	int64_t release_at; /* 0: the connection is open */
 	char token[TASK_TOKEN_LEN + 1];

@@ -351,19 +351,23 @@ static const struct engine_op_class classes[] = {
 	    .park = ENGINE_PARK_RUNNABLE,
 	    .wait_ms = wait_wf_lease,
 	    .found = found_wf_lease,
+	    .bind = engine_bind_wf_lease,
 	},
 	[OP_WF_HEARTBEAT] = {
 	    .apply = engine_apply_wf_heartbeat,
 	    .reads = reads_wf_run,
+	    .bind = engine_bind_wf_heartbeat,
 	},
 	[OP_WF_ADVANCE] = {
 	    .apply = engine_apply_wf_advance,
 	    .reads = reads_wf_advance,
 	    .clear = clear_wf_advanced,
+	    .bind = engine_bind_wf_advance,
 	},
 	[OP_WF_FAIL_TASK] = {
 	    .apply = engine_apply_wf_fail_task,
 	    .reads = reads_wf_run,
+	    .bind = engine_bind_wf_end,
 	},
 	[OP_WF_SIGNAL] = {
 	    .apply = engine_apply_wf_signal,
@@ -414,6 +418,10 @@ static const struct engine_op_class classes[] = {
 	    .apply = engine_apply_release,
 	    .reads = reads_release,
 	    .bind = engine_bind_release,
+	},
+	[OP_WF_RELEASE] = {
+	    .apply = engine_apply_wf_release,
+	    .bind = engine_bind_wf_end,
 	},
 	[OP_QUEUE_SET] = {
 	    .apply = engine_apply_queue_set,

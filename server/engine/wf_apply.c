@@ -84,6 +84,16 @@ engine_apply_wf_lease(
 }
 
 void
+engine_apply_wf_release(
+    struct engine_batch *b, struct engine_op *op, int64_t now)
+{
+	if (has_workflows(b, op)) {
+		op->status = lifecycle_wf_release(
+		    b->store, op->in.wf.run_id, op->in.wf.token, now, op->msg);
+	}
+}
+
+void
 engine_apply_wf_heartbeat(
     struct engine_batch *b, struct engine_op *op, int64_t now)
 {

@@ -414,6 +414,34 @@ out:
 }
 
 int
+lifecycle_wf_release(struct store *s, uint64_t run_id, const char *token,
+    int64_t now, char *msg)
+{
+	struct wf_run run = { 0 };
+	bool repeated;
+	int rv;
+
+	if ((rv = wf_load_run(s, run_id, &run, msg)) != CAIRN_OK) {
+		return (rv);
+	}
+	rv = wf_check_lease(
+	    s, &run, token, now, WF_LEASE_EXPIRED, &repeated, msg);
+	if (rv == CAIRN_OK && !repeated) {
+		/* As an expiry: the next worker replays from the log. */
+		run.phase = WF_WAITING;
+		run.lease_outcome = WF_LEASE_EXPIRED;
+		run.lease_deadline_ms = 0;
+		run.updated_ms = now;
+		wf_make_runnable(s, &run, now);
+		if ((rv = store_wf_save(s, &run)) != CAIRN_OK) {
+			rv = lc_fault(s, rv, msg);
+		}
+	}
+	wf_run_clear(&run);
+	return (rv);
+}
+
+int
 lifecycle_wf_fail_task(struct store *s, uint64_t run_id, const char *token,
     const char *error, bool nondeterminism, int64_t now, int64_t *retry_at,
     char *msg)

@@ -105,6 +105,12 @@ int lifecycle_wf_start(struct store *s, const struct wf_start *st,
 int lifecycle_wf_lease(struct store *s, const struct wf_lease_request *req,
     const char *request_id, int64_t now, struct wf_leased *out, char *msg);
 
+/* lifecycle_wf_release ends the lease of run_id under token as its
+ * expiry would (the run is runnable again at once): the worker's
+ * connection closed. A repeat with the same token answers OK. */
+int lifecycle_wf_release(struct store *s, uint64_t run_id, const char *token,
+    int64_t now, char *msg);
+
 int lifecycle_wf_heartbeat(struct store *s, uint64_t run_id, const char *token,
     int64_t now, bool *cancel_requested, int64_t *deadline, char *msg);
 

@@ -123,6 +123,7 @@ rpc_lease_workflow(Cairn__V1__Queue_Service *svc,
 		.nknown = in->n_known,
 	};
 	c->op.in.wf_lease.wait_ms = in->wait_ms;
+	c->op.bind_conn = in->release_on_disconnect;
 	rpc_submit(c, (ProtobufCClosure) closure, lease_done);
 }
 

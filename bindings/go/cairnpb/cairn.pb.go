@@ -3816,8 +3816,12 @@ type LeaseWorkflowRequest struct {
 	WorkerId       string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
 	LeaseTimeoutMs int64                  `protobuf:"varint,4,opt,name=lease_timeout_ms,json=leaseTimeoutMs,proto3" json:"lease_timeout_ms,omitempty"` // 0: 60000
 	Known          []*KnownRun            `protobuf:"bytes,5,rep,name=known,proto3" json:"known,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Bind the lease to this connection, as LeaseRequest's: when it closes,
+	// the run is runnable again after the grace period unless a
+	// HeartbeatWorkflow with the token comes first.
+	ReleaseOnDisconnect bool `protobuf:"varint,6,opt,name=release_on_disconnect,json=releaseOnDisconnect,proto3" json:"release_on_disconnect,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *LeaseWorkflowRequest) Reset() {
@@ -3883,6 +3887,13 @@ func (x *LeaseWorkflowRequest) GetKnown() []*KnownRun {
 		return x.Known
 	}
 	return nil
+}
+
+func (x *LeaseWorkflowRequest) GetReleaseOnDisconnect() bool {
+	if x != nil {
+		return x.ReleaseOnDisconnect
+	}
+	return false
 }
 
 type LeasedRun struct {
@@ -6500,13 +6511,14 @@ const file_cairn_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x1d\n" +
 	"\n" +
 	"log_length\x18\x02 \x01(\rR\tlogLength\x12%\n" +
-	"\x0eresolved_count\x18\x03 \x01(\x04R\rresolvedCount\"\xb8\x01\n" +
+	"\x0eresolved_count\x18\x03 \x01(\x04R\rresolvedCount\"\xec\x01\n" +
 	"\x14LeaseWorkflowRequest\x12\x16\n" +
 	"\x06queues\x18\x01 \x03(\tR\x06queues\x12\x17\n" +
 	"\await_ms\x18\x02 \x01(\x03R\x06waitMs\x12\x1b\n" +
 	"\tworker_id\x18\x03 \x01(\tR\bworkerId\x12(\n" +
 	"\x10lease_timeout_ms\x18\x04 \x01(\x03R\x0eleaseTimeoutMs\x12(\n" +
-	"\x05known\x18\x05 \x03(\v2\x12.cairn.v1.KnownRunR\x05known\"\xb7\x01\n" +
+	"\x05known\x18\x05 \x03(\v2\x12.cairn.v1.KnownRunR\x05known\x122\n" +
+	"\x15release_on_disconnect\x18\x06 \x01(\bR\x13releaseOnDisconnect\"\xb7\x01\n" +
 	"\tLeasedRun\x12'\n" +
 	"\x03run\x18\x01 \x01(\v2\x15.cairn.v1.WorkflowRunR\x03run\x12\x1f\n" +
 	"\vlease_token\x18\x02 \x01(\tR\n" +
