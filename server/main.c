@@ -13,6 +13,7 @@
 #include "ops/auth.h"
 #include "ops/config.h"
 #include "engine/engine.h"
+#include "migrate/migrate.h"
 #include "ops/http.h"
 #include "ops/log.h"
 #include "ops/options.h"
@@ -184,6 +185,9 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	char err[512];
 
+	if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
+		return (migrate_main(argc - 1, argv + 1));
+	}
 	if (options_parse(&o, argc, argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cairnd: %s\n", err);
 		return (2);

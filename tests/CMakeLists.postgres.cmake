@@ -90,6 +90,15 @@ set_property(TEST disconnect_test_postgres APPEND PROPERTY ENVIRONMENT
 # Cron schedules with two servers on one database, one restarted.
 cairn_pg_test(schedule_test_postgres $<TARGET_FILE:schedule_test>)
 
+# cairnd migrate from SQLite to PostgreSQL and back, with leases held and
+# workflow runs waiting, which carry on after each move.
+if(TARGET cairn AND TARGET wf_test_worker)
+	cairn_pg_test(migrate_test bash
+		${CMAKE_CURRENT_SOURCE_DIR}/migrate_test.sh
+		$<TARGET_FILE:cairnd> $<TARGET_FILE:cairn>
+		$<TARGET_FILE:wf_test_worker>)
+endif()
+
 # The CLI's end-to-end session, unchanged, on PostgreSQL (a schema of its
 # own): cli_test.sh takes its store from CAIRN_TEST_STORE.
 if(TARGET cairn)

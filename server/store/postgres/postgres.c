@@ -147,6 +147,7 @@ connect_all(struct store_pg *q, bool migrate)
 		    "postgres: Cairn needs PostgreSQL 11 or newer"));
 	}
 	if ((rv = configure(q)) != CAIRN_OK
+	    || (!q->read_only && (rv = pg_take_serve_lock(q)) != CAIRN_OK)
 	    || (migrate && !q->read_only && (rv = pg_migrate(q)) != CAIRN_OK)
 	    || (migrate && q->read_only
 	        && (rv = pg_check_version(q)) != CAIRN_OK)

@@ -295,6 +295,17 @@ pg_stmt_sql(int i)
 /* pg_migrate creates or migrates the schema on q's connection, under an
  * advisory lock (store/postgres/schema.c). */
 int pg_migrate(struct store_pg *q);
+/* The advisory lock that says a schema is in use: every cairnd that may
+ * write holds it shared for as long as its connection lasts
+ * (pg_take_serve_lock), and `cairnd migrate` takes it exclusive, so that
+ * it never copies a schema that a server writes, and never writes one
+ * that a server uses. $1 is the schema's name. */
+#define PG_SERVE_LOCK_KEY "hashtextextended('cairn.serve.' || $1, 0)"
+
+/* pg_take_serve_lock takes the serve lock of q's schema, shared, for the
+ * connection's life: FAILED_PRECONDITION while a migration holds it. */
+int pg_take_serve_lock(struct store_pg *q);
+
 /* pg_check_version answers FAILED_PRECONDITION unless q's schema exists at
  * PG_SCHEMA_VERSION: a read-only server (store_options.read_only) never
  * creates or upgrades one. */

@@ -352,3 +352,29 @@ pg_check_version(struct store_pg *q)
 	}
 	return (CAIRN_OK);
 }
+
+int
+pg_take_serve_lock(struct store_pg *q)
+{
+	const char *values[1] = { q->schema };
+	/* Waits (up to the session's lock_timeout) rather than tries: the
+	 * session of a migration that has just ended may hold the lock for
+	 * a moment after it closed. */
+	PGresult *r = PQexecParams(q->conn,
+	    "SELECT pg_advisory_lock_shared(" PG_SERVE_LOCK_KEY ")", 1, NULL,
+	    values, NULL, NULL, 0);
+	const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	int rv = CAIRN_OK;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rv = code != NULL && strcmp(code, "55P03") == 0
+		    ? store_seterr(&q->base, CAIRN_FAILED_PRECONDITION,
+		        "postgres: schema %s is being migrated (cairnd "
+		        "migrate holds it); start cairnd when the migration "
+		        "is over",
+		        q->schema)
+		    : pg_fail(q, r, "taking the serve lock");
+	}
+	PQclear(r);
+	return (rv);
+}
