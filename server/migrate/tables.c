@@ -13,6 +13,7 @@ const struct mig_table mig_tables[] = {
 	{ "wf_runs", "id" },    /* workflow runs, with their leases */
 	{ "wf_entries", NULL }, /* their logs, timers included */
 	{ "wf_inbox", "id" },   /* signals not yet taken */
+	{ "queues", NULL },     /* per-queue limits and defaults */
 };
 
 const size_t mig_ntables = sizeof(mig_tables) / sizeof(mig_tables[0]);
