@@ -176,6 +176,8 @@ refused workflow signal ro-run go --payload again
 refused workflow cancel ro-run
 refused workflow terminate ro-run
 refused queue set work --pause
+refused queue set work --max-active 3
+expect_ok queue list --json
 
 # The dashboard: its session says read-only, and an action is refused as
 # the rpcs refuse it (HTTP 409, FAILED_PRECONDITION).
