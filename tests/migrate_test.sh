@@ -183,6 +183,10 @@ expect_ok queue set work --max-active 50 --retry-multiplier 1.5
 expect_ok queue set held --create --pause --rate 10/1m
 expect_ok queue list --json
 BEFORE_QUEUES=$OUT
+# A cron schedule, whose next tick must not move.
+expect_ok schedule add nightly --cron '0 3 * * *' --tz Europe/Paris --queue work --payload n
+expect_ok schedule list --json
+BEFORE_SCHEDULES=$OUT
 expect_ok lease work --max 2 --lease-time 10m --worker w1 --json
 L1=$(jget 'd[0]["task"]["id"]')
 T1=$(jget 'd[0]["lease_token"]')
@@ -235,7 +239,7 @@ ok
 REPORT1=$OUT
 contains "$REPORT1" "copied sqlite:$DB into $PGURI, and checked" "the report"
 # Its counts are the source's, table by table.
-for t in tasks events requests wf_runs wf_entries wf_inbox queues; do
+for t in tasks events requests wf_runs wf_entries wf_inbox queues schedules; do
 	n=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM " + sys.argv[2]).fetchone()[0])' "$DB" "$t")
 	printf '%s\n' "$REPORT1" | awk -v t="$t" -v n="$n" '$1 == t && $2 == n { f = 1 } END { exit !f }' ||
 		fail "the report does not count $n rows in $t: $REPORT1"
@@ -257,6 +261,9 @@ expect_ok get "$L1" --json
 pyjson "assert d['state'] == 'active' and d['worker_id'] == 'w1'" "a lease moved"
 expect_ok queue list --json
 [ "$OUT" = "$BEFORE_QUEUES" ] || fail "the queue settings differ on PostgreSQL: $OUT vs $BEFORE_QUEUES"
+ok
+expect_ok schedule list --json
+[ "$OUT" = "$BEFORE_SCHEDULES" ] || fail "the schedules differ on PostgreSQL: $OUT vs $BEFORE_SCHEDULES"
 ok
 expect_ok get "$FLAKY" --json
 pyjson 'assert d["state"] == "pending" and d["attempt"] == 1 and d["last_error"] == "boom"' "a retry moved"
@@ -359,6 +366,9 @@ expect_ok get "$L1" --json
 pyjson 'assert d["state"] == "succeeded" and d["result"] == "done-on-pg"' "what was done on PostgreSQL"
 expect_ok queue list --json
 [ "$OUT" = "$BEFORE_QUEUES" ] || fail "the queue settings differ back on SQLite: $OUT vs $BEFORE_QUEUES"
+ok
+expect_ok schedule list --json
+[ "$OUT" = "$BEFORE_SCHEDULES" ] || fail "the schedules differ back on SQLite: $OUT vs $BEFORE_SCHEDULES"
 ok
 expect_ok enqueue work --payload f
 [ "$OUT" -gt "$E" ] || fail "a new id on SQLite ($OUT) is not past PostgreSQL's ($E)"

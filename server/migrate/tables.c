@@ -14,6 +14,7 @@ const struct mig_table mig_tables[] = {
 	{ "wf_entries", NULL }, /* their logs, timers included */
 	{ "wf_inbox", "id" },   /* signals not yet taken */
 	{ "queues", NULL },     /* per-queue limits and defaults */
+	{ "schedules", NULL },  /* cron schedules, with their next fire */
 };
 
 const size_t mig_ntables = sizeof(mig_tables) / sizeof(mig_tables[0]);
