@@ -178,6 +178,8 @@ refused workflow terminate ro-run
 refused queue set work --pause
 refused queue set work --max-active 3
 expect_ok queue list --json
+refused schedule add nightly --cron '0 3 * * *' --queue work
+expect_ok schedule list --json
 
 # The dashboard: its session says read-only, and an action is refused as
 # the rpcs refuse it (HTTP 409, FAILED_PRECONDITION).
