@@ -29,6 +29,26 @@ token_of(uint64_t id, char *buf)
 	snprintf(buf, TASK_TOKEN_LEN + 1, "%032llx", (unsigned long long) id);
 }
 
+/* lease_by notes a committed Lease on conn of task id (0: it found
+ * none) by worker. */
+static void
+lease_by(struct engine_binds *bs, const char *worker, uint32_t conn,
+    uint64_t id, int64_t now)
+{
+	struct engine_op op
+	    = { .kind = OP_LEASE, .conn = conn, .bind_conn = true };
+
+	op.in.lease.req.worker_id = worker;
+	if (id != 0) {
+		tasks[id].id = id;
+		token_of(id, tasks[id].lease_token);
+		ptrs[id] = &tasks[id];
+		op.out.tasks.tasks = &ptrs[id];
+		op.out.tasks.n = 1;
+	}
+	engine_binds_note(bs, &op, now);
+}
+
 /* lease notes a committed Lease on conn of task id. */
 static void
 lease(struct engine_binds *bs, uint32_t conn, uint64_t id, int64_t now)
@@ -142,11 +162,42 @@ releases_name_exactly_the_leases_still_bound(void **state)
 	engine_binds_free(&bs);
 }
 
+/* A worker whose connection blinked leases again from a new one, with
+ * its worker id: its leases waiting for release are bound to the new
+ * connection; another worker's lease rescues nothing. */
+static void
+a_worker_that_leases_again_keeps_its_leases(void **state)
+{
+	struct engine_binds bs
+	    = { .grace_ms = GRACE, .next_release = TASK_TIME_NEVER };
+	bool seen[N + 1] = { false };
+
+	(void) state;
+	lease_by(&bs, "w1", 5, 10, 0);
+	lease_by(&bs, "w1", 5, 11, 0);
+	lease_by(&bs, "w2", 5, 12, 0);
+	engine_binds_close(&bs, 5, 100);
+	assert_int_equal(bs.pending, 3);
+	lease_by(&bs, "w3", 6, 0, 200); /* someone else: nothing */
+	lease_by(&bs, "w1", 6, 0, 200); /* found nothing, but is back */
+	assert_int_equal(bs.pending, 1);
+	assert_int_equal(due(&bs, 100 + GRACE, seen), 1);
+	assert_true(seen[12]);
+	/* Bound to connection 6 now. */
+	engine_binds_close(&bs, 6, 5000);
+	assert_int_equal(due(&bs, 5000 + GRACE, seen), 2);
+	assert_true(seen[10] && seen[11]);
+	assert_int_equal(bs.n, 0);
+	assert_int_equal(bs.pending, 0);
+	engine_binds_free(&bs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(releases_name_exactly_the_leases_still_bound),
+		cmocka_unit_test(a_worker_that_leases_again_keeps_its_leases),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

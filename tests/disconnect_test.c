@@ -244,6 +244,41 @@ reconnecting_worker_keeps_its_lease(void **state)
 	cairn_task_free(again);
 }
 
+/* A worker whose connection drops and that long-polls again from a new
+ * one with its worker id keeps its leases, before any heartbeat. */
+static void
+worker_that_leases_again_keeps_its_lease(void **state)
+{
+	struct fx *f = *state;
+	cairn_lease_options o
+	    = { .worker_id = "keeper", .release_on_disconnect = true };
+	const char *q = "kq", *empty = "kq-empty";
+	cairn_task **ts, *t;
+	cairn_client *a, *b;
+	size_t n;
+
+	uint64_t id = enqueue(f->c, q, 5);
+	assert_int_equal(
+	    cairn_client_open(&a, f->srv.url, NULL, NULL, 0), CAIRN_OK);
+	assert_int_equal(cairn_lease(a, &q, 1, &o, &ts, &n), CAIRN_OK);
+	assert_int_equal(n, 1);
+	t = ts[0];
+	free(ts);
+	cairn_client_close(a);
+	assert_int_equal(
+	    cairn_client_open(&b, f->srv.url, NULL, NULL, 0), CAIRN_OK);
+	assert_int_equal(cairn_lease(b, &empty, 1, &o, &ts, &n), CAIRN_OK);
+	assert_int_equal(n, 0);
+	cairn_tasks_free(ts, n);
+	sleep_ms(4000); /* twice the grace period */
+	assert_int_equal(state_of(f->c, id), CAIRN_ACTIVE);
+	assert_int_equal(count_events(f->c, id, "expired", NULL), 0);
+	assert_int_equal(
+	    cairn_complete(b, id, t->lease_token, "ok", 2), CAIRN_OK);
+	cairn_task_free(t);
+	cairn_client_close(b);
+}
+
 /* Release gives the task back at once, its attempt uncounted; with
  * count_attempt it is a failure under the retry rules. */
 static void
@@ -412,6 +447,8 @@ main(void)
 		    killed_worker_task_is_leased_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    reconnecting_worker_keeps_its_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    worker_that_leases_again_keeps_its_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    release_gives_a_task_back_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(

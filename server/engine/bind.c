@@ -4,7 +4,11 @@
  * leases are released after a grace period through an ordinary fenced
  * op (OP_RELEASE), so that a worker that was killed or redeployed does not
  * hold its tasks until their heartbeat timeout; a heartbeat with the
- * lease's token, from any connection, binds it again in time. The table
+ * lease's token, from any connection, binds it again in time, and so does
+ * a Lease (or a Complete that leases the next task) with the same worker
+ * id from a new connection: a worker that reconnects after a blip long-polls
+ * at once (nng resends its request), long before its next heartbeat. The
+ * table
  * is this server's memory only: with several servers on one database each
  * releases the leases taken through its own connections, and after a
  * restart the leases fall back to their heartbeat timeout. The leases of
@@ -88,6 +92,7 @@ erase(struct engine_binds *bs, struct engine_bound *b)
 	size_t mask = bs->cap - 1;
 	size_t hole = (size_t) (b - bs->slot);
 
+	bs->pending -= b->release_at != 0 && bs->pending > 0;
 	for (size_t i = (hole + 1) & mask; bs->slot[i].id != 0;
 	     i = (i + 1) & mask) {
 		size_t home = hash(bs->slot[i].id, bs->cap);
@@ -126,6 +131,7 @@ engine_binds_closed(const struct engine_binds *bs, uint32_t conn)
 static void
 due_at(struct engine_binds *bs, struct engine_bound *b, int64_t at)
 {
+	bs->pending += b->release_at == 0;
 	b->release_at = at;
 	if (at < bs->next_release) {
 		bs->next_release = at;
@@ -173,8 +179,9 @@ engine_binds_due(struct engine_binds *bs, int64_t now, struct engine_list *l)
 	for (size_t i = 0; i < bs->cap;) {
 		struct engine_bound *b = &bs->slot[i];
 		if (b->id == 0 || b->release_at == 0 || b->release_at > now) {
-			if (b->id != 0 && b->release_at != 0) {
-				due_at(bs, b, b->release_at);
+			if (b->id != 0 && b->release_at != 0
+			    && b->release_at < bs->next_release) {
+				bs->next_release = b->release_at;
 			}
 			i++;
 			continue;
@@ -206,10 +213,10 @@ engine_binds_due(struct engine_binds *bs, int64_t now, struct engine_list *l)
 	}
 }
 
-/* bind_lease binds lease (key, token) to conn. */
+/* bind_lease binds lease (key, token) of worker to conn. */
 static void
 bind_lease(struct engine_binds *bs, uint64_t id, const char *token,
-    uint32_t conn, int64_t now)
+    const char *worker, uint32_t conn, int64_t now)
 {
 	struct engine_bound b = { .id = id, .conn = conn };
 
@@ -219,9 +226,13 @@ bind_lease(struct engine_binds *bs, uint64_t id, const char *token,
 		return; /* out of memory: the heartbeat timeout ends it */
 	}
 	snprintf(b.token, sizeof(b.token), "%s", token);
+	snprintf(
+	    b.worker, sizeof(b.worker), "%s", worker != NULL ? worker : "");
 	struct engine_bound *old = find(bs, id);
 	if (old == NULL) {
 		bs->n++;
+	} else if (old->release_at != 0) {
+		bs->pending -= bs->pending > 0;
 	}
 	put(bs->slot, bs->cap, &b);
 	if (engine_binds_closed(bs, conn)) {
@@ -255,8 +266,29 @@ touch(struct engine_binds *bs, uint64_t id, const char *token, uint32_t conn,
 	}
 	b->conn = conn;
 	b->release_at = 0;
+	bs->pending -= bs->pending > 0;
 	if (engine_binds_closed(bs, conn)) {
 		due_at(bs, b, now + bs->grace_ms);
+	}
+}
+
+/* rescue: worker leases again on conn, a new connection; the leases of
+ * its that wait for release are bound to conn instead. */
+static void
+rescue(struct engine_binds *bs, const char *worker, uint32_t conn)
+{
+	if (bs->pending == 0 || worker == NULL || worker[0] == 0 || conn == 0
+	    || engine_binds_closed(bs, conn)) {
+		return;
+	}
+	for (size_t i = 0; i < bs->cap; i++) {
+		struct engine_bound *b = &bs->slot[i];
+		if (b->id != 0 && b->release_at != 0
+		    && strncmp(b->worker, worker, ENGINE_WORKER_MAX) == 0) {
+			b->conn = conn;
+			b->release_at = 0;
+			bs->pending -= bs->pending > 0;
+		}
 	}
 }
 
@@ -276,9 +308,15 @@ void
 engine_bind_lease(
     struct engine_binds *bs, const struct engine_op *op, int64_t now)
 {
+	const char *worker = op->in.lease.req.worker_id;
+
+	if (op->bind_conn) {
+		rescue(bs, worker, op->conn);
+	}
 	for (size_t i = 0; op->bind_conn && i < op->out.tasks.n; i++) {
 		const struct task *t = op->out.tasks.tasks[i];
-		bind_lease(bs, TASK(t->id), t->lease_token, op->conn, now);
+		bind_lease(
+		    bs, TASK(t->id), t->lease_token, worker, op->conn, now);
 	}
 }
 
@@ -302,9 +340,13 @@ engine_bind_complete(
 	if (bound) {
 		erase(bs, b);
 	}
+	if (bound && op->in.touch.lease_next) {
+		rescue(bs, op->in.touch.worker_id, op->conn);
+	}
 	if (bound && op->out.tasks.n > 0) {
 		const struct task *t = op->out.tasks.tasks[0];
-		bind_lease(bs, TASK(t->id), t->lease_token, op->conn, now);
+		bind_lease(bs, TASK(t->id), t->lease_token,
+		    op->in.touch.worker_id, op->conn, now);
 	}
 }
 
@@ -361,8 +403,12 @@ engine_bind_wf_lease(
 {
 	const struct wf_run *r = &op->out.wf_leased.run;
 
+	if (op->bind_conn) {
+		rescue(bs, op->in.wf_lease.req.worker_id, op->conn);
+	}
 	if (op->bind_conn && r->id != 0) {
-		bind_lease(bs, RUN(r->id), r->lease_token, op->conn, now);
+		bind_lease(bs, RUN(r->id), r->lease_token,
+		    op->in.wf_lease.req.worker_id, op->conn, now);
 	}
 }
 

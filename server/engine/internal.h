@@ -317,16 +317,19 @@ int64_t engine_park_next_timer(const struct engine_parking *pk, int64_t t);
  * nothing.
  */
 #define ENGINE_CLOSED_RING 1024
+#define ENGINE_WORKER_MAX  128 /* bytes of a worker id kept */
 struct engine_bound {
 	uint64_t id;        /* task id * 2, run id * 2 + 1; 0: a free slot */
 	uint32_t conn;      /* the connection it is bound to */
 	int64_t release_at; /* 0: the connection is open */
 	char token[TASK_TOKEN_LEN + 1];
+	char worker[ENGINE_WORKER_MAX + 1]; /* the lease's worker id */
 };
 struct engine_binds {
 	struct engine_bound *slot;
 	size_t cap; /* a power of two, or 0 */
 	size_t n;
+	size_t pending; /* bound to a closed connection, about (a hint) */
 	int64_t grace_ms;
 	int64_t next_release; /* no release is due before; NEVER: none */
 	uint32_t closed[ENGINE_CLOSED_RING];
