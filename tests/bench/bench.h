@@ -87,6 +87,7 @@ struct bench_options {
 	uint32_t lease_batch; /* tasks per Lease; 0: batch */
 	uint64_t backlog;     /* drain: tasks enqueued before the clock */
 	bool complete_next;   /* lifecycle: Complete also leases the next */
+	bool bind;            /* workers: release_on_disconnect */
 	bool single_complete; /* one Complete per task, even for many */
 	bool json;
 	bool quiet; /* no progress line */

@@ -91,6 +91,9 @@ usage(FILE *f)
 	    "  --complete-next   lifecycle: Complete also leases the next "
 	    "task\n"
 	    "  --single-complete one Complete per task, never CompleteBatch\n"
+	    "  --bind            workers lease with release_on_disconnect "
+	    "(as\n"
+	    "                    the worker helpers do)\n"
 	    "  --queue NAME      queue to use (default: a fresh one)\n"
 	    "  --fsync-dir DIR   fsync: where to write (default $TMPDIR)\n"
 	    "  --activities N    workflow: activities per run (default 3)\n"
@@ -154,6 +157,7 @@ enum {
 	O_LEASE_BATCH,
 	O_BACKLOG,
 	O_NEXT,
+	O_BIND,
 	O_SINGLE,
 	O_QUEUE,
 	O_FSYNC_DIR,
@@ -184,6 +188,7 @@ static const struct option longopts[] = {
 	{ "lease-batch", required_argument, NULL, O_LEASE_BATCH },
 	{ "backlog", required_argument, NULL, O_BACKLOG },
 	{ "complete-next", no_argument, NULL, O_NEXT },
+	{ "bind", no_argument, NULL, O_BIND },
 	{ "single-complete", no_argument, NULL, O_SINGLE },
 	{ "queue", required_argument, NULL, O_QUEUE },
 	{ "fsync-dir", required_argument, NULL, O_FSYNC_DIR },
@@ -355,6 +360,9 @@ parse(struct bench_options *o, int argc, char **argv)
 			break;
 		case O_NEXT:
 			o->complete_next = true;
+			break;
+		case O_BIND:
+			o->bind = true;
 			break;
 		case O_PARALLEL:
 			o->parallel = true;

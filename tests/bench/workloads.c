@@ -191,6 +191,7 @@ run_worker(struct bench_thread *t, bool drain)
 		.max_tasks = t->opt->lease_batch,
 		.wait_ms = drain ? 0 : WORKER_WAIT_MS,
 		.worker_id = "cairn-bench",
+		.release_on_disconnect = t->opt->bind,
 	};
 
 	while (bench_running(t)) {
