@@ -49,6 +49,8 @@ struct fx {
 	cairn_client *c;
 };
 
+static long metric(int port, const char *name);
+
 static void
 sleep_ms(int ms)
 {
@@ -199,6 +201,10 @@ killed_worker_task_is_leased_again(void **state)
 	assert_int_equal(
 	    count_events(f->c, id, "expired", "heartbeat timeout"), 0);
 	assert_int_equal(
+	    metric(f->http_port,
+	        "cairn_lease_releases_total{cause=\"disconnect\"}"),
+	    1);
+	assert_int_equal(
 	    cairn_complete(f->c, id, t->lease_token, "ok", 2), CAIRN_OK);
 	cairn_task_free(t);
 }
@@ -309,6 +315,9 @@ release_gives_a_task_back_at_once(void **state)
 	assert_int_equal(t->attempt, 1); /* of max_attempts 1: not used up */
 	assert_int_equal(
 	    count_events(f->c, id, "released", "shutting down"), 1);
+	assert_int_equal(metric(f->http_port,
+	                     "cairn_lease_releases_total{cause=\"release\"}"),
+	    1);
 
 	/* Counted, the only attempt is used up. */
 	assert_int_equal(
@@ -332,9 +341,10 @@ release_gives_a_task_back_at_once(void **state)
 	assert_int_equal(state_of(f->c, id), CAIRN_FAILED);
 }
 
-/* parked reads cairn_parked_requests from the server's /metrics. */
+/* metric reads the value of a line of the server's /metrics that starts
+ * with name (with its labels). */
 static long
-parked(int port)
+metric(int port, const char *name)
 {
 	struct sockaddr_in a
 	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
@@ -354,9 +364,17 @@ parked(int port)
 	}
 	close(fd);
 	buf[got] = 0;
-	const char *p = strstr(buf, "\ncairn_parked_requests ");
+	char line[128];
+	snprintf(line, sizeof(line), "\n%s ", name);
+	const char *p = strstr(buf, line);
 	assert_non_null(p);
-	return (strtol(p + strlen("\ncairn_parked_requests "), NULL, 10));
+	return (strtol(p + strlen(line), NULL, 10));
+}
+
+static long
+parked(int port)
+{
+	return (metric(port, "cairn_parked_requests"));
 }
 
 static void

@@ -364,6 +364,7 @@ lifecycle_release(struct store *s, const struct release_request *req,
 	}
 	if (!repeated) {
 		bool counted = req->disconnected || req->count_attempt;
+		metrics_lease_released(req->disconnected);
 		row.outcome = outcome;
 		row.t.updated_ms = now;
 		snprintf(err, sizeof(err), "lease released: %s", why);

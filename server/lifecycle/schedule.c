@@ -10,6 +10,7 @@
 #include "lifecycle/cron.h"
 #include "lifecycle/schedule.h"
 #include "lifecycle/util.h"
+#include "ops/metrics.h"
 
 #define TICKS_MAX 100000 /* missed ticks counted at most, then guessed */
 
@@ -219,6 +220,7 @@ fire_one(struct store *s, const char *name, int64_t now, size_t *n, char *msg)
 		return (rv);
 	}
 	if (fire) {
+		metrics_schedule_tick();
 		sc.last_fire_ms = tick;
 		sc.last_task_id = id;
 		(*n)++;

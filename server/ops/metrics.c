@@ -54,6 +54,9 @@ static struct {
 	atomic_uint_fast64_t commits_failed;
 	atomic_uint_fast64_t expired_heartbeat;
 	atomic_uint_fast64_t expired_start_to_close;
+	atomic_uint_fast64_t released_disconnect; /* worker's connection */
+	atomic_uint_fast64_t released_worker;     /* Release rpc */
+	atomic_uint_fast64_t schedule_ticks;      /* tasks of schedules */
 	atomic_int_fast64_t connections;
 	atomic_uint_fast64_t connections_opened;
 	atomic_uint_fast64_t wf_appended;
@@ -167,6 +170,22 @@ void
 metrics_wf_task_failed(bool nondeterminism)
 {
 	ADD(m.wf_failed[nondeterminism ? 1 : 0], 1);
+}
+
+void
+metrics_lease_released(bool disconnected)
+{
+	if (disconnected) {
+		ADD(m.released_disconnect, 1);
+	} else {
+		ADD(m.released_worker, 1);
+	}
+}
+
+void
+metrics_schedule_tick(void)
+{
+	ADD(m.schedule_ticks, 1);
 }
 
 void
@@ -323,6 +342,19 @@ metrics_render(struct metrics_buf *b)
 	    "%llu\n",
 	    (unsigned long long) GET(m.expired_heartbeat),
 	    (unsigned long long) GET(m.expired_start_to_close));
+	head(b, "cairn_lease_releases_total", "counter",
+	    "Leases given back before their deadline: their worker's "
+	    "connection closed (disconnect), or the worker released them "
+	    "(release).");
+	metrics_printf(b,
+	    "cairn_lease_releases_total{cause=\"disconnect\"} %llu\n"
+	    "cairn_lease_releases_total{cause=\"release\"} %llu\n",
+	    (unsigned long long) GET(m.released_disconnect),
+	    (unsigned long long) GET(m.released_worker));
+	head(b, "cairn_schedule_ticks_total", "counter",
+	    "Tasks enqueued by the ticks of cron schedules.");
+	metrics_printf(b, "cairn_schedule_ticks_total %llu\n",
+	    (unsigned long long) GET(m.schedule_ticks));
 	head(b, "cairn_workflow_log_appends_total", "counter",
 	    "Entries appended to the logs of workflow runs.");
 	metrics_printf(b, "cairn_workflow_log_appends_total %llu\n",

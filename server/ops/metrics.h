@@ -41,6 +41,13 @@ void metrics_commit(size_t ops, uint64_t start_ns, bool ok);
  * again (a storage fault) may count an expiry twice. */
 void metrics_lease_expired(bool start_to_close);
 
+/* metrics_lease_released counts a lease given back before its deadline:
+ * its connection closed (disconnected) or its worker released it; and
+ * metrics_schedule_tick a task a schedule's tick enqueued. Counted like
+ * expiries, inside the engine's transaction. */
+void metrics_lease_released(bool disconnected);
+void metrics_schedule_tick(void);
+
 /* Workflows, counted inside the engine's transaction like lease
  * expiries: log entries appended, workflow tasks that failed (a replay
  * error or, with nondeterminism, code that did not replay its log) or
