@@ -146,7 +146,7 @@ sys.exit(0 if any(e['kind'] == '$2' and e['status'] == 'pending' for e in d['ent
 	fail "run $1 never waited on a $2: $OUT"
 }
 unset CAIRN_TOKEN
-for s in mig_a mig_b mig_in_use; do
+for s in mig_a mig_b mig_in_use mig_foreign; do
 	psql_q "DROP SCHEMA IF EXISTS $s CASCADE" || fail "psql: cannot reach $PGURI"
 done
 
@@ -246,6 +246,17 @@ for t in tasks events requests wf_runs wf_entries wf_inbox queues schedules; do
 	[ "$n" -gt 0 ] || [ "$t" = requests ] || fail "the source has no $t to copy"
 	ok
 done
+# Someone else's database or schema is not written, not even Cairn's
+# tables: a SQLite file with a table of its own, a schema with one.
+"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table accounts (x)"); c.commit()' "$TMP/foreign.db"
+FOREIGN_SUM=$(sha256sum "$TMP/foreign.db")
+refused "table accounts is not one of Cairn's" --from "sqlite:$DB" --to "sqlite:$TMP/foreign.db"
+[ "$(sha256sum "$TMP/foreign.db")" = "$FOREIGN_SUM" ] || fail "the foreign file changed"
+ok
+psql_q "CREATE SCHEMA mig_foreign; CREATE TABLE mig_foreign.accounts (x int)" || fail "psql: cannot make a schema"
+refused "table accounts is not one of Cairn's" --from "sqlite:$DB" --to "$PGURI" --to-schema mig_foreign
+psql_q "SELECT 1 FROM mig_foreign.tasks" && fail "Cairn's tables were made in a foreign schema"
+ok
 # Again into the same schema: it holds data now.
 refused "holds data (table tasks is not empty)" --from "sqlite:$DB" --to "$PGURI" --to-schema mig_a
 # Writing the source: refused (above); the target while a cairnd uses it:

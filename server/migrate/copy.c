@@ -6,7 +6,8 @@
  * Order of the checks, so that a refusal changes nothing that matters:
  * the schemes, the source's schema version (opened read-only through the
  * store, which refuses another version), the source locked against any
- * cairnd (refused when one has it open), then the target's schema is
+ * cairnd (refused when one has it open), the target's tables (none but
+ * Cairn's: not someone else's database), then the target's schema is
  * created or brought up to date (an empty store: what cairnd would do at
  * its first start), and locked, then the source's tables must all be
  * known and the target's all empty.
@@ -182,6 +183,32 @@ check_tables(struct copy *c)
 	}
 	mig_strv_free(names, n);
 	return (0);
+}
+
+/* check_foreign refuses a target that holds tables that are not Cairn's
+ * (someone's database or schema), before Cairn's schema is made in it. */
+static int
+check_foreign(struct copy *c, const struct mig_side_ops *to)
+{
+	char **names = NULL, msg[MIG_ERR_MAX];
+	size_t n = 0;
+	int rv = 0;
+
+	if (to->peek(c->a->to, c->a->to_schema, &names, &n, msg, sizeof(msg))
+	    != 0) {
+		return (fail(c, "target: %s", msg));
+	}
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		if (known(names[i]) == NULL) {
+			rv = fail(c,
+			    "target %s holds data (table %s is not one of "
+			    "Cairn's): cairnd migrate writes only into an "
+			    "empty store; nothing was written",
+			    c->a->to, names[i]);
+		}
+	}
+	mig_strv_free(names, n);
+	return (rv);
 }
 
 static int
@@ -414,7 +441,7 @@ migrate_copy(
 	}
 	res->ntables = mig_ntables;
 	if (check_store(&c, a->from, a->from_schema, false) != 0
-	    || open_side(&c, from, false) != 0
+	    || open_side(&c, from, false) != 0 || check_foreign(&c, to) != 0
 	    || check_store(&c, a->to, a->to_schema, true) != 0
 	    || open_side(&c, to, true) != 0 || check_tables(&c) != 0
 	    || each(&c, empty_one) != 0) {

@@ -61,6 +61,12 @@ struct mig_side_ops {
 	int (*open)(struct mig_side **out, const char *uri, const char *schema,
 	    bool target, char *err, size_t errlen);
 	void (*close)(struct mig_side *s);
+	/* peek lists the tables of the store of uri, as tables does, with
+	 * no lock and without creating anything (none when the file or
+	 * schema does not exist yet): a target's tables before its schema
+	 * is made. */
+	int (*peek)(const char *uri, const char *schema, char ***names,
+	    size_t *n, char *err, size_t errlen);
 	/* tables lists the store's tables, without the backend's own
 	 * bookkeeping (SQLite's sqlite_*, the schema version). The caller
 	 * frees each name and the array. */

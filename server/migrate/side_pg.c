@@ -601,8 +601,34 @@ pg_side_seq_set(
 	return (0);
 }
 
+static int
+pg_side_peek(const char *uri, const char *schema, char ***names, size_t *n,
+    char *err, size_t errlen)
+{
+	struct side_pg q = { .schema = (char *) schema };
+	int rv = -1;
+
+	*names = NULL;
+	*n = 0;
+	if ((q.conn = pg_connect(uri, "cairnd migrate")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	if (PQstatus(q.conn) != CONNECTION_OK) {
+		fail_pg(&q, "connecting");
+	} else {
+		rv = pg_side_tables(&q.base, names, n);
+	}
+	if (rv != 0) {
+		snprintf(err, errlen, "%s", q.base.err);
+	}
+	PQfinish(q.conn);
+	return (rv);
+}
+
 const struct mig_side_ops mig_pg_ops = {
 	.open = pg_side_open,
+	.peek = pg_side_peek,
 	.close = pg_side_close,
 	.tables = pg_side_tables,
 	.columns = pg_side_columns,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -420,8 +421,36 @@ sq_seq_set(
 	return (0);
 }
 
+static int
+sq_peek(const char *uri, const char *schema, char ***names, size_t *n,
+    char *err, size_t errlen)
+{
+	struct side_sqlite q = { .path = (char *) uri + strlen("sqlite:") };
+	int rv;
+
+	(void) schema;
+	*names = NULL;
+	*n = 0;
+	if (access(q.path, F_OK) != 0) {
+		return (0); /* a new file */
+	}
+	if (sqlite3_open_v2(q.path, &q.db,
+	        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
+	    != SQLITE_OK) {
+		rv = fail_db(&q, "opening");
+	} else {
+		rv = sq_tables(&q.base, names, n);
+	}
+	if (rv != 0) {
+		snprintf(err, errlen, "%s", q.base.err);
+	}
+	sqlite3_close(q.db);
+	return (rv);
+}
+
 const struct mig_side_ops mig_sqlite_ops = {
 	.open = sq_open,
+	.peek = sq_peek,
 	.close = sq_close,
 	.tables = sq_tables,
 	.columns = sq_columns,
