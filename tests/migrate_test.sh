@@ -8,8 +8,10 @@
 #
 # A store on SQLite holds tasks in every state, leases that workers hold
 # (with long deadlines), a task waiting for its retry, a delayed one, a
-# workflow run waiting on its timer and one waiting for a signal. Its
-# cairnd stops, the store moves into an empty PostgreSQL schema, and a
+# workflow run waiting on its timer and one waiting for a signal, queue
+# settings and a cron schedule. Its cairnd is killed (its last commit in
+# the WAL alone), the store moves into an empty PostgreSQL schema (the
+# source's bytes unchanged), and a
 # cairnd on PostgreSQL carries on: the workers complete their tasks with
 # their old tokens, the ids go on from where they were, an idempotency key
 # still finds its task, the timer fires and the signal is taken. Then the
@@ -214,6 +216,8 @@ stop_all
 
 # The same store, by task: what must come through.
 start sqlite-again --store "sqlite:$DB"
+expect_ok enqueue crash --payload last-before-the-crash
+CRASH=$OUT
 expect_ok list work --all --limit 100 --json
 BEFORE_WORK=$OUT
 expect_ok workflow history move-order --json
@@ -229,7 +233,14 @@ ok
 refused "is open in another process" --from "sqlite:$DB" --to "$PGURI" --to-schema mig_in_use
 psql_q "SELECT 1 FROM mig_in_use.tasks" && fail "a refused migration made the target's schema"
 ok
+# It stops as in a crash: its last commit is in the WAL alone, which the
+# copy reads without checkpointing it.
+kill -9 "$LAST"
+wait "$LAST" 2>/dev/null
 stop_all
+[ -s "$DB-wal" ] || fail "no WAL after the crash"
+ok
+SOURCE_SUM=$(cat "$DB" "$DB-wal" | sha256sum)
 
 # ---- SQLite -> PostgreSQL ---------------------------------------------------------
 
@@ -238,6 +249,8 @@ migrate --from "sqlite:$DB" --to "$PGURI" --to-schema mig_a
 ok
 REPORT1=$OUT
 contains "$REPORT1" "copied sqlite:$DB into $PGURI, and checked" "the report"
+[ "$(cat "$DB" "$DB-wal" | sha256sum)" = "$SOURCE_SUM" ] || fail "the copy changed its source"
+ok
 # Its counts are the source's, table by table.
 for t in tasks events requests wf_runs wf_entries wf_inbox queues schedules; do
 	n=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM " + sys.argv[2]).fetchone()[0])' "$DB" "$t")
@@ -276,6 +289,8 @@ ok
 expect_ok schedule list --json
 [ "$OUT" = "$BEFORE_SCHEDULES" ] || fail "the schedules differ on PostgreSQL: $OUT vs $BEFORE_SCHEDULES"
 ok
+expect_ok get "$CRASH" --json
+pyjson 'assert d["payload"] == "last-before-the-crash"' "the commit in the WAL moved"
 expect_ok get "$FLAKY" --json
 pyjson 'assert d["state"] == "pending" and d["attempt"] == 1 and d["last_error"] == "boom"' "a retry moved"
 # Workers finish what they held, with their old tokens.
