@@ -160,6 +160,9 @@ contains "$OUT" "Usage: cairnd migrate --from URI --to URI" "migrate --help"
 migrate --from sqlite:x.db
 [ "$RC" -eq 2 ] || fail "migrate without --to: exit $RC, expected 2"
 contains "$ERR" "--from and --to are required" "migrate without --to"
+run migrate --from "sqlite:$TMP/x.db" --to "$PGURI"
+[ "$RC" -eq 2 ] || fail "cairn migrate: exit $RC, expected 2"
+contains "$ERR" "cairnd migrate --from URI --to URI" "cairn migrate"
 refused "unknown store scheme in 'mysql://h/db'" --from mysql://h/db --to sqlite:"$TMP/x.db"
 refused "unknown store scheme in 'file:$TMP/x.db'" --from "$PGURI" --to "file:$TMP/x.db"
 refused "source sqlite:$TMP/missing.db" --from "sqlite:$TMP/missing.db" --to "$PGURI" --to-schema mig_a

@@ -253,6 +253,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "help") == 0) {
 		return (help_command(&cli, argc, argv));
 	}
+	if (strcmp(argv[0], "migrate") == 0) {
+		/* The copy needs the store code of both backends, which the
+		 * server has and this client has not. */
+		return (cli_usage(&cli,
+		    "migrate is a command of the server: cairnd migrate "
+		    "--from URI --to URI (docs/POSTGRES.md)"));
+	}
 	if ((cli.cmd = find_command(argv[0])) == NULL) {
 		return (cli_usage(&cli, "unknown command '%s'", argv[0]));
 	}
