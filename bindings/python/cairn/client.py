@@ -101,6 +101,90 @@ def _queue_dict(p: Any) -> dict[str, Any]:
         "start_to_close_timeout": s.start_to_close_timeout_ms / 1000.0,
     }
 
+
+class _ScheduleSpec(ctypes.Structure):
+    """``cairn_schedule_spec`` of client/cairn.h, field for field."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("cron", ctypes.c_char_p),
+        ("time_zone", ctypes.c_char_p),
+        ("task", _lib.TaskSpec),
+        ("skip_missed", c_bool),
+        ("paused", c_bool),
+        ("replace", c_bool),
+        ("create_queue", c_bool),
+    ]
+
+
+class _Schedule(ctypes.Structure):
+    """``cairn_schedule`` of client/cairn.h, field for field."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("cron", ctypes.c_char_p),
+        ("time_zone", ctypes.c_char_p),
+        ("queue", ctypes.c_char_p),
+        ("payload", c_void_p),
+        ("payload_len", c_size_t),
+        ("priority", ctypes.c_int32),
+        ("max_attempts", ctypes.c_uint32),
+        ("skip_missed", c_bool),
+        ("paused", c_bool),
+        ("next_fire_at_ms", c_int64),
+        ("last_fire_at_ms", c_int64),
+        ("last_task_id", c_uint64),
+        ("created_at_ms", c_int64),
+        ("updated_at_ms", c_int64),
+    ]
+
+
+# What schedule_add's ``missed`` says, as cairn_schedule_spec.skip_missed.
+_MISSED = {"fire-once": False, "skip": True}
+
+
+def _schedule_prototypes(lib: Any) -> None:
+    """Declares the schedule calls (once; ctypes keeps them)."""
+    if getattr(lib.cairn_schedule_add, "argtypes", None):
+        return
+    sp = ctypes.POINTER(_Schedule)
+    lib.cairn_schedule_add.restype = ctypes.c_int
+    lib.cairn_schedule_add.argtypes = [c_void_p, ctypes.POINTER(_ScheduleSpec), ctypes.POINTER(sp)]
+    lib.cairn_schedule_list.restype = ctypes.c_int
+    lib.cairn_schedule_list.argtypes = [
+        c_void_p, ctypes.POINTER(ctypes.POINTER(sp)), ctypes.POINTER(c_size_t)
+    ]
+    lib.cairn_schedule_pause.restype = ctypes.c_int
+    lib.cairn_schedule_pause.argtypes = [c_void_p, ctypes.c_char_p, c_bool, ctypes.POINTER(sp)]
+    lib.cairn_schedule_delete.restype = ctypes.c_int
+    lib.cairn_schedule_delete.argtypes = [c_void_p, ctypes.c_char_p]
+    lib.cairn_schedule_free.restype = None
+    lib.cairn_schedule_free.argtypes = [sp]
+    lib.cairn_schedules_free.restype = None
+    lib.cairn_schedules_free.argtypes = [ctypes.POINTER(sp), c_size_t]
+
+
+def _schedule_dict(p: Any) -> dict[str, Any]:
+    """The schedule at p as a dict (instants in epoch seconds, None: unset)."""
+    s = p.contents
+    return {
+        "name": conv.text(s.name),
+        "cron": conv.text(s.cron),
+        "tz": conv.text(s.time_zone) or None,  # None: UTC, as schedule_add takes it
+        "queue": conv.text(s.queue),
+        "payload": conv.buf(s.payload, s.payload_len),
+        "priority": s.priority,
+        "max_attempts": s.max_attempts,
+        "missed": "skip" if s.skip_missed else "fire-once",
+        "paused": bool(s.paused),
+        "next_fire_at": instant(s.next_fire_at_ms),
+        "last_fire_at": instant(s.last_fire_at_ms),
+        "last_task_id": s.last_task_id or None,
+        "created_at": instant(s.created_at_ms),
+        "updated_at": instant(s.updated_at_ms),
+    }
+
+
 # Await is a long-poll that the server bounds (--max-wait, 60 s by
 # default); longer waits are made of several calls of at most this long.
 _AWAIT_SLICE = 30.0
@@ -635,6 +719,112 @@ class Client(WorkflowCalls):
             return _queue_dict(out)
         finally:
             self._lib.cairn_queue_settings_free(out, 1)
+
+    def schedule_add(
+        self,
+        name: str,
+        queue: str,
+        *,
+        cron: str,
+        payload: Optional[Payload] = b"",
+        tz: Optional[str] = None,
+        missed: str = "fire-once",
+        paused: bool = False,
+        replace: bool = False,
+        create_queue: bool = False,
+        priority: int = 0,
+        max_attempts: int = 0,
+        heartbeat_timeout: Optional[float] = None,
+        start_to_close_timeout: Optional[float] = None,
+        retry_initial: Optional[float] = None,
+        retry_multiplier: Optional[float] = None,
+        retry_max: Optional[float] = None,
+    ) -> dict[str, Any]:
+        """Adds cron schedule ``name``: each tick enqueues one task of
+        ``queue`` with ``payload`` and the task keywords of
+        :meth:`enqueue`, exactly once (key ``schedule:NAME:<tick>``).
+
+        ``cron`` is 5 fields (``"0 9 * * mon-fri"``), ``@hourly``,
+        ``@daily``, ``@weekly``, ``@monthly``, ``@yearly`` or ``"@every
+        30s"``; ``tz`` an IANA time zone (None: UTC). ``missed``:
+        ``"fire-once"`` fires the latest missed tick once, ``"skip"`` none.
+        ``replace`` replaces a schedule of that name (else
+        :class:`cairn.AlreadyExists`); ``create_queue`` allows a queue that
+        has no tasks or settings yet (else :class:`cairn.InvalidArgument`,
+        a typing error more often than not). Bad cron text or time zone
+        raises :class:`cairn.InvalidArgument` and changes nothing. Returns
+        the schedule as stored, as a dict."""
+        if missed not in _MISSED:
+            raise ValueError(f"missed must be 'fire-once' or 'skip', not {missed!r}")
+        spec = _ScheduleSpec(
+            name=name.encode("utf-8"),
+            cron=cron.encode("utf-8"),
+            time_zone=tz.encode("utf-8") if tz else None,
+            skip_missed=_MISSED[missed],
+            paused=paused,
+            replace=replace,
+            create_queue=create_queue,
+        )
+        task = TaskSpec(
+            queue,
+            payload,
+            priority=priority,
+            max_attempts=max_attempts,
+            heartbeat_timeout=heartbeat_timeout,
+            start_to_close_timeout=start_to_close_timeout,
+            retry_initial=retry_initial,
+            retry_multiplier=retry_multiplier,
+            retry_max=retry_max,
+        )
+        conv.encode_spec(task, spec.task)
+        out = ctypes.POINTER(_Schedule)()
+        _schedule_prototypes(self._lib)
+        with self._using() as h:
+            self._check(self._lib.cairn_schedule_add(h, byref(spec), byref(out)), h)
+        try:
+            return _schedule_dict(out)
+        finally:
+            self._lib.cairn_schedule_free(out)
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """Returns every schedule, by name, as :meth:`schedule_add` does."""
+        v = ctypes.POINTER(ctypes.POINTER(_Schedule))()
+        n = c_size_t()
+        _schedule_prototypes(self._lib)
+        with self._using() as h:
+            self._check(self._lib.cairn_schedule_list(h, byref(v), byref(n)), h)
+        try:
+            return [_schedule_dict(v[i]) for i in range(n.value)]
+        finally:
+            self._lib.cairn_schedules_free(v, n.value)
+
+    def _schedule_pause(self, name: str, paused: bool) -> dict[str, Any]:
+        out = ctypes.POINTER(_Schedule)()
+        _schedule_prototypes(self._lib)
+        with self._using() as h:
+            rv = self._lib.cairn_schedule_pause(h, name.encode("utf-8"), paused, byref(out))
+            self._check(rv, h)
+        try:
+            return _schedule_dict(out)
+        finally:
+            self._lib.cairn_schedule_free(out)
+
+    def schedule_pause(self, name: str) -> dict[str, Any]:
+        """Pauses schedule ``name`` (its ticks enqueue nothing) and returns
+        it; :class:`cairn.NotFound` when there is none."""
+        return self._schedule_pause(name, True)
+
+    def schedule_resume(self, name: str) -> dict[str, Any]:
+        """Resumes schedule ``name`` and returns it; it waits for its next
+        tick (the ticks missed while paused do not fire)."""
+        return self._schedule_pause(name, False)
+
+    def schedule_delete(self, name: str) -> None:
+        """Deletes schedule ``name``; the tasks it enqueued stay.
+        :class:`cairn.NotFound` when there is none."""
+        _schedule_prototypes(self._lib)
+        with self._using() as h:
+            self._check(self._lib.cairn_schedule_delete(h, name.encode("utf-8")), h)
 
     def cancel(self, id: int) -> State:
         """Cancels task ``id``: a PENDING one becomes CANCELED at once, an
