@@ -125,7 +125,11 @@ do_start() {
 		if [ -n "$want" ]; then
 			port=$want
 		else
-			port=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+			# Below Linux's ephemeral range (32768 and up), where
+			# the tests' own client connections take their local
+			# ports: a port free to connect to may still be one
+			# of those, and then PostgreSQL cannot bind it.
+			port=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 			port_free "$port" || continue
 		fi
 		opts="-c listen_addresses=127.0.0.1 -c port=$port"
@@ -137,7 +141,9 @@ do_start() {
 			break
 		fi
 		# Only a port taken meanwhile is worth another try.
-		if [ -n "$want" ] || port_free "$port"; then
+		if [ -n "$want" ] || { port_free "$port" &&
+			! grep -q "Address already in use" "$(logfile)"; }; then
+			tail -n 20 "$(logfile)" >&2 || true
 			die "cannot start on port $port: see $(logfile)"
 		fi
 	done
