@@ -41,7 +41,7 @@ if [ $quick -eq 0 ]; then
 	# ThreadSanitizer for the server's threads: the engine, nng's
 	# callbacks, the HTTP threads of metrics and the dashboard, and the
 	# client pool, through the tests that run them.
-	export TSAN_OPTIONS=halt_on_error=1
+	export TSAN_OPTIONS=halt_on_error=1:suppressions=$PWD/scripts/tsan.supp
 	run_suite tsan "engine_test|e2e_test|badinput_test|cli_test|wf_worker_test|^ops_test|browser_test" \
 		-DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=thread
 fi
