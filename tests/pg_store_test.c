@@ -955,6 +955,35 @@ lost_connection_is_unavailable_then_back(void **state)
 	task_free(t);
 }
 
+/* The ids of a block taken before a lost connection are not used after
+ * it: here the sequence goes back as a crash that lost its advance would
+ * leave it, and another writer inserts the next id; a keyed insert must
+ * still make its task, not meet that id. */
+static void
+ids_taken_before_a_lost_connection_are_not_used(void **state)
+{
+	struct fx *f = *state;
+	struct task_spec sp = fx_spec("q", "k");
+	PGconn *c = side(f->schema);
+	char sql[160];
+	bool created = false;
+
+	uint64_t first = fx_enqueue(f, "q", T0);
+	snprintf(sql, sizeof(sql),
+	    "SELECT setval(pg_get_serial_sequence('tasks', 'id'), %llu)",
+	    (unsigned long long) first);
+	sql1(c, sql);
+	terminate(f->schema, store_postgres_backend_pid(f->s));
+	uint64_t other
+	    = strtoull(sql1(c, "SELECT enqueue('q', 'o'::bytea)"), NULL, 10);
+	assert_int_equal(other, first + 1);
+	sp.idempotency_key = "k";
+	uint64_t id = fx_enqueue_spec(f, sp, T0 + 1, &created);
+	assert_true(created);
+	assert_true(id != other);
+	PQfinish(c);
+}
+
 /* A transaction in which a statement failed never commits. */
 static void
 failed_statement_never_commits(void **state)
@@ -1089,6 +1118,9 @@ main(void)
 		    workflow_commits_notify, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    lost_connection_is_unavailable_then_back, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    ids_taken_before_a_lost_connection_are_not_used, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    failed_statement_never_commits, fx_setup, fx_teardown),

@@ -51,6 +51,12 @@ pg_lost(struct store_pg *q, const char *why)
 	PQfinish(q->conn);
 	q->conn = NULL;
 	q->sent = 0;
+	/* The ids left of the block taken from the sequence may be handed
+	 * out again: a database that crashed (or a standby promoted) comes
+	 * back with the sequence where its last flushed WAL left it, before
+	 * our block if no commit flushed the advance, and another server may
+	 * insert them. Take a new block after reconnecting. */
+	q->nids = q->next_id = 0;
 	pg_gather_drop(q);
 	memset(q->keep, 0, sizeof(q->keep));
 	atomic_store(&q->backend_pid, 0);
